@@ -1,0 +1,1 @@
+"""Staff authentication: password hashing and the admin sign-in backend."""

@@ -1,0 +1,209 @@
+"""What the command line does, as functions: the CLI parses arguments and calls these."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import sys
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import sqlalchemy as sa
+import uvicorn
+from sqlalchemy.exc import IntegrityError
+
+from auth.passwords import WeakPasswordError, check_password_policy, hash_password
+from core.database import Database, database_url
+from core.settings import ConfigError, Settings
+from demo_data.generate import estimated_rows
+from demo_data.load import SeedRefusedError, has_customer_data
+from demo_data.load import seed_demo as write_demo_data
+from migrations import runner
+from models.people import AdminUser, Role
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DEMO_SEED = 42
+T = TypeVar("T")
+
+
+class CommandError(Exception):
+    """A command cannot go on; the message is the one line the user sees."""
+
+
+def _where(settings: Settings) -> str:
+    try:
+        return database_url(settings.database_url).render_as_string(hide_password=True)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _reason(exc: BaseException) -> str:
+    cause = getattr(exc, "orig", None) or exc.__cause__ or exc
+    text = str(cause).strip().splitlines()[0] if str(cause).strip() else type(cause).__name__
+    return text
+
+
+async def _database_revision(settings: Settings) -> str | None:
+    where = _where(settings)
+    url = database_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        folder = Path(url.database).parent
+        if not folder.is_dir():
+            raise CommandError(
+                f"cannot reach the database at {where}: folder {folder} does not exist."
+            )
+    database = Database(settings)
+    try:
+        async with asyncio.timeout(10), database.engine.connect() as connection:
+            return await connection.run_sync(runner.current_revision)
+    except Exception as exc:  # any way of failing to connect is reported the same way
+        raise CommandError(f"cannot reach the database at {where}: {_reason(exc)}") from exc
+    finally:
+        await database.dispose()
+
+
+def check_database(settings: Settings) -> None:
+    """Raise CommandError unless the database answers and is at the newest revision."""
+    revision = asyncio.run(_database_revision(settings))
+    head = runner.head_revision()
+    if revision != head:
+        raise CommandError(
+            f"the database at {_where(settings)} is at revision {revision or 'none'}, "
+            f"not {head}: run `swipesavvy-admin migrate`."
+        )
+
+
+def migrate(settings: Settings) -> str:
+    asyncio.run(_database_revision(settings))
+    runner.upgrade(settings)
+    return str(runner.head_revision())
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if not EMAIL_PATTERN.match(email) or len(email) > 255:
+        raise CommandError(f"{email!r} is not an email address.")
+    return email
+
+
+async def create_admin(
+    settings: Settings, email: str, role: str, full_name: str, password: str
+) -> str:
+    email = normalise_email(email)
+    try:
+        check_password_policy(password, email=email)
+    except WeakPasswordError as exc:
+        raise CommandError(str(exc)) from None
+    database = Database(settings)
+    try:
+        async with database.session() as session:
+            role_row = await session.scalar(sa.select(Role).where(Role.name == role))
+            if role_row is None:
+                names = ", ".join(await session.scalars(sa.select(Role.name).order_by(Role.name)))
+                raise CommandError(f"unknown role {role!r}; choose one of: {names}.")
+            if await session.scalar(sa.select(AdminUser.id).where(AdminUser.email == email)):
+                raise CommandError(f"a staff account with email {email} already exists.")
+            session.add(
+                AdminUser(
+                    email=email,
+                    full_name=full_name or email.split("@")[0],
+                    password_hash=await hash_password(password, settings.bcrypt_rounds),
+                    role_id=role_row.id,
+                )
+            )
+            try:
+                await session.commit()
+            except IntegrityError:
+                raise CommandError(f"a staff account with email {email} already exists.") from None
+    finally:
+        await database.dispose()
+    return email
+
+
+def _refuse_in_production(settings: Settings, command: str) -> None:
+    if settings.is_production:
+        raise CommandError(f"{command} writes demo data and is refused when ENV=production.")
+
+
+def seed_demo(settings: Settings, *, users: int, seed: int, force: bool) -> Counter[str]:
+    _refuse_in_production(settings, "seed-demo")
+    check_database(settings)
+    return asyncio.run(_with_database(settings, _seed, users=users, seed=seed, force=force))
+
+
+async def _with_database(settings: Settings, work: Callable[..., Awaitable[T]], **kwargs: Any) -> T:
+    database = Database(settings)
+    try:
+        return await work(database, settings, **kwargs)
+    finally:
+        await database.dispose()
+
+
+async def _seed(
+    database: Database, settings: Settings, *, users: int, seed: int, force: bool
+) -> Counter[str]:
+    progress = click.progressbar(
+        length=estimated_rows(users), label="Seeding demo data", file=sys.stderr
+    )
+    with progress:
+        try:
+            return await write_demo_data(
+                database,
+                users=users,
+                seed=seed,
+                bcrypt_rounds=settings.bcrypt_rounds,
+                force=force,
+                on_rows=progress.update,
+            )
+        except SeedRefusedError as exc:
+            raise CommandError(str(exc)) from None
+
+
+def prepare_demo(settings: Settings, email: str, users: int) -> str:
+    """Migrate, seed an empty database, and (re)set the demo superadmin; return its password."""
+    _refuse_in_production(settings, "demo")
+    migrate(settings)
+    return asyncio.run(_with_database(settings, _prepare_demo, email=email, users=users))
+
+
+async def _prepare_demo(database: Database, settings: Settings, *, email: str, users: int) -> str:
+    async with database.session() as session:
+        empty = not await has_customer_data(session)
+    if empty:
+        await _seed(database, settings, users=users, seed=DEMO_SEED, force=False)
+    password = secrets.token_urlsafe(12)
+    password_hash = await hash_password(password, settings.bcrypt_rounds)
+    async with database.session() as session, session.begin():
+        superadmin = await session.scalar(sa.select(Role.id).where(Role.name == "superadmin"))
+        admin = await session.scalar(sa.select(AdminUser).where(AdminUser.email == email))
+        if admin is None:
+            session.add(
+                AdminUser(
+                    email=email,
+                    full_name="Demo Superadmin",
+                    password_hash=password_hash,
+                    role_id=superadmin,
+                )
+            )
+        else:
+            admin.password_hash = password_hash
+            admin.role_id = superadmin
+            admin.is_active = True
+    return password
+
+
+def serve(settings: Settings, *, host: str, port: int, workers: int, reload: bool) -> None:
+    uvicorn.run(
+        "app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_level=settings.log_level.lower(),
+        proxy_headers=False,
+    )

@@ -1,0 +1,115 @@
+"""`swipesavvy-admin`: migrate, create staff, seed demo data, serve."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import NoReturn
+
+import click
+
+from cli import commands
+from core.logging import configure_logging
+from core.settings import ConfigError, Settings, load_settings
+
+DEMO_ADMIN_EMAIL = "admin@example.com"
+DEMO_USERS = 1_000
+
+
+def fail(message: str) -> NoReturn:
+    """One clear line on stderr and a non-zero exit: what every command does on bad input."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(1)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """SwipeSavvy Admin: the staff back office."""
+    configure_logging("WARNING")
+
+
+@cli.command()
+def migrate() -> None:
+    """Upgrade the database schema to the newest revision."""
+    settings = settings_or_exit()
+    try:
+        revision = commands.migrate(settings)
+    except commands.CommandError as exc:
+        fail(str(exc))
+    click.echo(f"database is at revision {revision}")
+
+
+@cli.command("create-admin")
+@click.option("--email", required=True, help="Sign-in email of the staff member.")
+@click.option("--role", required=True, help="Role name, e.g. superadmin, support, analyst.")
+@click.option("--name", "full_name", default="", help="Full name (defaults to the email's name).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_admin(email: str, role: str, full_name: str, password_stdin: bool) -> None:
+    """Create a staff account. The password is asked for, or read from stdin."""
+    settings = settings_or_exit()
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        admin_email = asyncio.run(commands.create_admin(settings, email, role, full_name, password))
+    except commands.CommandError as exc:
+        fail(str(exc))
+    click.echo(f"created {role} account {admin_email}")
+
+
+@cli.command("seed-demo")
+@click.option("--users", default=DEMO_USERS, show_default=True, type=click.IntRange(1))
+@click.option("--seed", default=42, show_default=True, help="Same seed, same data.")
+@click.option("--force", is_flag=True, help="Replace existing data with demo data.")
+def seed_demo(users: int, seed: int, force: bool) -> None:
+    """Fill every table with realistic, consistent demo data."""
+    settings = settings_or_exit()
+    try:
+        written = commands.seed_demo(settings, users=users, seed=seed, force=force)
+    except commands.CommandError as exc:
+        fail(str(exc))
+    click.echo(f"seeded {sum(written.values()):,} rows in {len(written)} tables")
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1))
+@click.option("--reload", is_flag=True, help="Restart on code changes (development).")
+def serve(host: str, port: int, workers: int, reload: bool) -> None:
+    """Serve the admin and the API with uvicorn."""
+    settings = settings_or_exit()
+    try:
+        commands.check_database(settings)
+    except commands.CommandError as exc:
+        fail(str(exc))
+    commands.serve(settings, host=host, port=port, workers=workers, reload=reload)
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+def demo(host: str, port: int) -> None:
+    """Migrate, seed if empty, print a demo sign-in, then serve (development only)."""
+    settings = settings_or_exit()
+    try:
+        password = commands.prepare_demo(settings, DEMO_ADMIN_EMAIL, DEMO_USERS)
+    except commands.CommandError as exc:
+        fail(str(exc))
+    url = f"http://{host}:{port}/admin"
+    click.echo(
+        "\n"
+        f"  SwipeSavvy Admin is starting at {url}\n"
+        f"  sign in as   {DEMO_ADMIN_EMAIL}\n"
+        f"  password     {password}\n"
+        "  (a new password is made each time `demo` starts)\n"
+    )
+    commands.serve(settings, host=host, port=port, workers=1, reload=False)

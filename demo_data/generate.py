@@ -1,0 +1,778 @@
+"""Realistic, consistent demo rows for all 17 tables, produced in batches.
+
+Consistency the generator keeps: every wallet's balance equals the sum of its posted
+transactions (and never dips below zero along the way); refunds and cashback point at
+a posted purchase; tickets have threads whose first agent reply is `first_response_at`;
+campaign spend equals the sum of its daily performance; rollups match the rows.
+Randomness comes from one seed, so the same seed gives the same data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import re
+import secrets
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from faker import Faker
+
+from audit.chain import GENESIS_HASH, row_hash
+from demo_data import catalog
+
+Row = dict[str, Any]
+CENT = Decimal("0.01")
+USER_BATCH = 1_000
+STAFF_EMAIL_DOMAIN = "staff.example.com"
+"""Demo staff accounts live here, so `seed-demo --force` can tell them from real ones."""
+MERCHANT_FEE_RATE = Decimal("0.025")
+"""What the platform charges merchants per purchase: its revenue."""
+
+
+def money(value: float | Decimal) -> Decimal:
+    return Decimal(str(value)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def merchant_count(users: int) -> int:
+    return max(20, users // 50)
+
+
+def estimated_rows(users: int) -> int:
+    """Roughly how many rows `users` customers bring with them, for a progress bar."""
+    per_user = 1 + 1.1 + 1.3 + 5.5 + 0.25 * 4  # user, wallets, cards, ledger, tickets+threads
+    return int(users * per_user) + merchant_count(users) + 300
+
+
+@dataclass
+class Batch:
+    table: str
+    rows: list[Row]
+
+
+@dataclass
+class DailyTotals:
+    """Per-day figures gathered while generating, written as `dashboard_analytics`."""
+
+    signups: dict[date, int] = field(default_factory=lambda: defaultdict(int))
+    tx_count: dict[tuple[date, str], int] = field(default_factory=lambda: defaultdict(int))
+    tx_volume: dict[tuple[date, str], Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+    revenue: dict[date, Decimal] = field(default_factory=lambda: defaultdict(Decimal))
+
+
+@dataclass(frozen=True)
+class Staff:
+    id: uuid.UUID
+    email: str
+    role: str
+
+
+class DemoData:
+    """Generates the demo dataset for `users` customers, in foreign-key order."""
+
+    def __init__(
+        self,
+        users: int,
+        role_ids: dict[str, uuid.UUID],
+        password_hash: str,
+        seed: int = 42,
+        now: datetime | None = None,
+    ) -> None:
+        self.users = users
+        self.role_ids = role_ids
+        self.password_hash = password_hash
+        self.rng = random.Random(seed)
+        self.fake = Faker("en_US")
+        self.fake.seed_instance(seed)
+        self.now = (now or datetime.now(UTC)).replace(microsecond=0)
+        self.today = self.now.date()
+        self.first_names = [self.fake.first_name() for _ in range(400)]
+        self.last_names = [self.fake.last_name() for _ in range(400)]
+        self.totals = DailyTotals()
+        self.staff: list[Staff] = []
+        self.merchants: list[Row] = []
+        self._tx_counter = 0
+        self._ticket_counter = 0
+
+    def merchant_count(self) -> int:
+        return merchant_count(self.users)
+
+    def batches(self) -> Iterator[Batch]:
+        yield Batch("admin_users", self._staff_accounts())
+        yield Batch("admin_sessions", self._staff_sessions())
+        yield Batch("merchants", self._merchants())
+        yield Batch("feature_flags", self._feature_flags())
+        ai_models = self._ai_models()
+        yield Batch("ai_models", ai_models)
+        campaigns, performance = self._campaigns(ai_models)
+        yield Batch("ai_campaigns", campaigns)
+        yield Batch("campaign_performance", performance)
+        yield Batch("settings", self._settings())
+        for start in range(0, self.users, USER_BATCH):
+            yield from self._customers(start, min(start + USER_BATCH, self.users))
+        yield Batch("dashboard_analytics", self._rollups())
+        yield Batch("audit_logs", self._audit_trail(campaigns))
+
+    # Staff
+    def _staff_accounts(self) -> list[Row]:
+        rows = []
+        for role, count in catalog.STAFF:
+            for n in range(1, count + 1):
+                first, last = self.rng.choice(self.first_names), self.rng.choice(self.last_names)
+                email = f"{slug(first)}.{slug(last)}.{role}{n}@{STAFF_EMAIL_DOMAIN}"
+                staff = Staff(self._uuid(), email, role)
+                self.staff.append(staff)
+                created = self._past(days=400, at_least=200)
+                rows.append(
+                    {
+                        "id": staff.id,
+                        "email": email,
+                        "full_name": f"{first} {last}",
+                        "password_hash": self.password_hash,
+                        "role_id": self.role_ids[role],
+                        "is_active": True,
+                        "failed_login_count": 0,
+                        "locked_until": None,
+                        "last_login_at": self._between(self.now - timedelta(days=3), self.now),
+                        "last_login_ip": self._staff_ip(),
+                        "password_changed_at": created,
+                        "totp_secret": None,
+                        "created_at": created,
+                        "updated_at": created,
+                    }
+                )
+        return rows
+
+    def _staff_sessions(self) -> list[Row]:
+        rows = []
+        for staff in self.staff:
+            for n in range(self.rng.randint(1, 3)):
+                issued = self.now - timedelta(hours=self.rng.randint(1, 24 * 20))
+                revoked = issued + timedelta(hours=2) if n == 2 else None
+                rows.append(
+                    {
+                        "id": self._uuid(),
+                        "admin_user_id": staff.id,
+                        "kind": self.rng.choice(["browser", "browser", "api"]),
+                        # Real randomness: a demo session must never be guessable from the seed.
+                        "token_hash": hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
+                        "expires_at": issued + timedelta(hours=12),
+                        "last_seen_at": issued + timedelta(minutes=self.rng.randint(1, 300)),
+                        "revoked_at": revoked,
+                        "revoked_reason": "logout" if revoked else None,
+                        "ip_address": self._staff_ip(),
+                        "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Chrome/131.0",
+                        "created_at": issued,
+                        "updated_at": issued,
+                    }
+                )
+        return rows
+
+    # Catalogue tables
+    def _merchants(self) -> list[Row]:
+        statuses = ["active"] * 75 + ["pending"] * 12 + ["suspended"] * 5 + ["rejected"] * 8
+        rows = []
+        for i in range(self.merchant_count()):
+            category = self.rng.choice(list(catalog.MERCHANT_WORDS))
+            name = f"{self.fake.last_name()} {self.rng.choice(catalog.MERCHANT_WORDS[category])}"
+            status = self.rng.choice(statuses) if i >= 10 else "active"
+            created = self._past(days=720, at_least=30)
+            rows.append(
+                {
+                    "id": self._uuid(),
+                    "name": name,
+                    "legal_name": f"{name} LLC",
+                    "contact_email": f"hello.{i}@{slug(name)}.example.com",
+                    "phone": f"+1555{8_000_000 + i:07d}",
+                    "website": f"https://{slug(name)}.example.com",
+                    "status": status,
+                    "category": category,
+                    "cashback_rate": money(self.rng.choice([0.5, 1, 1.5, 2, 3, 5])),
+                    "tags": self.rng.sample(catalog.MERCHANT_TAGS, self.rng.randint(0, 3)),
+                    "address": {
+                        "line1": self.fake.street_address(),
+                        "city": self.fake.city(),
+                        "region": self.fake.state_abbr(),
+                        "postal_code": self.fake.postcode(),
+                        "country": "US",
+                    },
+                    "rejection_reason": (
+                        self.rng.choice(catalog.REJECTION_REASONS) if status == "rejected" else None
+                    ),
+                    "approved_at": (
+                        created + timedelta(days=2) if status in ("active", "suspended") else None
+                    ),
+                    "deactivated_at": None,
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+        self.merchants = rows
+        return rows
+
+    def _feature_flags(self) -> list[Row]:
+        rows = []
+        for spec in catalog.FEATURE_FLAGS:
+            created = self._past(days=120, at_least=3)
+            rows.append(
+                {
+                    "id": self._uuid(),
+                    "description": "",
+                    "platforms": [],
+                    "min_app_version": None,
+                    "max_app_version": None,
+                    "allow_list": [],
+                    "deny_list": [],
+                    "rules": [],
+                    "variants": [],
+                    "default_value": None,
+                    "starts_at": None,
+                    "ends_at": None,
+                    "revision": self.rng.randint(1, 9),
+                    "created_at": created,
+                    "updated_at": self._between(created, self.now),
+                    **spec,
+                }
+            )
+        return rows
+
+    def _ai_models(self) -> list[Row]:
+        rows = []
+        for spec in catalog.AI_MODELS:
+            created = self._past(days=365, at_least=30)
+            rows.append({"id": self._uuid(), "created_at": created, "updated_at": created, **spec})
+        return rows
+
+    def _campaigns(self, ai_models: list[Row]) -> tuple[list[Row], list[Row]]:
+        copywriters = [m["id"] for m in ai_models if m["purpose"] == "copywriting"]
+        marketers = [s.id for s in self.staff if s.role == "marketing"]
+        campaigns, performance = [], []
+        for spec in catalog.CAMPAIGNS:
+            start = self._day_at(spec["start"])
+            end = self._day_at(spec["end"])
+            campaign_id = self._uuid()
+            days = []
+            if spec["status"] in ("active", "paused", "completed") and start and end:
+                last = min(end.date(), self.today - timedelta(days=1))
+                days = [
+                    start.date() + timedelta(days=d) for d in range((last - start.date()).days + 1)
+                ]
+            spend = Decimal("0.00")
+            daily_budget = spec["budget"] / max(1, (end - start).days if start and end else 30)
+            for day in days:
+                impressions = self.rng.randint(5_000, 60_000)
+                clicks = int(impressions * self.rng.uniform(0.01, 0.06))
+                conversions = int(clicks * self.rng.uniform(0.03, 0.15))
+                day_spend = money(float(daily_budget) * self.rng.uniform(0.6, 1.0))
+                spend += day_spend
+                stamp = min(datetime.combine(day + timedelta(days=1), time(1), UTC), self.now)
+                performance.append(
+                    {
+                        "id": self._uuid(),
+                        "campaign_id": campaign_id,
+                        "day": day,
+                        "impressions": impressions,
+                        "clicks": clicks,
+                        "conversions": conversions,
+                        "spend": day_spend,
+                        "revenue": money(conversions * self.rng.uniform(8, 45)),
+                        "created_at": stamp,
+                        "updated_at": stamp,
+                    }
+                )
+            created = (start or self.now) - timedelta(days=self.rng.randint(5, 20))
+            campaigns.append(
+                {
+                    "id": campaign_id,
+                    "name": spec["name"],
+                    "status": spec["status"],
+                    "channel": spec["channel"],
+                    "description": f"{spec['name']}: {spec['channel'].replace('_', '-')} campaign.",
+                    "audience": {
+                        "countries": ["US", "CA"],
+                        "min_age": 18,
+                        "segments": self.rng.sample(["new", "active", "lapsed", "vip"], 2),
+                    },
+                    "budget": spec["budget"],
+                    "spend": spend,
+                    "currency": "USD",
+                    "starts_at": start,
+                    "ends_at": end,
+                    "ai_model_id": self.rng.choice(copywriters),
+                    "created_by_id": self.rng.choice(marketers),
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+        return campaigns, performance
+
+    def _settings(self) -> list[Row]:
+        stamp = self._past(days=60, at_least=1)
+        return [
+            {
+                "id": self._uuid(),
+                "updated_by_id": None,
+                "created_at": stamp,
+                "updated_at": stamp,
+                **spec,
+            }
+            for spec in catalog.RUNTIME_SETTINGS
+        ]
+
+    # Customers and everything that hangs off them
+    def _customers(self, start: int, stop: int) -> Iterator[Batch]:
+        users, wallets, methods, transactions, tickets, messages = [], [], [], [], [], []
+        for i in range(start, stop):
+            user = self._user(i)
+            users.append(user)
+            user_methods = self._payment_methods(user)
+            methods.extend(user_methods)
+            for wallet in self._wallets(user):
+                wallet_transactions = self._ledger(wallet, user, user_methods)
+                wallets.append(wallet)
+                transactions.extend(wallet_transactions)
+            for ticket, thread in self._tickets(user):
+                tickets.append(ticket)
+                messages.extend(thread)
+        yield Batch("users", users)
+        yield Batch("payment_methods", methods)
+        yield Batch("wallets", wallets)
+        yield Batch("wallet_transactions", transactions)
+        yield Batch("support_tickets", tickets)
+        yield Batch("ticket_messages", messages)
+
+    def _user(self, i: int) -> Row:
+        first, last = self.rng.choice(self.first_names), self.rng.choice(self.last_names)
+        days_ago = int(365 * self.rng.random() ** 1.6)
+        created = self.now - timedelta(days=days_ago, seconds=self.rng.randint(0, 86_399))
+        country = self.rng.choices(
+            list(catalog.COUNTRIES), weights=[w for w, _ in catalog.COUNTRIES.values()]
+        )[0]
+        status = self.rng.choices(["active", "suspended", "deactivated"], [90, 4, 6])[0]
+        kyc = self.rng.choices(["verified", "pending", "unverified", "rejected"], [60, 15, 20, 5])[
+            0
+        ]
+        self.totals.signups[created.date()] += 1
+        return {
+            "id": self._uuid(),
+            "email": f"{slug(first)}.{slug(last)}{i}@example.com",
+            "phone": f"+1555{i:07d}" if i < 8_000_000 else None,
+            "first_name": first,
+            "last_name": last,
+            "date_of_birth": date(1950, 1, 1) + timedelta(days=self.rng.randint(0, 20_000)),
+            "country": country,
+            "status": status,
+            "kyc_status": kyc,
+            "email_verified": self.rng.random() < 0.85,
+            "last_active_at": self._between(created, self.now) if status == "active" else None,
+            "deactivated_at": self._between(created, self.now) if status == "deactivated" else None,
+            "created_at": created,
+            "updated_at": created,
+        }
+
+    def _payment_methods(self, user: Row) -> list[Row]:
+        count = self.rng.choices([0, 1, 2, 3], [10, 60, 22, 8])[0]
+        rows = []
+        for n in range(count):
+            is_card = self.rng.random() < 0.8
+            created = self._between(user["created_at"], self.now)
+            exp_year = self.today.year + self.rng.randint(-1, 5) if is_card else None
+            rows.append(
+                {
+                    "id": self._uuid(),
+                    "user_id": user["id"],
+                    "kind": "card" if is_card else "bank_account",
+                    "brand": self.rng.choice(catalog.CARD_BRANDS if is_card else catalog.BANKS),
+                    "last_four": f"{self.rng.randint(0, 9999):04d}",
+                    "exp_month": self.rng.randint(1, 12) if is_card else None,
+                    "exp_year": exp_year,
+                    "holder_name": f"{user['first_name']} {user['last_name']}",
+                    "is_default": n == 0,
+                    "status": "expired" if exp_year and exp_year < self.today.year else "active",
+                    "created_at": created,
+                    "updated_at": created,
+                }
+            )
+        return rows
+
+    def _wallets(self, user: Row) -> list[Row]:
+        currencies = [catalog.COUNTRIES[user["country"]][1]]
+        if self.rng.random() < 0.08:
+            currencies.append("EUR" if currencies[0] != "EUR" else "USD")
+        status = (
+            "closed"
+            if user["status"] == "deactivated"
+            else ("frozen" if self.rng.random() < 0.02 else "active")
+        )
+        return [
+            {
+                "id": self._uuid(),
+                "user_id": user["id"],
+                "currency": currency,
+                "balance": Decimal("0.00"),
+                "status": status,
+                "created_at": user["created_at"],
+                "updated_at": user["created_at"],
+            }
+            for currency in currencies
+        ]
+
+    def _ledger(self, wallet: Row, user: Row, methods: list[Row]) -> list[Row]:
+        """A wallet's history in time order; sets the wallet's balance from it."""
+        count = self.rng.randint(2, 9)
+        start = wallet["created_at"]
+        end = user["deactivated_at"] or self.now
+        stamps = sorted(self._between(start, end) for _ in range(count))
+        default_method = methods[0]["id"] if methods else None
+        active_merchants = [m for m in self.merchants if m["status"] == "active"]
+        balance = Decimal("0.00")
+        closing = False
+        purchases: list[Row] = []
+        rows: list[Row] = []
+
+        def post(kind: str, amount: Decimal, stamp: datetime, **extra: Any) -> Row:
+            nonlocal balance
+            failed = kind in ("purchase", "withdrawal", "deposit") and self.rng.random() < 0.03
+            pending = not failed and (self.now - stamp) < timedelta(hours=6)
+            status = "failed" if failed else "pending" if pending else "posted"
+            if closing:
+                status = "posted"
+            if status == "posted":
+                balance += amount
+            row = self._transaction(wallet, kind, status, amount, stamp, extra)
+            rows.append(row)
+            return row
+
+        for n, stamp in enumerate(stamps):
+            if n == 0:
+                post(
+                    "deposit",
+                    money(self.rng.uniform(50, 800)),
+                    stamp,
+                    payment_method_id=default_method,
+                )
+                continue
+            kind = self.rng.choices(
+                ["purchase", "deposit", "refund", "withdrawal", "transfer_in", "transfer_out"],
+                [62, 14, 5, 8, 6, 5],
+            )[0]
+            if kind == "refund":
+                refundable = [p for p in purchases if not p.get("_refunded")]
+                if not refundable:
+                    kind = "purchase"
+                else:
+                    original = self.rng.choice(refundable)
+                    original["_refunded"] = True
+                    post(
+                        "refund",
+                        -original["amount"],
+                        stamp,
+                        merchant_id=original["merchant_id"],
+                        related_transaction_id=original["id"],
+                    )
+                    continue
+            if kind == "deposit" or kind == "transfer_in":
+                post(
+                    kind,
+                    money(self.rng.uniform(20, 500)),
+                    stamp,
+                    payment_method_id=default_method if kind == "deposit" else None,
+                )
+                continue
+            amount = money(
+                self.rng.uniform(3, 180) if kind == "purchase" else self.rng.uniform(10, 300)
+            )
+            if amount > balance:
+                post(
+                    "deposit",
+                    money(self.rng.uniform(50, 400)),
+                    stamp,
+                    payment_method_id=default_method,
+                )
+                continue
+            if kind == "purchase":
+                merchant = self.rng.choice(active_merchants)
+                purchase = post(
+                    "purchase",
+                    -amount,
+                    stamp,
+                    merchant_id=merchant["id"],
+                    fee=money(amount * MERCHANT_FEE_RATE),
+                )
+                if purchase["status"] == "posted":
+                    purchases.append(purchase)
+                    if self.rng.random() < 0.4:
+                        cashback = money(amount * merchant["cashback_rate"] / 100)
+                        if cashback > 0:
+                            post(
+                                "cashback",
+                                cashback,
+                                stamp + timedelta(minutes=1),
+                                merchant_id=merchant["id"],
+                                related_transaction_id=purchase["id"],
+                            )
+            else:
+                post(kind, -amount, stamp)
+        if wallet["status"] == "closed" and balance > 0:
+            closing = True
+            post("withdrawal", -balance, max(stamps[-1], end))
+        for row in rows:
+            row.pop("_refunded", None)
+        wallet["balance"] = balance
+        return rows
+
+    def _transaction(
+        self,
+        wallet: Row,
+        kind: str,
+        status: str,
+        amount: Decimal,
+        stamp: datetime,
+        extra: dict[str, Any],
+    ) -> Row:
+        self._tx_counter += 1
+        row = {
+            "id": self._uuid(),
+            "reference": f"TXN-{stamp:%Y%m%d}-{self._tx_counter:09d}",
+            "wallet_id": wallet["id"],
+            "type": kind,
+            "status": status,
+            "amount": amount,
+            "fee": Decimal("0.00"),
+            "currency": wallet["currency"],
+            "description": kind.replace("_", " ").capitalize(),
+            "merchant_id": None,
+            "payment_method_id": None,
+            "related_transaction_id": None,
+            "idempotency_key": None,
+            "posted_at": stamp if status == "posted" else None,
+            "created_at": stamp,
+            "updated_at": stamp,
+            **extra,
+        }
+        if status == "posted":
+            day = stamp.date()
+            self.totals.tx_count[(day, kind)] += 1
+            self.totals.tx_volume[(day, kind)] += abs(amount)
+            self.totals.revenue[day] += row["fee"]
+        return row
+
+    def _tickets(self, user: Row) -> Iterator[tuple[Row, list[Row]]]:
+        if self.rng.random() >= 0.22:
+            return
+        agents = [s for s in self.staff if s.role == "support"]
+        for _ in range(self.rng.choice([1, 1, 1, 2])):
+            category = self.rng.choice(list(catalog.TICKET_SUBJECTS))
+            subject = self.rng.choice(catalog.TICKET_SUBJECTS[category])
+            created = self._between(user["created_at"], self.now - timedelta(minutes=30))
+            status = self.rng.choices(
+                ["open", "pending", "in_progress", "resolved", "closed"], [15, 10, 15, 35, 25]
+            )[0]
+            ticket_id = self._uuid()
+            agent = self.rng.choice(agents)
+            thread = [
+                self._message(ticket_id, "customer", subject + ". " + self.fake.sentence(), created)
+            ]
+            first_response = resolved = closed = None
+            if status != "open":
+                stamp = created
+                for n in range(self.rng.randint(1, 4)):
+                    stamp = min(stamp + timedelta(minutes=self.rng.randint(5, 1_800)), self.now)
+                    if n % 2 == 0:
+                        first_response = first_response or stamp
+                        thread.append(
+                            self._message(
+                                ticket_id,
+                                "agent",
+                                self.rng.choice(catalog.AGENT_REPLIES),
+                                stamp,
+                                author=agent.id,
+                            )
+                        )
+                        if self.rng.random() < 0.2:
+                            thread.append(
+                                self._message(
+                                    ticket_id,
+                                    "agent",
+                                    self.rng.choice(catalog.INTERNAL_NOTES),
+                                    stamp,
+                                    author=agent.id,
+                                    internal=True,
+                                )
+                            )
+                    else:
+                        thread.append(
+                            self._message(
+                                ticket_id,
+                                "customer",
+                                self.rng.choice(catalog.CUSTOMER_FOLLOW_UPS),
+                                stamp,
+                            )
+                        )
+                if status in ("resolved", "closed"):
+                    resolved = min(stamp + timedelta(minutes=10), self.now)
+                    closed = (
+                        min(resolved + timedelta(days=2), self.now) if status == "closed" else None
+                    )
+            self._ticket_counter += 1
+            yield (
+                {
+                    "id": ticket_id,
+                    "reference": f"TCK-{self._ticket_counter:08d}",
+                    "user_id": user["id"],
+                    "subject": subject,
+                    "description": thread[0]["body"],
+                    "status": status,
+                    "priority": self.rng.choices(
+                        ["low", "normal", "high", "urgent"], [20, 55, 20, 5]
+                    )[0],
+                    "category": category,
+                    "channel": self.rng.choice(["in_app", "in_app", "email", "chat", "phone"]),
+                    "assignee_id": agent.id if status != "open" else None,
+                    "tags": self.rng.sample(
+                        ["vip", "refund", "bug", "kyc", "chargeback"], self.rng.randint(0, 2)
+                    ),
+                    "first_response_at": first_response,
+                    "resolved_at": resolved,
+                    "closed_at": closed,
+                    "created_at": created,
+                    "updated_at": closed or resolved or thread[-1]["created_at"],
+                },
+                thread,
+            )
+
+    def _message(
+        self,
+        ticket_id: uuid.UUID,
+        author_type: str,
+        body: str,
+        stamp: datetime,
+        author: uuid.UUID | None = None,
+        internal: bool = False,
+    ) -> Row:
+        return {
+            "id": self._uuid(),
+            "ticket_id": ticket_id,
+            "author_type": author_type,
+            "author_admin_id": author,
+            "body": body,
+            "is_internal": internal,
+            "created_at": stamp,
+        }
+
+    # Derived tables
+    def _rollups(self) -> list[Row]:
+        """Closed days only: the current day is still moving."""
+        rows = []
+
+        def add(day: date, metric: str, value: Decimal | int, dimension: str = "") -> None:
+            if day < self.today:
+                stamp = min(datetime.combine(day + timedelta(days=1), time(0, 5), UTC), self.now)
+                rows.append(
+                    {
+                        "id": self._uuid(),
+                        "day": day,
+                        "metric": metric,
+                        "dimension": dimension,
+                        "value": Decimal(value),
+                        "created_at": stamp,
+                        "updated_at": stamp,
+                    }
+                )
+
+        for day, count in self.totals.signups.items():
+            add(day, "signups", count)
+        for (day, kind), count in self.totals.tx_count.items():
+            add(day, "transactions", count, kind)
+        for (day, kind), volume in self.totals.tx_volume.items():
+            add(day, "volume", volume, kind)
+        for day, revenue in self.totals.revenue.items():
+            add(day, "revenue", revenue)
+        return rows
+
+    def _audit_trail(self, campaigns: list[Row]) -> list[Row]:
+        entries: list[tuple[Staff, str, str, str | None, Row | None, Row | None]] = []
+        admins = [s for s in self.staff if s.role in ("admin", "operations")]
+        for merchant in self.merchants[:15]:
+            if merchant["status"] in ("active", "rejected"):
+                action = "action:approve" if merchant["status"] == "active" else "action:reject"
+                entries.append(
+                    (
+                        self.rng.choice(admins),
+                        action,
+                        "merchants",
+                        str(merchant["id"]),
+                        {"status": "pending"},
+                        {"status": merchant["status"]},
+                    )
+                )
+        marketers = [s for s in self.staff if s.role == "marketing"]
+        for campaign in campaigns:
+            entries.append(
+                (
+                    self.rng.choice(marketers),
+                    "create",
+                    "ai_campaigns",
+                    str(campaign["id"]),
+                    None,
+                    {"name": campaign["name"]},
+                )
+            )
+        for staff in self.staff:
+            entries.append((staff, "login", "admin_users", str(staff.id), None, None))
+        stamps = sorted(self._past(days=30, at_least=0) for _ in entries)
+        rows, prev = [], GENESIS_HASH
+        for sequence, ((staff, action, entity, entity_id, before, after), stamp) in enumerate(
+            zip(entries, stamps, strict=True), start=1
+        ):
+            row = {
+                "id": self._uuid(),
+                "sequence": sequence,
+                "created_at": stamp,
+                "actor_id": staff.id,
+                "actor_email": staff.email,
+                "action": action,
+                "entity_type": entity,
+                "entity_id": entity_id,
+                "before": before,
+                "after": after,
+                "ip_address": "10.0.0.12",
+                "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Chrome/131.0",
+                "request_id": self._uuid().hex,
+                "prev_hash": prev,
+            }
+            row["row_hash"] = prev = row_hash(row)
+            rows.append(row)
+        return rows
+
+    def _staff_ip(self) -> str:
+        return f"10.0.{self.rng.randint(0, 255)}.{self.rng.randint(1, 254)}"
+
+    def _uuid(self) -> uuid.UUID:
+        return uuid.UUID(int=self.rng.getrandbits(128), version=4)
+
+    # Time helpers
+    def _past(self, days: int, at_least: int) -> datetime:
+        return self.now - timedelta(
+            days=self.rng.randint(at_least, days), seconds=self.rng.randint(0, 86_399)
+        )
+
+    def _between(self, start: datetime, end: datetime) -> datetime:
+        if end <= start:
+            return start
+        span = int((end - start).total_seconds())
+        return start + timedelta(seconds=self.rng.randint(0, span))
+
+    def _day_at(self, offset: int | None) -> datetime | None:
+        if offset is None:
+            return None
+        return datetime.combine(self.today + timedelta(days=offset), time(9), UTC)

@@ -1,0 +1,79 @@
+"""Alembic environment: async, URL from the app's settings, batch mode on SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from logging.config import fileConfig
+from typing import Any
+
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy.engine import Connection
+
+import models
+from core.database import create_engine
+from core.settings import Settings, load_settings
+
+config = context.config
+if config.config_file_name is not None and not config.attributes.get("settings"):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+target_metadata = models.Base.metadata
+
+
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
+    """Import our portable column types where a revision uses them."""
+    if type_ == "type" and type(obj).__module__ == "models.base":
+        autogen_context.imports.add("import models.base")
+    return False
+
+
+def run_migrations(connection: Connection) -> None:
+    is_sqlite = connection.dialect.name == "sqlite"
+    if is_sqlite:
+        # SQLite rebuilds tables for most ALTERs (batch mode); foreign keys must be off
+        # while it copies rows, and are checked once the revision is in.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.commit()
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=is_sqlite,
+        render_item=render_item,
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    if is_sqlite:
+        violations = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+        connection.commit()
+        if violations:
+            raise RuntimeError(f"migration left rows that break foreign keys: {violations[:5]}")
+
+
+async def run_async_migrations(settings: Settings) -> None:
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(run_migrations)
+    finally:
+        await engine.dispose()
+
+
+def run_migrations_offline(settings: Settings) -> None:
+    context.configure(
+        url=settings.database_url,
+        target_metadata=target_metadata,
+        literal_binds=True,
+        render_as_batch=settings.is_sqlite,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+settings: Settings = config.attributes.get("settings") or load_settings()
+if context.is_offline_mode():
+    run_migrations_offline(settings)
+else:
+    asyncio.run(run_async_migrations(settings))

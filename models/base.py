@@ -1,0 +1,157 @@
+"""The declarative base, portable column types and the mixins every table shares."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always timezone-aware UTC in Python, on both databases.
+
+    SQLite has no time zones, so values are stored there as naive UTC; a naive value
+    coming in (from a form, say) is taken to be UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class FixedPoint(TypeDecorator[Decimal]):
+    """An exact decimal: NUMERIC on PostgreSQL, a scaled integer on SQLite.
+
+    SQLite has no decimal type and would store NUMERIC as a float; money must never
+    be a float, so there it is kept in minor units (cents for a scale of 2) and SQL
+    sums stay exact. Range checks on such columns must be scale-free (`>= 0`, `<> 0`).
+    """
+
+    impl = sa.Numeric
+    cache_ok = True
+
+    def __init__(self, precision: int = 18, scale: int = 2) -> None:
+        super().__init__(precision=precision, scale=scale, asdecimal=True)
+        self.precision = precision
+        self.scale = scale
+        self._quantum = Decimal(1).scaleb(-scale)
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(sa.BigInteger())
+        return dialect.type_descriptor(sa.Numeric(self.precision, self.scale, asdecimal=True))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        exact = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        if dialect.name == "sqlite":
+            return int(exact.scaleb(self.scale).to_integral_value())
+        return exact.quantize(self._quantum)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(int(value)).scaleb(-self.scale).quantize(self._quantum)
+        return Decimal(value).quantize(self._quantum)
+
+    @property
+    def python_type(self) -> type[Decimal]:
+        return Decimal
+
+
+def Money() -> FixedPoint:  # noqa: N802 - reads as a column type
+    """Amounts of money: 18 digits, 2 after the point."""
+    return FixedPoint(18, 2)
+
+
+def Percent() -> sa.Numeric[Decimal]:  # noqa: N802 - reads as a column type
+    """0.00 to 100.00; read back rounded to two places on both databases."""
+    return sa.Numeric(5, 2, asdecimal=True)
+
+
+def JSONDocument() -> sa.JSON:  # noqa: N802 - reads as a column type
+    """JSON, stored as JSONB on PostgreSQL."""
+    return sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def StringList(length: int = 64) -> sa.ARRAY[str]:  # noqa: N802 - reads as a column type
+    """A list of short strings: a native ARRAY on PostgreSQL, a JSON list on SQLite."""
+    return sa.ARRAY(sa.String(length)).with_variant(sa.JSON(), "sqlite")
+
+
+def choice(values: type[StrEnum], name: str) -> sa.Enum:
+    """A VARCHAR holding one of `values`, refused by a CHECK constraint otherwise.
+
+    Non-native on purpose: adding a value is a plain constraint change on both databases,
+    and SQLAdmin renders it as a select.
+    """
+    return sa.Enum(
+        *(member.value for member in values),
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=max(len(member.value) for member in values),
+    )
+
+
+def currency_check(column: str) -> sa.CheckConstraint:
+    """ISO 4217 alphabetic codes: three upper-case letters."""
+    return sa.CheckConstraint(
+        f"length({column}) = 3 AND upper({column}) = {column}", name=f"{column}_iso4217"
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UUIDKey:
+    id: Mapped[uuid.UUID] = mapped_column(
+        sa.Uuid, primary_key=True, default=uuid.uuid4, sort_order=-100
+    )
+
+
+class CreatedAt:
+    created_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, default=utcnow, server_default=sa.func.now(), index=True, sort_order=100
+    )
+
+
+class Timestamps(CreatedAt):
+    updated_at: Mapped[datetime] = mapped_column(
+        UtcDateTime, default=utcnow, onupdate=utcnow, server_default=sa.func.now(), sort_order=101
+    )

@@ -1,0 +1,165 @@
+"""Marketing: AI-assisted campaigns, their daily performance, and the AI model registry."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import (
+    Base,
+    JSONDocument,
+    Money,
+    Timestamps,
+    UtcDateTime,
+    UUIDKey,
+    choice,
+    currency_check,
+)
+from models.people import AdminUser
+
+
+class CampaignStatus(StrEnum):
+    DRAFT = "draft"
+    SCHEDULED = "scheduled"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class CampaignChannel(StrEnum):
+    PUSH = "push"
+    EMAIL = "email"
+    SMS = "sms"
+    IN_APP = "in_app"
+
+
+class ModelProvider(StrEnum):
+    OPENAI = "openai"
+    ANTHROPIC = "anthropic"
+    GOOGLE = "google"
+    INTERNAL = "internal"
+    OTHER = "other"
+
+
+class ModelPurpose(StrEnum):
+    COPYWRITING = "copywriting"
+    SEGMENTATION = "segmentation"
+    CHURN_PREDICTION = "churn_prediction"
+    FRAUD_DETECTION = "fraud_detection"
+    SUPPORT_ASSISTANT = "support_assistant"
+    RECOMMENDATION = "recommendation"
+
+
+class ModelStatus(StrEnum):
+    TESTING = "testing"
+    ACTIVE = "active"
+    DEPRECATED = "deprecated"
+    RETIRED = "retired"
+
+
+class AIModel(UUIDKey, Timestamps, Base):
+    """A model in the AI registry that campaigns and tools can use."""
+
+    __tablename__ = "ai_models"
+    __table_args__ = (sa.UniqueConstraint("name", "version"),)
+
+    name: Mapped[str] = mapped_column(sa.String(100), index=True)
+    provider: Mapped[str] = mapped_column(choice(ModelProvider, "provider"), index=True)
+    version: Mapped[str] = mapped_column(sa.String(50))
+    purpose: Mapped[str] = mapped_column(choice(ModelPurpose, "purpose"), index=True)
+    status: Mapped[str] = mapped_column(
+        choice(ModelStatus, "status"), default=ModelStatus.TESTING, index=True
+    )
+    config: Mapped[dict[str, Any]] = mapped_column(JSONDocument(), default=dict)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSONDocument(), default=dict)
+
+    campaigns: Mapped[list[AICampaign]] = relationship(back_populates="ai_model")
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+class AICampaign(UUIDKey, Timestamps, Base):
+    """A marketing campaign, with its audience, budget and schedule."""
+
+    __tablename__ = "ai_campaigns"
+    __table_args__ = (
+        sa.CheckConstraint("budget >= 0", name="budget_non_negative"),
+        sa.CheckConstraint("spend >= 0", name="spend_non_negative"),
+        sa.CheckConstraint(
+            "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at", name="schedule_order"
+        ),
+        sa.CheckConstraint(
+            "status <> 'scheduled' OR starts_at IS NOT NULL", name="scheduled_has_start"
+        ),
+        currency_check("currency"),
+        sa.Index("ix_ai_campaigns_status_starts_at", "status", "starts_at"),
+    )
+
+    name: Mapped[str] = mapped_column(sa.String(200), index=True)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(
+        choice(CampaignStatus, "status"), default=CampaignStatus.DRAFT, index=True
+    )
+    channel: Mapped[str] = mapped_column(choice(CampaignChannel, "channel"), index=True)
+    audience: Mapped[dict[str, Any]] = mapped_column(JSONDocument(), default=dict)
+    """Who the campaign targets, e.g. {"countries": ["US"], "min_age": 21}."""
+    budget: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    spend: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    currency: Mapped[str] = mapped_column(sa.String(3), default="USD")
+    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ai_model_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("ai_models.id", ondelete="SET NULL"), index=True
+    )
+    created_by_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("admin_users.id", ondelete="SET NULL"), index=True
+    )
+
+    ai_model: Mapped[AIModel | None] = relationship(back_populates="campaigns")
+    created_by: Mapped[AdminUser | None] = relationship()
+    performance: Mapped[list[CampaignPerformance]] = relationship(
+        back_populates="campaign",
+        order_by="CampaignPerformance.day",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CampaignPerformance(UUIDKey, Timestamps, Base):
+    """One campaign's metrics for one day."""
+
+    __tablename__ = "campaign_performance"
+    __table_args__ = (
+        sa.UniqueConstraint("campaign_id", "day"),
+        sa.CheckConstraint(
+            "impressions >= 0 AND clicks >= 0 AND conversions >= 0", name="counts_non_negative"
+        ),
+        sa.CheckConstraint("clicks <= impressions", name="clicks_within_impressions"),
+        sa.CheckConstraint("spend >= 0 AND revenue >= 0", name="money_non_negative"),
+    )
+
+    campaign_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("ai_campaigns.id", ondelete="CASCADE")
+    )
+    day: Mapped[date] = mapped_column(sa.Date, index=True)
+    impressions: Mapped[int] = mapped_column(default=0)
+    clicks: Mapped[int] = mapped_column(default=0)
+    conversions: Mapped[int] = mapped_column(default=0)
+    spend: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+    revenue: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
+
+    campaign: Mapped[AICampaign] = relationship(back_populates="performance")
+
+    def __str__(self) -> str:
+        return self.day.isoformat()

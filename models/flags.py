@@ -1,0 +1,82 @@
+"""Feature flags the mobile app polls."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import (
+    Base,
+    JSONDocument,
+    Percent,
+    StringList,
+    Timestamps,
+    UtcDateTime,
+    UUIDKey,
+    choice,
+)
+
+
+class FlagType(StrEnum):
+    RELEASE = "release"
+    EXPERIMENT = "experiment"
+    OPERATIONAL = "operational"
+    KILL_SWITCH = "kill_switch"
+    PERMISSION = "permission"
+
+
+class Platform(StrEnum):
+    IOS = "ios"
+    ANDROID = "android"
+    WEB = "web"
+
+
+class FeatureFlag(UUIDKey, Timestamps, Base):
+    """A switch, rollout or experiment evaluated for each app user."""
+
+    __tablename__ = "feature_flags"
+    __table_args__ = (
+        sa.CheckConstraint("key = lower(key) AND length(key) > 0", name="key_slug"),
+        sa.CheckConstraint(
+            "rollout_percentage >= 0 AND rollout_percentage <= 100", name="rollout_percentage"
+        ),
+        sa.CheckConstraint(
+            "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at", name="schedule_order"
+        ),
+        sa.CheckConstraint("revision >= 1", name="revision_positive"),
+    )
+
+    key: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    """Stable slug the app asks for; immutable once created."""
+    name: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    flag_type: Mapped[str] = mapped_column(
+        choice(FlagType, "flag_type"), default=FlagType.RELEASE, index=True
+    )
+    enabled: Mapped[bool] = mapped_column(default=False, index=True)
+    rollout_percentage: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0.00"))
+    platforms: Mapped[list[str]] = mapped_column(StringList(16), default=list)
+    """Platforms the flag applies to; empty means all."""
+    min_app_version: Mapped[str | None] = mapped_column(sa.String(32))
+    max_app_version: Mapped[str | None] = mapped_column(sa.String(32))
+    allow_list: Mapped[list[str]] = mapped_column(StringList(), default=list)
+    """User ids that always get the flag (after the deny-list)."""
+    deny_list: Mapped[list[str]] = mapped_column(StringList(), default=list)
+    """User ids that never get the flag."""
+    rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument(), default=list)
+    """Attribute rules: [{"attribute", "operator", "values"}], all of which must match."""
+    variants: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument(), default=list)
+    """Weighted variants: [{"name", "weight", "payload"}]."""
+    default_value: Mapped[Any | None] = mapped_column(JSONDocument())
+    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revision: Mapped[int] = mapped_column(default=1)
+    """Bumped on every change, so caches and the app can tell versions apart."""
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,156 @@
+"""App customers and staff: users, admin_users, roles, admin_sessions."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, StringList, Timestamps, UtcDateTime, UUIDKey, choice, utcnow
+
+if TYPE_CHECKING:
+    from models.ops import AuditLog
+    from models.payments import PaymentMethod, Wallet
+    from models.support import SupportTicket
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    DEACTIVATED = "deactivated"
+
+
+class KycStatus(StrEnum):
+    UNVERIFIED = "unverified"
+    PENDING = "pending"
+    VERIFIED = "verified"
+    REJECTED = "rejected"
+
+
+class SessionKind(StrEnum):
+    BROWSER = "browser"
+    API = "api"
+
+
+class User(UUIDKey, Timestamps, Base):
+    """A customer of the mobile app."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint("length(country) = 2 AND upper(country) = country", name="country_iso"),
+        sa.CheckConstraint(
+            "(status = 'deactivated') = (deactivated_at IS NOT NULL)", name="deactivated_at"
+        ),
+        sa.Index("ix_users_status_created_at", "status", "created_at"),
+    )
+
+    email: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    phone: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    first_name: Mapped[str] = mapped_column(sa.String(100))
+    last_name: Mapped[str] = mapped_column(sa.String(100))
+    date_of_birth: Mapped[date | None] = mapped_column(sa.Date)
+    country: Mapped[str] = mapped_column(sa.String(2), default="US")
+    status: Mapped[str] = mapped_column(
+        choice(UserStatus, "status"), default=UserStatus.ACTIVE, index=True
+    )
+    kyc_status: Mapped[str] = mapped_column(
+        choice(KycStatus, "kyc_status"), default=KycStatus.UNVERIFIED, index=True
+    )
+    email_verified: Mapped[bool] = mapped_column(default=False)
+    """The customer confirmed their email address (separate from KYC identity checks)."""
+    last_active_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+    wallets: Mapped[list[Wallet]] = relationship(back_populates="user")
+    payment_methods: Mapped[list[PaymentMethod]] = relationship(back_populates="user")
+    tickets: Mapped[list[SupportTicket]] = relationship(back_populates="user")
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>"
+
+
+class Role(UUIDKey, Timestamps, Base):
+    """A staff role: a named list of permission strings such as `merchants:edit`."""
+
+    __tablename__ = "roles"
+    __table_args__ = (
+        sa.CheckConstraint("name = lower(name) AND length(name) > 0", name="name_slug"),
+    )
+
+    name: Mapped[str] = mapped_column(sa.String(50), unique=True)
+    description: Mapped[str] = mapped_column(sa.String(255), default="")
+    permissions: Mapped[list[str]] = mapped_column(StringList(100), default=list)
+
+    admins: Mapped[list[AdminUser]] = relationship(back_populates="role")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AdminUser(UUIDKey, Timestamps, Base):
+    """A staff account that signs in to the back office."""
+
+    __tablename__ = "admin_users"
+    __table_args__ = (
+        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
+        sa.CheckConstraint("failed_login_count >= 0", name="failed_login_count_non_negative"),
+    )
+
+    email: Mapped[str] = mapped_column(sa.String(255), unique=True)
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    password_hash: Mapped[str] = mapped_column(sa.String(255), info={"secret": True})
+    role_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("roles.id", ondelete="RESTRICT"), index=True
+    )
+    is_active: Mapped[bool] = mapped_column(default=True, index=True)
+    failed_login_count: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    last_login_ip: Mapped[str | None] = mapped_column(sa.String(45))
+    password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64), info={"secret": True})
+
+    role: Mapped[Role] = relationship(back_populates="admins")
+    sessions: Mapped[list[AdminSession]] = relationship(back_populates="admin_user")
+    assigned_tickets: Mapped[list[SupportTicket]] = relationship(back_populates="assignee")
+    audit_entries: Mapped[list[AuditLog]] = relationship(back_populates="actor")
+
+    def __str__(self) -> str:
+        return f"{self.full_name} <{self.email}>"
+
+
+class AdminSession(UUIDKey, Timestamps, Base):
+    """A staff sign-in: a browser session or an API refresh-token family."""
+
+    __tablename__ = "admin_sessions"
+    __table_args__ = (
+        sa.CheckConstraint("expires_at > created_at", name="expires_after_issue"),
+        sa.Index("ix_admin_sessions_admin_user_id_revoked_at", "admin_user_id", "revoked_at"),
+    )
+
+    admin_user_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("admin_users.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(choice(SessionKind, "kind"), default=SessionKind.BROWSER)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True, info={"secret": True})
+    """SHA-256 of the session or refresh token; the token itself is never stored."""
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(sa.String(100))
+    ip_address: Mapped[str | None] = mapped_column(sa.String(45))
+    user_agent: Mapped[str | None] = mapped_column(sa.String(512))
+
+    admin_user: Mapped[AdminUser] = relationship(back_populates="sessions")
+
+    def __str__(self) -> str:
+        return f"{self.kind} session {str(self.id)[:8]}"

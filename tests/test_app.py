@@ -1,0 +1,212 @@
+"""The first app: health probes, sign-in, and a working screen for each of the 17 tables."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import bcrypt
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import admin_views
+from admin_views.base import StaffView
+from app import create_app
+from core.database import Database
+from core.settings import Settings
+from demo_data.load import seed_demo
+from models import AdminSession, AdminUser, Base, User
+from tests import rows
+from tests.databases import TEST_BCRYPT_ROUNDS, make_settings
+
+PASSWORD = "correct horse battery staple"
+
+
+async def add_staff(db: AsyncSession, email: str = "ops@example.com", **overrides: object) -> dict:
+    password_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(TEST_BCRYPT_ROUNDS)).decode()
+    row = await rows.admin_row(db, email=email, password_hash=password_hash, **overrides)
+    await rows.insert(db, "admin_users", row)
+    await db.commit()
+    return row
+
+
+async def sign_in(
+    client: httpx.AsyncClient, email: str, password: str = PASSWORD
+) -> httpx.Response:
+    return await client.post("/admin/login", data={"username": email, "password": password})
+
+
+async def test_healthz_answers_without_the_database(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+async def test_readyz_is_ready_when_the_database_answers(client: httpx.AsyncClient) -> None:
+    response = await client.get("/readyz")
+
+    assert response.status_code == 200
+    assert response.json() == {"status": "ready", "database": "ok"}
+
+
+@pytest.fixture
+def unreachable_settings(backend: str, tmp_path: Path) -> Settings:
+    if backend == "postgresql":
+        return make_settings("postgresql+asyncpg://postgres@127.0.0.1:1/swipesavvy")
+    not_a_database = tmp_path / "corrupt.db"
+    not_a_database.write_bytes(b"this is not an SQLite file" * 100)
+    return make_settings(f"sqlite+aiosqlite:///{not_a_database}")
+
+
+async def test_readyz_is_503_and_healthz_200_while_the_database_is_down(
+    unreachable_settings: Settings,
+) -> None:
+    app = create_app(unreachable_settings)
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            ready = await client.get("/readyz")
+            alive = await client.get("/healthz")
+    finally:
+        await app.state.database.dispose()
+
+    assert ready.status_code == 503
+    assert ready.json() == {"status": "unavailable", "database": "unreachable"}
+    assert alive.status_code == 200
+
+
+async def test_admin_screens_need_a_sign_in(client: httpx.AsyncClient) -> None:
+    response = await client.get("/admin/users/list")
+
+    assert response.status_code == 302
+    assert response.headers["location"].endswith("/admin/login")
+
+
+@pytest.mark.parametrize(
+    ("email", "password", "active"),
+    [
+        ("ops@example.com", "wrong password here", True),
+        ("nobody@example.com", PASSWORD, True),
+        ("ops@example.com", PASSWORD, False),
+    ],
+    ids=["wrong password", "unknown email", "disabled account"],
+)
+async def test_failed_sign_in_gives_one_generic_error(
+    client: httpx.AsyncClient, db: AsyncSession, email: str, password: str, active: bool
+) -> None:
+    await add_staff(db, is_active=active)
+
+    response = await sign_in(client, email, password)
+
+    assert response.status_code == 400
+    assert "Invalid credentials." in response.text
+    assert (await client.get("/admin/users/list")).status_code == 302
+
+
+async def test_sign_in_is_case_insensitive_and_records_the_login(
+    client: httpx.AsyncClient, db: AsyncSession, clean_database: Database
+) -> None:
+    staff = await add_staff(db)
+
+    response = await sign_in(client, "  OPS@Example.com ")
+
+    assert response.status_code == 302
+    assert (await client.get("/admin/users/list")).status_code == 200
+    async with clean_database.session() as session:
+        admin = await session.get(AdminUser, staff["id"])
+    assert admin.last_login_at is not None
+    assert admin.last_login_ip == "127.0.0.1"
+
+
+async def test_a_disabled_account_is_signed_out_on_its_next_request(
+    client: httpx.AsyncClient, db: AsyncSession, clean_database: Database
+) -> None:
+    staff = await add_staff(db)
+    await sign_in(client, staff["email"])
+    async with clean_database.session() as session, session.begin():
+        await session.execute(
+            sa.update(AdminUser).where(AdminUser.id == staff["id"]).values(is_active=False)
+        )
+
+    response = await client.get("/admin/users/list")
+
+    assert response.status_code == 302
+
+
+def test_every_table_has_exactly_one_screen() -> None:
+    views = admin_views.discover_views()
+
+    assert sorted(view.resource() for view in views) == sorted(Base.metadata.tables)
+
+
+def test_two_screens_for_one_table_fail_at_startup() -> None:
+    class DuplicateUserAdmin(StaffView, model=User):
+        pass
+
+    with pytest.raises(RuntimeError, match="both declare screens for 'users'"):
+        admin_views.check_views([*admin_views.discover_views(), DuplicateUserAdmin])
+
+
+@pytest.fixture
+async def signed_in(
+    client: httpx.AsyncClient, db: AsyncSession, clean_database: Database, settings: Settings
+) -> httpx.AsyncClient:
+    await seed_demo(clean_database, users=15, seed=7, bcrypt_rounds=TEST_BCRYPT_ROUNDS)
+    staff = await add_staff(
+        db, email="superadmin@example.com", role_id=await rows.role_id(db, "superadmin")
+    )
+    assert (await sign_in(client, staff["email"])).status_code == 302
+    return client
+
+
+@pytest.mark.parametrize("view", admin_views.discover_views(), ids=lambda view: view.resource())
+async def test_each_table_lists_shows_and_edits_its_rows(
+    signed_in: httpx.AsyncClient, db: AsyncSession, view: type[StaffView]
+) -> None:
+    slug = view.resource().replace("_", "-")
+    first_on_page = [
+        sa.desc(column) if descending else sa.asc(column)
+        for column, descending in view()._get_default_sort()
+    ]
+    row_id = await db.scalar(sa.select(view.model.id).order_by(*first_on_page).limit(1))
+
+    listing = await signed_in.get(f"/admin/{slug}/list")
+    details = await signed_in.get(f"/admin/{slug}/details/{row_id}")
+
+    assert listing.status_code == 200
+    assert view.name_plural in listing.text
+    assert str(row_id) in listing.text
+    assert details.status_code == 200
+    if view.can_edit:
+        assert (await signed_in.get(f"/admin/{slug}/edit/{row_id}")).status_code == 200
+    if view.can_create:
+        assert (await signed_in.get(f"/admin/{slug}/create")).status_code == 200
+
+
+async def test_secret_columns_never_reach_a_screen(
+    signed_in: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    staff = await db.scalar(sa.select(AdminUser).limit(1))
+    session = await db.scalar(sa.select(AdminSession).limit(1))
+
+    pages = [
+        await signed_in.get(f"/admin/admin-users/details/{staff.id}"),
+        await signed_in.get(f"/admin/admin-users/edit/{staff.id}"),
+        await signed_in.get("/admin/admin-users/list"),
+        await signed_in.get(f"/admin/admin-sessions/details/{session.id}"),
+    ]
+
+    for page in pages:
+        assert page.status_code == 200
+        assert staff.password_hash not in page.text
+        assert "password_hash" not in page.text
+        assert session.token_hash not in page.text
+
+
+async def test_an_unknown_row_is_a_404(signed_in: httpx.AsyncClient) -> None:
+    response = await signed_in.get(f"/admin/users/details/{uuid.uuid4()}")
+
+    assert response.status_code == 404

@@ -1,0 +1,117 @@
+"""The server as staff start it: `serve` and `demo`, as real processes on real ports."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from core.settings import Settings
+from tests.databases import TEST_BCRYPT_ROUNDS, TEST_SECRET_KEY
+
+COMMAND = Path(sys.executable).parent / "swipesavvy-admin"
+OUR_VARIABLES = (
+    "DATABASE_URL",
+    "SECRET_KEY",
+    "SECRET_KEY_FILE",
+    "ENV",
+    "LOG_LEVEL",
+    "BCRYPT_ROUNDS",
+)
+STARTUP_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def running(args: list[str], env: dict[str, str], cwd: Path) -> Iterator[subprocess.Popen[str]]:
+    process = subprocess.Popen(  # noqa: S603 - our own console script, fixed arguments
+        [str(COMMAND), *args],
+        env={name: value for name, value in os.environ.items() if name not in OUR_VARIABLES} | env,
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
+def wait_until_up(base_url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited early:\n{process.stdout.read() if process.stdout else ''}")
+        try:
+            if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.2)
+    pytest.fail(f"server did not answer within {STARTUP_TIMEOUT_S} s")
+
+
+def test_serve_answers_on_its_port(settings: Settings, tmp_path: Path) -> None:
+    port = free_port()
+    env = {"DATABASE_URL": settings.database_url, "SECRET_KEY": str(TEST_SECRET_KEY)}
+
+    with running(["serve", "--port", str(port)], env, tmp_path) as process:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(base, process)
+        ready = httpx.get(f"{base}/readyz")
+        login = httpx.get(f"{base}/admin/login")
+
+    assert ready.status_code == 200
+    assert ready.json()["database"] == "ok"
+    assert login.status_code == 200
+    assert "SwipeSavvy Admin" in login.text
+
+
+def test_demo_migrates_seeds_prints_a_login_and_serves(tmp_path: Path) -> None:
+    """The README's first command, from an empty folder on the embedded SQLite default."""
+    port = free_port()
+    env = {"BCRYPT_ROUNDS": str(TEST_BCRYPT_ROUNDS)}
+
+    with running(["demo", "--port", str(port)], env, tmp_path) as process:
+        assert process.stdout is not None
+        banner = ""
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while "password" not in banner and time.monotonic() < deadline:
+            banner += process.stdout.readline()
+        match = re.search(r"^  password\s+(\S+)$", banner, re.MULTILINE)
+        assert match, banner
+        base = f"http://127.0.0.1:{port}"
+        wait_until_up(base, process)
+        with httpx.Client(base_url=base) as browser:
+            signed_in = browser.post(
+                "/admin/login", data={"username": "admin@example.com", "password": match[1]}
+            )
+            users = browser.get("/admin/users/list")
+
+    assert f"SwipeSavvy Admin is starting at http://127.0.0.1:{port}/admin" in banner
+    assert "sign in as   admin@example.com" in banner
+    assert signed_in.status_code == 302
+    assert users.status_code == 200
+    assert "@example.com" in users.text
+    assert (tmp_path / "swipesavvy.db").is_file()
+    assert (tmp_path / ".secret_key").is_file()
