@@ -1,21 +1,25 @@
-"""Composition root: builds the Starlette app, the admin and its views from settings."""
+"""Composition root: builds the Starlette app, its middleware, the admin and its views."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqladmin import Admin
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
 import admin_views
 import api
-from auth.backend import StaffAuthBackend
+from admin_views.site import STATIC_FILES, STATIC_URL, StaffAdmin
+from api.errors import ApiError, api_error, http_error
+from auth.middleware import CsrfMiddleware, StaffSessionMiddleware
 from core.database import Database
 from core.logging import configure_logging
+from core.middleware import SecurityHeadersMiddleware
 from core.settings import Settings, load_settings
-
-ADMIN_TITLE = "SwipeSavvy Admin"
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -28,16 +32,20 @@ def create_app(settings: Settings | None = None) -> Starlette:
         yield
         await database.dispose()
 
-    app = Starlette(routes=api.routes(), lifespan=lifespan)
+    app = Starlette(
+        routes=[
+            *api.routes(),
+            Mount(STATIC_URL, StaticFiles(directory=STATIC_FILES), name="static"),
+        ],
+        middleware=[
+            Middleware(SecurityHeadersMiddleware, production=settings.is_production),
+            Middleware(StaffSessionMiddleware, settings=settings, database=database),
+            Middleware(CsrfMiddleware, settings=settings),
+        ],
+        exception_handlers={ApiError: api_error, HTTPException: http_error},
+        lifespan=lifespan,
+    )
     app.state.settings = settings
     app.state.database = database
-    admin = Admin(
-        app,
-        engine=database.engine,
-        session_maker=database.sessions,
-        base_url="/admin",
-        title=ADMIN_TITLE,
-        authentication_backend=StaffAuthBackend(settings, database),
-    )
-    admin_views.register(admin)
+    admin_views.register(StaffAdmin(app, settings=settings, database=database))
     return app

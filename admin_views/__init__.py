@@ -1,7 +1,7 @@
-"""The staff screens: one module per domain, mirroring `models/`.
+"""The staff screens: one module per domain, mirroring `models/`, plus custom pages.
 
-A module declares `StaffView` subclasses and a `MENU` label; `register` finds them, so a
-new table needs no central list.
+A module declares `StaffView` subclasses (table screens), `StaffPage` subclasses (custom
+pages) and a `MENU` label; `register` finds them, so a new table needs no central list.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ from types import ModuleType
 
 from sqladmin import Admin
 
-from admin_views.base import StaffView
+from admin_views.base import ReadOnlyView, StaffPage, StaffView
 
-NOT_DOMAIN_MODULES = frozenset({"base"})
+NOT_DOMAIN_MODULES = frozenset({"base", "site"})
+BASES = frozenset({StaffView, ReadOnlyView, StaffPage})
 
 
 def domain_modules() -> list[ModuleType]:
@@ -25,22 +26,31 @@ def domain_modules() -> list[ModuleType]:
     ]
 
 
+def _declared(module: ModuleType, base: type) -> list[type]:
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, base)
+        and value not in BASES
+        and value.__module__ == module.__name__
+    ]
+
+
 def discover_views() -> list[type[StaffView]]:
-    """Every concrete `StaffView` in the domain modules, in declaration order."""
+    """Every table screen in the domain modules, in declaration order."""
     views: list[type[StaffView]] = []
     for module in domain_modules():
-        for value in vars(module).values():
-            if (
-                isinstance(value, type)
-                and issubclass(value, StaffView)
-                and value.__module__ == module.__name__
-                and getattr(value, "model", None) is not None
-            ):
-                if not value.category:
-                    value.category = getattr(module, "MENU", "")
-                views.append(value)
+        for view in _declared(module, StaffView):
+            if not view.category:
+                view.category = getattr(module, "MENU", "")
+            views.append(view)
     check_views(views)
     return views
+
+
+def discover_pages() -> list[type[StaffPage]]:
+    return [page for module in domain_modules() for page in _declared(module, StaffPage)]
 
 
 def check_views(views: list[type[StaffView]]) -> None:
@@ -59,3 +69,5 @@ def register(admin: Admin) -> None:
     for view in discover_views():
         view.identity = view.resource().replace("_", "-")
         admin.add_view(view)
+    for page in discover_pages():
+        admin.add_view(page)

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from admin_views.base import ReadOnlyView, StaffView
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from wtforms import Form, PasswordField, ValidationError, validators
+from wtforms.fields import Field
+
+from admin_views.base import ActionRefusedError, ReadOnlyView, StaffView, row_action
+from auth import sessions
+from auth.middleware import current_staff
+from auth.passwords import WeakPasswordError, check_password_policy, hash_password
+from auth.permissions import is_well_formed
+from models.base import utcnow
 from models.people import AdminSession, AdminUser, Role, User
 
 MENU = "People"
@@ -24,26 +36,102 @@ class UserAdmin(StaffView, model=User):
     column_sortable_list = [User.email, User.last_name, User.status, User.created_at]
 
 
+def _password_policy(_form: Form, field: Field) -> None:
+    if field.data:
+        try:
+            check_password_policy(field.data)
+        except WeakPasswordError as exc:
+            raise ValidationError(str(exc)) from None
+
+
 class AdminUserAdmin(StaffView, model=AdminUser):
+    """Staff accounts. Disabled, never deleted: the audit trail points at them."""
+
     name = "Staff account"
     icon = "fa-solid fa-user-shield"
+    can_delete = False
     column_list = [
         AdminUser.email,
         AdminUser.full_name,
         AdminUser.role,
         AdminUser.is_active,
+        AdminUser.locked_until,
         AdminUser.last_login_at,
         AdminUser.created_at,
     ]
     column_searchable_list = [AdminUser.email, AdminUser.full_name]
     column_sortable_list = [AdminUser.email, AdminUser.last_login_at, AdminUser.created_at]
+    form_columns = [AdminUser.email, AdminUser.full_name, AdminUser.role, AdminUser.is_active]
+
+    async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
+        base = await super().scaffold_form(rules)
+
+        class StaffAccountForm(base):  # type: ignore[misc, valid-type]
+            new_password = PasswordField(
+                "New password",
+                validators=[validators.Optional(), _password_policy],
+                description="At least 12 characters. Leave blank to keep the current one.",
+                render_kw={"autocomplete": "new-password"},
+            )
+
+        return StaffAccountForm
+
+    async def on_model_change(
+        self, data: dict, model: Any, is_created: bool, request: Request
+    ) -> None:
+        password = data.pop("new_password", None)
+        if data.get("email"):
+            data["email"] = data["email"].strip().lower()
+        if is_created and not password:
+            raise ValueError("A new staff account needs a password.")
+        if password:
+            model.password_hash = await hash_password(
+                password, request.app.state.settings.bcrypt_rounds
+            )
+            model.password_changed_at = utcnow()
+        await super().on_model_change(data, model, is_created, request)
+
+    @row_action("disable", "Disable", confirm="Disable these staff accounts and sign them out?")
+    async def disable(self, _db: AsyncSession, admin: AdminUser, request: Request) -> None:
+        staff = current_staff(request)
+        if staff is not None and staff.id == admin.id:
+            raise ActionRefusedError("You cannot disable your own account.")
+        admin.is_active = False
+
+    @row_action("enable", "Enable")
+    async def enable(self, _db: AsyncSession, admin: AdminUser, _request: Request) -> None:
+        admin.is_active = True
+
+    @row_action("reset-lockout", "Reset lockout")
+    async def reset_lockout(self, _db: AsyncSession, admin: AdminUser, _request: Request) -> None:
+        admin.failed_login_count = 0
+        admin.lockout_count = 0
+        admin.locked_until = None
+
+    @row_action(
+        "sign-out-everywhere", "Sign out everywhere", confirm="End every session of these accounts?"
+    )
+    async def sign_out_everywhere(
+        self, db: AsyncSession, admin: AdminUser, _request: Request
+    ) -> dict[str, Any]:
+        return {"sessions_revoked": await sessions.revoke_all(db, admin.id, "signed out by staff")}
+
+
+def _permission_strings(_form: Form, field: Field) -> None:
+    wrong = [value for value in field.data or [] if not is_well_formed(value)]
+    if wrong:
+        raise ValidationError(
+            f"Not a permission: {', '.join(wrong)}. Use <table>:<verb>, e.g. merchants:edit."
+        )
 
 
 class RoleAdmin(StaffView, model=Role):
     icon = "fa-solid fa-key"
-    column_list = [Role.name, Role.description, Role.updated_at]
+    column_list = [Role.name, Role.description, Role.permissions, Role.updated_at]
     column_searchable_list = [Role.name]
     column_default_sort = [(Role.name, False)]
+    form_columns = [Role.name, Role.description, Role.permissions]
+    form_args = {"permissions": {"validators": [_permission_strings]}}
 
 
 class AdminSessionAdmin(ReadOnlyView, model=AdminSession):
@@ -58,3 +146,10 @@ class AdminSessionAdmin(ReadOnlyView, model=AdminSession):
         AdminSession.revoked_at,
         AdminSession.ip_address,
     ]
+    column_details_exclude_list = [AdminSession.data]
+
+    @row_action("revoke", "Revoke", confirm="End these sessions now?")
+    async def revoke(self, db: AsyncSession, session: AdminSession, _request: Request) -> None:
+        if session.revoked_at is None:
+            await sessions.revoke(db, session.id, "revoked by staff", utcnow())
+            await db.refresh(session)

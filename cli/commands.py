@@ -16,6 +16,8 @@ import sqlalchemy as sa
 import uvicorn
 from sqlalchemy.exc import IntegrityError
 
+from audit import trail
+from audit.verify import Report, verify_chain
 from auth.passwords import WeakPasswordError, check_password_policy, hash_password
 from core.database import Database, database_url
 from core.settings import ConfigError, Settings
@@ -23,10 +25,13 @@ from demo_data.generate import estimated_rows
 from demo_data.load import SeedRefusedError, has_customer_data
 from demo_data.load import seed_demo as write_demo_data
 from migrations import runner
+from models.base import utcnow
 from models.people import AdminUser, Role
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DEMO_SEED = 42
+COMMAND_LINE = trail.Actor(email="command line")
+"""How the audit trail names changes made with `swipesavvy-admin`."""
 T = TypeVar("T")
 
 
@@ -107,21 +112,37 @@ async def create_admin(
                 raise CommandError(f"unknown role {role!r}; choose one of: {names}.")
             if await session.scalar(sa.select(AdminUser.id).where(AdminUser.email == email)):
                 raise CommandError(f"a staff account with email {email} already exists.")
-            session.add(
-                AdminUser(
-                    email=email,
-                    full_name=full_name or email.split("@")[0],
-                    password_hash=await hash_password(password, settings.bcrypt_rounds),
-                    role_id=role_row.id,
-                )
+            admin = AdminUser(
+                email=email,
+                full_name=full_name or email.split("@")[0],
+                password_hash=await hash_password(password, settings.bcrypt_rounds),
+                role_id=role_row.id,
             )
+            session.add(admin)
             try:
+                await session.flush()
+                await trail.append(
+                    session,
+                    COMMAND_LINE,
+                    trail.Entry(
+                        "create", "admin_users", str(admin.id), after={"email": email, "role": role}
+                    ),
+                )
                 await session.commit()
             except IntegrityError:
                 raise CommandError(f"a staff account with email {email} already exists.") from None
     finally:
         await database.dispose()
     return email
+
+
+async def verify_audit_trail(settings: Settings) -> Report:
+    database = Database(settings)
+    try:
+        async with database.session() as session:
+            return await verify_chain(session)
+    finally:
+        await database.dispose()
 
 
 def _refuse_in_production(settings: Settings, command: str) -> None:
@@ -191,6 +212,7 @@ async def _prepare_demo(database: Database, settings: Settings, *, email: str, u
             )
         else:
             admin.password_hash = password_hash
+            admin.password_changed_at = utcnow()
             admin.role_id = superadmin
             admin.is_active = True
     return password

@@ -11,8 +11,8 @@ import click
 from cli import commands
 from core.logging import configure_logging
 from core.settings import ConfigError, Settings, load_settings
+from demo_data import DEMO_ADMIN_EMAIL
 
-DEMO_ADMIN_EMAIL = "admin@example.com"
 DEMO_USERS = 1_000
 
 
@@ -113,3 +113,22 @@ def demo(host: str, port: int) -> None:
         "  (a new password is made each time `demo` starts)\n"
     )
     commands.serve(settings, host=host, port=port, workers=1, reload=False)
+
+
+@cli.group()
+def audit() -> None:
+    """The audit trail."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 and name the first broken entry if any."""
+    settings = settings_or_exit()
+    try:
+        commands.check_database(settings)
+    except commands.CommandError as exc:
+        fail(str(exc))
+    report = asyncio.run(commands.verify_audit_trail(settings))
+    if not report.intact:
+        fail(f"audit trail broken at entry #{report.broken_at}: {report.reason}.")
+    click.echo(f"audit trail intact: {report.entries:,} entries verified")

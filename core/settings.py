@@ -6,7 +6,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -41,6 +41,22 @@ class Settings:
     """Any single statement running longer than this is cancelled by the server."""
     bcrypt_rounds: int = 12
     """Cost factor for staff password hashes (2**rounds iterations)."""
+    session_idle_timeout_s: int = 30 * 60
+    """A staff session not used for this long is over."""
+    session_lifetime_s: int = 12 * 60 * 60
+    """A staff session ends this long after sign-in, however busy."""
+    access_token_ttl_s: int = 30 * 60
+    """Lifetime of an API access token (JWT)."""
+    lockout_threshold: int = 5
+    """Failed sign-ins in a row that lock an account."""
+    lockout_s: int = 15 * 60
+    """First lockout; each further lockout in a row doubles it, up to `lockout_max_s`."""
+    lockout_max_s: int = 2 * 60 * 60
+    login_ip_limit: int = 30
+    """Failed sign-ins from one IP address per `login_ip_window_s` before it is refused."""
+    login_ip_window_s: int = 15 * 60
+    totp_required_roles: frozenset[str] = frozenset()
+    """Roles that must use a second factor (default: superadmin in production)."""
 
     @property
     def is_production(self) -> bool:
@@ -52,6 +68,9 @@ class Settings:
 
     def with_database(self, database_url: str) -> Settings:
         return replace(self, database_url=database_url)
+
+
+DEFAULTS = {field.name: field.default for field in fields(Settings)}
 
 
 def load_settings(
@@ -74,25 +93,45 @@ def load_settings(
             f"ENV must be 'development' or 'production', got {config('ENV')!r}."
         ) from None
     try:
-        pool_size = config("DB_POOL_SIZE", cast=int, default=10)
-        statement_timeout_ms = config("DB_STATEMENT_TIMEOUT_MS", cast=int, default=30_000)
-        bcrypt_rounds = config("BCRYPT_ROUNDS", cast=int, default=12)
+        numbers = {
+            field: config(name, cast=int, default=DEFAULTS[field])
+            for name, field in INTEGER_SETTINGS.items()
+        }
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
-    if pool_size < 1:
-        raise ConfigError(f"DB_POOL_SIZE must be at least 1, got {pool_size}.")
+    bcrypt_rounds = numbers["bcrypt_rounds"]
     if not 4 <= bcrypt_rounds <= 31:
         raise ConfigError(f"BCRYPT_ROUNDS must be between 4 and 31, got {bcrypt_rounds}.")
+    for name, field in INTEGER_SETTINGS.items():
+        if numbers[field] < 1:
+            raise ConfigError(f"{name} must be at least 1, got {numbers[field]}.")
+    default_totp = "superadmin" if env is Environment.PRODUCTION else ""
+    totp_roles = config("TOTP_REQUIRED_ROLES", default=default_totp)
     key_file = secret_key_file or Path(config("SECRET_KEY_FILE", default=".secret_key"))
     return Settings(
         database_url=config("DATABASE_URL", default=DEFAULT_DATABASE_URL),
         secret_key=_secret_key(config("SECRET_KEY", default=""), env, key_file),
         env=env,
         log_level=config("LOG_LEVEL", default="INFO").upper(),
-        db_pool_size=pool_size,
-        db_statement_timeout_ms=statement_timeout_ms,
-        bcrypt_rounds=bcrypt_rounds,
+        totp_required_roles=frozenset(r.strip() for r in totp_roles.split(",") if r.strip()),
+        **numbers,
     )
+
+
+INTEGER_SETTINGS = {
+    "DB_POOL_SIZE": "db_pool_size",
+    "DB_STATEMENT_TIMEOUT_MS": "db_statement_timeout_ms",
+    "BCRYPT_ROUNDS": "bcrypt_rounds",
+    "SESSION_IDLE_TIMEOUT_S": "session_idle_timeout_s",
+    "SESSION_LIFETIME_S": "session_lifetime_s",
+    "ACCESS_TOKEN_TTL_S": "access_token_ttl_s",
+    "LOCKOUT_THRESHOLD": "lockout_threshold",
+    "LOCKOUT_S": "lockout_s",
+    "LOCKOUT_MAX_S": "lockout_max_s",
+    "LOGIN_IP_LIMIT": "login_ip_limit",
+    "LOGIN_IP_WINDOW_S": "login_ip_window_s",
+}
+"""Environment variable -> Settings field, for every whole-number setting."""
 
 
 def _secret_key(value: str, env: Environment, key_file: Path) -> Secret:

@@ -70,6 +70,15 @@ class DailyTotals:
 
 
 @dataclass(frozen=True)
+class AuditHead:
+    """The last entry already in the audit trail, which demo entries continue from."""
+
+    sequence: int
+    row_hash: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
 class Staff:
     id: uuid.UUID
     email: str
@@ -86,6 +95,8 @@ class DemoData:
         password_hash: str,
         seed: int = 42,
         now: datetime | None = None,
+        staff: list[Staff] | None = None,
+        audit_head: AuditHead | None = None,
     ) -> None:
         self.users = users
         self.role_ids = role_ids
@@ -98,7 +109,9 @@ class DemoData:
         self.first_names = [self.fake.first_name() for _ in range(400)]
         self.last_names = [self.fake.last_name() for _ in range(400)]
         self.totals = DailyTotals()
-        self.staff: list[Staff] = []
+        self.staff: list[Staff] = list(staff or [])
+        """Demo staff from an earlier seeding are reused: the audit trail points at them."""
+        self.audit_head = audit_head
         self.merchants: list[Row] = []
         self._tx_counter = 0
         self._ticket_counter = 0
@@ -107,7 +120,8 @@ class DemoData:
         return merchant_count(self.users)
 
     def batches(self) -> Iterator[Batch]:
-        yield Batch("admin_users", self._staff_accounts())
+        if not self.staff:
+            yield Batch("admin_users", self._staff_accounts())
         yield Batch("admin_sessions", self._staff_sessions())
         yield Batch("merchants", self._merchants())
         yield Batch("feature_flags", self._feature_flags())
@@ -728,11 +742,13 @@ class DemoData:
                 )
             )
         for staff in self.staff:
-            entries.append((staff, "login", "admin_users", str(staff.id), None, None))
-        stamps = sorted(self._past(days=30, at_least=0) for _ in entries)
-        rows, prev = [], GENESIS_HASH
+            entries.append((staff, "login.success", "admin_users", str(staff.id), None, None))
+        head = self.audit_head or AuditHead(0, GENESIS_HASH, self.now - timedelta(days=30))
+        start = max(head.created_at, self.now - timedelta(days=30))
+        stamps = sorted(self._between(start, self.now) for _ in entries)
+        rows, prev = [], head.row_hash
         for sequence, ((staff, action, entity, entity_id, before, after), stamp) in enumerate(
-            zip(entries, stamps, strict=True), start=1
+            zip(entries, stamps, strict=True), start=head.sequence + 1
         ):
             row = {
                 "id": self._uuid(),

@@ -11,8 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.passwords import hash_password
 from core.database import Database
-from demo_data.generate import STAFF_EMAIL_DOMAIN, DemoData
+from demo_data.generate import STAFF_EMAIL_DOMAIN, AuditHead, DemoData, Staff
 from models import Base
+from models.ops import AuditLog
 from models.people import AdminUser, Role
 
 INSERT_CHUNK = 1_000
@@ -39,15 +40,35 @@ async def has_customer_data(session: AsyncSession) -> bool:
     return False
 
 
+KEPT_BY_FORCE = frozenset({"roles", "admin_users", "audit_logs"})
+"""`--force` keeps roles, staff accounts, and the audit trail, which is never deleted."""
+
+
 async def clear_demo_data(session: AsyncSession) -> None:
-    """Delete every row but the roles and the staff accounts someone created by hand."""
     for table in reversed(Base.metadata.sorted_tables):
-        if table.name == "admin_users":
-            await session.execute(
-                sa.delete(table).where(AdminUser.email.endswith(f"@{STAFF_EMAIL_DOMAIN}"))
-            )
-        elif table.name != "roles":
+        if table.name not in KEPT_BY_FORCE:
             await session.execute(sa.delete(table))
+
+
+async def existing_demo_staff(session: AsyncSession) -> list[Staff]:
+    found = await session.execute(
+        sa.select(AdminUser.id, AdminUser.email, Role.name)
+        .join(Role, AdminUser.role_id == Role.id)
+        .where(AdminUser.email.endswith(f"@{STAFF_EMAIL_DOMAIN}"))
+        .order_by(AdminUser.email)
+    )
+    return [Staff(*row) for row in found]
+
+
+async def audit_head(session: AsyncSession) -> AuditHead | None:
+    head = (
+        await session.execute(
+            sa.select(AuditLog.sequence, AuditLog.row_hash, AuditLog.created_at)
+            .order_by(AuditLog.sequence.desc())
+            .limit(1)
+        )
+    ).first()
+    return AuditHead(*head) if head else None
 
 
 async def seed_demo(
@@ -73,7 +94,14 @@ async def seed_demo(
         role_ids = dict((await session.execute(sa.select(Role.name, Role.id))).all())
         # Demo staff get a password nobody knows: they show up in screens, nobody signs in.
         unusable_hash = await hash_password(secrets.token_urlsafe(32), bcrypt_rounds)
-        data = DemoData(users, role_ids=role_ids, password_hash=unusable_hash, seed=seed)
+        data = DemoData(
+            users,
+            role_ids=role_ids,
+            password_hash=unusable_hash,
+            seed=seed,
+            staff=await existing_demo_staff(session),
+            audit_head=await audit_head(session),
+        )
         written: Counter[str] = Counter()
         for batch in data.batches():
             table = Base.metadata.tables[batch.table]

@@ -50,6 +50,9 @@ class AuditLog(UUIDKey, CreatedAt, Base):
         sa.CheckConstraint("length(action) > 0", name="action_not_empty"),
         sa.CheckConstraint("sequence >= 1", name="sequence_positive"),
         sa.Index("ix_audit_logs_entity_type_entity_id", "entity_type", "entity_id"),
+        sa.Index(
+            "ix_audit_logs_action_ip_address_created_at", "action", "ip_address", "created_at"
+        ),
     )
 
     sequence: Mapped[int] = mapped_column(sa.BigInteger, unique=True)
@@ -91,6 +94,10 @@ class RuntimeSetting(UUIDKey, Timestamps, Base):
     )
 
     updated_by: Mapped[AdminUser | None] = relationship()
+
+    def masked_fields(self) -> frozenset[str]:
+        """A secret setting's value is never shown, exported or audited in clear."""
+        return frozenset({"value"}) if self.is_secret else frozenset()
 
     def __str__(self) -> str:
         return self.key

@@ -5,12 +5,21 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, StringList, Timestamps, UtcDateTime, UUIDKey, choice, utcnow
+from models.base import (
+    Base,
+    JSONDocument,
+    StringList,
+    Timestamps,
+    UtcDateTime,
+    UUIDKey,
+    choice,
+    utcnow,
+)
 
 if TYPE_CHECKING:
     from models.ops import AuditLog
@@ -103,6 +112,7 @@ class AdminUser(UUIDKey, Timestamps, Base):
     __table_args__ = (
         sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
         sa.CheckConstraint("failed_login_count >= 0", name="failed_login_count_non_negative"),
+        sa.CheckConstraint("lockout_count >= 0", name="lockout_count_non_negative"),
     )
 
     email: Mapped[str] = mapped_column(sa.String(255), unique=True)
@@ -113,11 +123,17 @@ class AdminUser(UUIDKey, Timestamps, Base):
     )
     is_active: Mapped[bool] = mapped_column(default=True, index=True)
     failed_login_count: Mapped[int] = mapped_column(default=0)
+    """Failed sign-ins since the last success or lockout."""
+    lockout_count: Mapped[int] = mapped_column(default=0, server_default=sa.text("0"))
+    """Lockouts in a row since the last success; each one lasts twice as long."""
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_login_ip: Mapped[str | None] = mapped_column(sa.String(45))
     password_changed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     totp_secret: Mapped[str | None] = mapped_column(sa.String(64), info={"secret": True})
+    """Base32 seed of the staff member's authenticator app; set means two-factor is on."""
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    """The 30-second step of the last accepted code, so a code works only once."""
 
     role: Mapped[Role] = relationship(back_populates="admins")
     sessions: Mapped[list[AdminSession]] = relationship(back_populates="admin_user")
@@ -149,6 +165,14 @@ class AdminSession(UUIDKey, Timestamps, Base):
     revoked_reason: Mapped[str | None] = mapped_column(sa.String(100))
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
     user_agent: Mapped[str | None] = mapped_column(sa.String(512))
+    data: Mapped[dict[str, Any]] = mapped_column(
+        JSONDocument(), default=dict, server_default=sa.text("'{}'")
+    )
+    """Small per-session state for the screens (flash messages, pending enrolment)."""
+    retired_token_hashes: Mapped[list[str]] = mapped_column(
+        JSONDocument(), default=list, server_default=sa.text("'[]'"), info={"secret": True}
+    )
+    """Hashes of refresh tokens this API session has rotated away; reuse means theft."""
 
     admin_user: Mapped[AdminUser] = relationship(back_populates="sessions")
 

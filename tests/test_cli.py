@@ -15,6 +15,7 @@ from audit.chain import GENESIS_HASH, row_hash
 from cli.main import cli
 from core.database import Database
 from core.settings import Settings
+from migrations import runner
 from models import (
     AdminUser,
     AICampaign,
@@ -71,7 +72,7 @@ async def test_migrate_brings_an_empty_database_to_head(fresh_settings: Settings
     result = await invoke(fresh_settings, "migrate")
 
     assert result.exit_code == 0, result.output
-    assert result.stdout.strip() == "database is at revision 0002"
+    assert result.stdout.strip() == f"database is at revision {runner.head_revision()}"
     database = Database(fresh_settings)
     try:
         assert await count(database, Role) == 7
@@ -345,7 +346,8 @@ async def test_serve_refuses_a_database_that_is_not_migrated(fresh_settings: Set
     result = await invoke(fresh_settings, "serve")
 
     assert result.exit_code == 1
-    assert "is at revision none, not 0002: run `swipesavvy-admin migrate`." in result.stderr
+    head = runner.head_revision()
+    assert f"is at revision none, not {head}: run `swipesavvy-admin migrate`." in result.stderr
 
 
 async def test_production_without_a_secret_key_stops_every_command(settings: Settings) -> None:

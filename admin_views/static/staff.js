@@ -1,0 +1,80 @@
+// SwipeSavvy Admin: CSRF on every change, actions as POST, toasts without inline script.
+(function () {
+  "use strict";
+
+  var meta = document.querySelector('meta[name="csrf-token"]');
+  var csrfToken = meta ? meta.getAttribute("content") : "";
+
+  function addTokenTo(form) {
+    if ((form.getAttribute("method") || "").toLowerCase() !== "post") {
+      return;
+    }
+    if (form.querySelector('input[name="csrf_token"]')) {
+      return;
+    }
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "csrf_token";
+    input.value = csrfToken;
+    form.appendChild(input);
+  }
+
+  // Actions change data, so they are POST requests carrying the token, never links.
+  function postAction(url, pks) {
+    var form = document.createElement("form");
+    form.method = "post";
+    form.action = url.split("?")[0];
+    var query = url.indexOf("?") >= 0 ? new URLSearchParams(url.split("?")[1]) : null;
+    var field = document.createElement("input");
+    field.type = "hidden";
+    field.name = "pks";
+    field.value = pks !== null ? pks : (query ? query.get("pks") || "" : "");
+    form.appendChild(field);
+    addTokenTo(form);
+    document.body.appendChild(form);
+    form.submit();
+  }
+
+  function selectedPks() {
+    var pks = [];
+    document.querySelectorAll(".select-box:checked").forEach(function (box) {
+      var value = box.parentElement.querySelector('input[type="hidden"]');
+      if (value) {
+        pks.push(value.value);
+      }
+    });
+    return pks.join(",");
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("form").forEach(addTokenTo);
+
+    if (window.jQuery) {
+      // SQLAdmin's own delete requests go through jQuery.ajax.
+      window.jQuery(document).ajaxSend(function (_event, xhr) {
+        xhr.setRequestHeader("X-CSRF-Token", csrfToken);
+      });
+      // Replace SQLAdmin's GET navigation for list actions with a POST.
+      window.jQuery("[id^='action-custom-']").off("click").on("click", function (event) {
+        event.preventDefault();
+        postAction(this.getAttribute("data-url"), selectedPks());
+      });
+    }
+
+    // Detail-page actions and their confirmation buttons are plain links to /action/.
+    document.addEventListener("click", function (event) {
+      var link = event.target.closest('a[href*="/action/"]');
+      if (!link) {
+        return;
+      }
+      event.preventDefault();
+      postAction(link.getAttribute("href"), null);
+    });
+
+    document.querySelectorAll(".toast").forEach(function (element) {
+      if (window.tabler && window.tabler.bootstrap) {
+        new window.tabler.bootstrap.Toast(element, { delay: 4000 }).show();
+      }
+    });
+  });
+})();
