@@ -65,9 +65,25 @@ def check_views(views: list[type[StaffView]]) -> None:
         seen[table] = view.__qualname__
 
 
+def _bound_to_one_site(view: type[StaffView]) -> type[StaffView]:
+    """A subclass of `view` for one Admin.
+
+    SQLAdmin keeps a site's state (its session maker, templates, back-reference) on the
+    view class itself; registering a subclass per site keeps two apps in one process
+    (the tests, or several sites) from sharing each other's engine.
+    """
+    bound = type(
+        view.__name__,
+        (view,),
+        {"__module__": view.__module__, "name": view.name, "name_plural": view.name_plural},
+        model=view.model,
+    )
+    bound.identity = view.resource().replace("_", "-")
+    return bound
+
+
 def register(admin: Admin) -> None:
     for view in discover_views():
-        view.identity = view.resource().replace("_", "-")
-        admin.add_view(view)
+        admin.add_view(_bound_to_one_site(view))
     for page in discover_pages():
-        admin.add_view(page)
+        admin.add_view(type(page.__name__, (page,), {"__module__": page.__module__}))

@@ -96,3 +96,19 @@ def test_bad_values_are_one_clear_line(
         load_settings(environ, env_file=tmp_path / ".env", secret_key_file=tmp_path / "key")
 
     assert "\n" not in str(error.value)
+
+
+def test_production_requires_two_factor_for_superadmins_by_default(tmp_path: Path) -> None:
+    production = load_settings(
+        {"ENV": "production", "SECRET_KEY": STRONG_KEY}, env_file=tmp_path / ".env"
+    )
+    development = load_settings({}, env_file=tmp_path / ".env", secret_key_file=tmp_path / "k")
+    chosen = load_settings(
+        {"TOTP_REQUIRED_ROLES": "admin, support"},
+        env_file=tmp_path / ".env",
+        secret_key_file=tmp_path / "k",
+    )
+
+    assert production.totp_required_roles == frozenset({"superadmin"})
+    assert development.totp_required_roles == frozenset()
+    assert chosen.totp_required_roles == frozenset({"admin", "support"})
