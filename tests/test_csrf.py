@@ -25,6 +25,7 @@ class World:
     merchant_id: Any
     locked_id: Any
     account: staff.Account
+    session_id: Any
 
 
 async def merchant_state(db: AsyncSession) -> list[tuple[Any, ...]]:
@@ -34,13 +35,13 @@ async def merchant_state(db: AsyncSession) -> list[tuple[Any, ...]]:
 
 async def staff_state(db: AsyncSession) -> list[tuple[Any, ...]]:
     await db.rollback()
-    return list(
-        (
-            await db.execute(
-                sa.select(AdminUser.email, AdminUser.locked_until, AdminUser.password_hash)
-            )
-        ).all()
+    columns = (
+        AdminUser.email,
+        AdminUser.locked_until,
+        AdminUser.password_hash,
+        AdminUser.totp_secret,
     )
+    return list((await db.execute(sa.select(*columns))).all())
 
 
 async def session_state(db: AsyncSession) -> list[tuple[Any, ...]]:
@@ -81,6 +82,16 @@ CHANGES: dict[str, tuple[Send, Callable[[AsyncSession], Awaitable[list[tuple[Any
         staff_state,
     ),
     "sign out": (lambda c, w, t: c.post("/admin/logout", data=t), session_state),
+    "end own session": (
+        lambda c, w, t: c.post(
+            "/admin/account/sessions/revoke", data={"session_id": str(w.session_id)} | t
+        ),
+        session_state,
+    ),
+    "turn on two-factor": (
+        lambda c, w, t: c.post("/admin/account/two-factor", data={"code": "123456"} | t),
+        staff_state,
+    ),
     "change own password": (
         lambda c, w, t: c.post(
             "/admin/account/password",
@@ -107,7 +118,10 @@ async def world(db: AsyncSession, client: httpx.AsyncClient) -> World:
     account = await staff.make_staff(db, "superadmin")
     await db.commit()
     await staff.signed_in(client, account)
-    return World(merchant["id"], locked.id, account)
+    session_id = await db.scalar(
+        sa.select(AdminSession.id).where(AdminSession.admin_user_id == account.id)
+    )
+    return World(merchant["id"], locked.id, account, session_id)
 
 
 @pytest.mark.parametrize("change", list(CHANGES))

@@ -13,9 +13,11 @@ import admin_views
 from admin_views.base import StaffView
 from auth.permissions import allows, is_well_formed, resource_for, verb_for
 from core.database import Database
+from core.settings import Settings
 from demo_data.load import seed_demo
 from models import Role
 from tests import staff
+from tests.clients import client_for
 from tests.databases import TEST_BCRYPT_ROUNDS
 
 ROLES = ["superadmin", "admin", "operations", "support", "marketing", "analyst", "viewer"]
@@ -196,3 +198,36 @@ async def test_each_role_gets_exactly_its_permissions_on_every_table(
             wrong.append(f"{table} changed after refused writes")
 
     assert wrong == []
+
+
+async def test_superadmins_edit_roles_and_the_change_applies_at_once(
+    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+) -> None:
+    boss = await staff.make_staff(db, "superadmin")
+    member = await staff.make_staff(db, "support")
+    await staff.signed_in(client, boss)
+    support = await db.scalar(sa.select(Role).where(Role.name == "support"))
+    token = await staff.csrf_token(client)
+    form = {"name": "support", "description": support.description, "csrf_token": token}
+    async with client_for(settings) as agent:
+        await staff.signed_in(agent, member)
+        before = await agent.get("/admin/merchants/list")
+        malformed = await client.post(
+            f"/admin/roles/edit/{support.id}",
+            data=form | {"permissions": ["support_tickets:*", "merchants"]},
+        )
+        unchanged = await agent.get("/admin/merchants/list")
+        granted = await client.post(
+            f"/admin/roles/edit/{support.id}",
+            data=form | {"permissions": [*support.permissions, "merchants:view"]},
+        )
+        after = await agent.get("/admin/merchants/list")
+
+    assert before.status_code == 403
+    assert malformed.status_code == 400
+    assert "Not a permission: merchants" in malformed.text
+    assert unchanged.status_code == 403
+    assert granted.status_code == 302
+    assert after.status_code == 200
+    [entry] = [e for e in await staff.audit_entries(db, "update") if e.entity_type == "roles"]
+    assert "merchants:view" in entry.after["permissions"]
