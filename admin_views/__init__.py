@@ -14,7 +14,7 @@ from sqladmin import Admin
 
 from admin_views.base import ReadOnlyView, StaffPage, StaffView
 
-NOT_DOMAIN_MODULES = frozenset({"base", "site"})
+NOT_DOMAIN_MODULES = frozenset({"base", "site", "shared"})
 BASES = frozenset({StaffView, ReadOnlyView, StaffPage})
 
 

@@ -1,43 +1,51 @@
 """The shared base views: what every table's screens get without asking.
 
 Permissions are answered by the site's authorization backend for every route SQLAdmin
-serves (list, detail, create, edit, delete, export, actions, ajax lookups, pages); this
-module adds what SQLAdmin leaves to us: secrets kept off every screen, ids and timestamps
-out of forms, newest first, and every change written to the audit trail in the same
-database transaction as the change itself.
+serves (list, detail, create, edit, delete, export, actions, ajax lookups, pages). This
+module adds the rest, once for every table:
+
+- secrets kept off every screen and export; ids, timestamps and reverse relationships
+  out of forms; human labels; money, badges and times formatted; newest first;
+- filters that may read several parameters (date ranges), applied alike to the list and
+  to the streamed CSV/JSON export;
+- every change, and every action, written to the audit trail in its own transaction;
+- refusals by the database shown on the form's fields; deletes that a foreign key blocks
+  explained; rows that are deactivated rather than deleted (`SoftDelete`) deactivated;
+- related rows and extra panels on detail pages.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Awaitable, Callable
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from sqladmin import BaseView, ModelView, action
+import sqlalchemy as sa
+from sqladmin import BaseView, ModelView
 from sqladmin._queries import Query
 from sqladmin.flash import Flash
-from sqlalchemy import inspect
+from sqladmin.pagination import Pagination
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import RelationshipDirection, selectinload
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
+from wtforms import validators
 
+from admin_views.shared import export
+from admin_views.shared.actions import ActionContext, ActionRefusedError, ActionSpec
+from admin_views.shared.form_errors import FieldErrorsError, delete_blockers, explain, stash
+from admin_views.shared.formatting import column_formatter
+from admin_views.shared.labels import humanize
+from admin_views.shared.related import Related, panels
 from audit import trail
 from audit.snapshot import changes, masked_fields, snapshot
 from auth.middleware import actor, current_staff
+from models.base import SoftDelete, utcnow
 
 READ_ONLY_COLUMNS = frozenset({"id", "created_at", "updated_at"})
 """Set by the database or the app, never typed in a form."""
-
-View = TypeVar("View", bound="StaffView")
-RowChange = Callable[[View, AsyncSession, Any, Request], Awaitable[dict[str, Any] | None]]
-"""Changes one row in place; may return details for the audit entry (e.g. rows touched)."""
-
-
-class ActionRefusedError(Exception):
-    """An action cannot apply to a row; the message is shown and nothing is changed."""
+EXPORT_TYPES = ("csv", "json")
 
 
 def back_to(request: Request, fallback: str) -> str:
@@ -48,41 +56,66 @@ def back_to(request: Request, fallback: str) -> str:
     return fallback
 
 
-def row_action(
-    name: str, label: str, *, confirm: str | None = None
-) -> Callable[[RowChange[View]], Callable[[View, Request], Awaitable[Response]]]:
-    """Declare an action that applies `change` to each selected row.
-
-    The action is a POST (the site refuses GET), needs `<table>:action:<name>`, runs all
-    rows in one transaction with one audit entry per row, and redirects back.
-    """
-
-    def wrap(change: RowChange[View]) -> Callable[[View, Request], Awaitable[Response]]:
-        @functools.wraps(change)
-        async def endpoint(self: View, request: Request) -> Response:
-            return await self.run_row_action(request, name, label, change)
-
-        return action(name=name, label=label, confirmation_message=confirm)(endpoint)
-
-    return wrap
-
-
 class StaffView(ModelView):
     """Base for every table's screens; subclasses only describe their screen."""
 
     page_size: ClassVar[int] = 25
     page_size_options: ClassVar[list[int]] = [25, 50, 100]
+    export_types: ClassVar[list[str]] = list(EXPORT_TYPES)
+    details_template: ClassVar[str] = "sqladmin/details.html"
+
+    related: ClassVar[list[Related]] = []
+    """Panels of related rows on the detail page."""
+    detail_panels: ClassVar[list[str]] = []
+    """Extra templates shown under the detail table (e.g. a ticket's thread)."""
 
     def __init__(self) -> None:
+        mapper = sa.inspect(self.model)
+        self.column_labels = {
+            **{key: humanize(key) for key in mapper.attrs.keys()},  # noqa: SIM118 - a view
+            **self._declared_labels(),
+        }
+        formatters = {
+            column.key: formatter
+            for column in mapper.columns
+            if (formatter := column_formatter(column)) is not None
+        }
+        self.column_formatters = {**formatters, **self._named(self.column_formatters)}
+        self.column_formatters_detail = {**formatters, **self._named(self.column_formatters_detail)}
+        self.form_args = self._range_validators() | self._named(self.form_args)
         super().__init__()
         if not self.column_default_sort and hasattr(self.model, "created_at"):
             self.column_default_sort = [(self.model.created_at, True)]
+
+    # Declaration helpers
+    @staticmethod
+    def _named(options: dict[Any, Any]) -> dict[str, Any]:
+        return {key if isinstance(key, str) else key.key: value for key, value in options.items()}
+
+    def _declared_labels(self) -> dict[str, str]:
+        return self._named(type(self).column_labels)
+
+    def _range_validators(self) -> dict[str, dict[str, Any]]:
+        """NumberRange for every field a CHECK constraint bounds; money with two places."""
+        args: dict[str, dict[str, Any]] = {}
+        for constraint in self.model.__table__.constraints:
+            low, high = constraint.info.get("minimum"), constraint.info.get("maximum")
+            if low is None and high is None:
+                continue
+            for field in constraint.info["fields"]:
+                args.setdefault(field, {"validators": []})["validators"].append(
+                    validators.NumberRange(min=low, max=high, message=constraint.info["message"])
+                )
+        for column in self.model.__table__.columns:
+            if getattr(column.type, "scale", None) == 2:
+                args.setdefault(column.key, {})["places"] = 2
+        return args
 
     @classmethod
     def secret_columns(cls) -> frozenset[str]:
         """Columns whose model declares `info={"secret": True}`."""
         return frozenset(
-            column.key for column in inspect(cls.model).columns if column.info.get("secret")
+            column.key for column in sa.inspect(cls.model).columns if column.info.get("secret")
         )
 
     @classmethod
@@ -90,23 +123,31 @@ class StaffView(ModelView):
         """The name permissions and the audit trail use for this view: its table."""
         return cls.model.__tablename__
 
-    # Columns: secrets never reach a list, a detail page, an export or a form.
+    def _to_many(self) -> frozenset[str]:
+        return frozenset(
+            rel.key
+            for rel in sa.inspect(self.model).relationships
+            if rel.direction in (RelationshipDirection.ONETOMANY, RelationshipDirection.MANYTOMANY)
+        )
+
+    # Columns: secrets never reach a list, a detail page, an export or a form; reverse
+    # relationships (a wallet's every transaction) are shown as panels, never loaded whole.
     def get_list_columns(self) -> list[str]:
-        return self._without_secrets(super().get_list_columns())
+        return self._without(super().get_list_columns())
 
     def get_details_columns(self) -> list[str]:
-        return self._without_secrets(super().get_details_columns())
+        return self._without(super().get_details_columns())
 
     def get_export_columns(self) -> list[str]:
-        return self._without_secrets(super().get_export_columns())
+        return self._without(super().get_export_columns())
 
     def get_form_columns(self) -> list[str]:
-        hidden = self.secret_columns() | READ_ONLY_COLUMNS
+        hidden = self.secret_columns() | READ_ONLY_COLUMNS | self._to_many()
         return [name for name in super().get_form_columns() if name not in hidden]
 
-    def _without_secrets(self, names: list[str]) -> list[str]:
-        secrets = self.secret_columns()
-        return [name for name in names if name not in secrets]
+    def _without(self, names: list[str]) -> list[str]:
+        hidden = self.secret_columns() | self._to_many()
+        return [name for name in names if name not in hidden]
 
     # Values a row marks secret (a secret setting's value) are masked wherever they show,
     # left blank in the edit form, and kept as they are when the form leaves them blank.
@@ -114,6 +155,16 @@ class StaffView(ModelView):
         if prop in masked_fields(obj):
             return trail.MASK
         return await super().get_prop_value(obj, prop)
+
+    async def get_list_value(self, obj: Any, prop: str, request: Request | None = None) -> Any:
+        if prop in masked_fields(obj):
+            return trail.MASK, trail.MASK
+        return await super().get_list_value(obj, prop, request)
+
+    async def get_detail_value(self, obj: Any, prop: str, request: Request | None = None) -> Any:
+        if prop in masked_fields(obj):
+            return trail.MASK, trail.MASK
+        return await super().get_detail_value(obj, prop, request)
 
     async def get_form_data_for_edit(self, obj: Any) -> dict[str, Any]:
         data = await super().get_form_data_for_edit(obj)
@@ -126,6 +177,63 @@ class StaffView(ModelView):
             for field in masked_fields(model):
                 if data.get(field) in (None, "", {}, []):
                     data.pop(field, None)
+
+    # The list and the export read the same query.
+    def filtered_query(self, request: Request) -> sa.Select:
+        """The list's rows: filters, then search, then sort; no paging."""
+        stmt = self.list_query(request)
+        for filter_ in self.get_filters():
+            stmt = filter_.apply(stmt, request)
+        search = request.query_params.get("search")
+        if search:
+            stmt = self.search_query(stmt=stmt, term=search)
+        return self.sort_query(stmt, request)
+
+    async def list(self, request: Request) -> Pagination:
+        page = self.validate_page_number(request.query_params.get("page"), 1)
+        page_size = self.validate_page_number(request.query_params.get("pageSize"), self.page_size)
+        page_size = min(page_size, max(self.page_size_options))
+        stmt = self.filtered_query(request)
+        count = await self.count(request, sa.select(sa.func.count()).select_from(stmt.subquery()))
+        page = min(max(page, 1), Pagination.max_page(count, page_size))
+        for relation in self._list_relations:
+            stmt = stmt.options(selectinload(relation))
+        rows = await self._run_query(stmt.limit(page_size).offset((page - 1) * page_size))
+        return Pagination(rows=rows, page=page, page_size=page_size, count=count)
+
+    async def export_response(self, request: Request, export_type: str) -> Response:
+        """Stream the filtered list; audited with what was asked for."""
+        columns = self.get_export_columns()
+        relationships = frozenset(self._relation_names)
+        stmt = self.filtered_query(request)
+        for name in columns:
+            if name in relationships:
+                stmt = stmt.options(selectinload(getattr(self.model, name)))
+        async with self.session_maker() as db, db.begin():
+            await trail.append(
+                db,
+                actor(request),
+                trail.Entry(
+                    "export",
+                    self.resource(),
+                    None,
+                    after={"format": export_type, "query": dict(request.query_params)},
+                ),
+            )
+        filename = f"{self.resource()}-{utcnow():%Y%m%d-%H%M%S}.{export_type}"
+        if export_type == "csv":
+            body = export.csv_stream(
+                self.session_maker, stmt, columns, self._column_labels.get, relationships
+            )
+            media = "text/csv; charset=utf-8"
+        else:
+            body = export.json_stream(self.session_maker, stmt, columns, relationships)
+            media = "application/json"
+        return StreamingResponse(
+            body,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
 
     # Changes: each one and its audit entry commit or roll back together.
     async def _audit(
@@ -141,15 +249,25 @@ class StaffView(ModelView):
             db, actor(request), trail.Entry(verb, self.resource(), str(pk), before, after)
         )
 
+    def _refused(self, request: Request, error: IntegrityError) -> FieldErrorsError:
+        errors = explain(error, self.model, self.name) or {
+            "__all__": "The database refused this change."
+        }
+        stash(request, errors)
+        return FieldErrorsError(errors)
+
     async def insert_model(self, request: Request, data: dict) -> Any:
         query = Query(self)
-        async with self.session_maker(expire_on_commit=False) as db, db.begin():
-            obj = self.model()
-            await self.on_model_change(data, obj, True, request)
-            obj = await query._set_attributes_async(db, obj, data)
-            db.add(obj)
-            await db.flush()
-            await self._audit(db, request, "create", obj.id, None, snapshot(obj))
+        try:
+            async with self.session_maker(expire_on_commit=False) as db, db.begin():
+                obj = self.model()
+                await self.on_model_change(data, obj, True, request)
+                obj = await query._set_attributes_async(db, obj, data)
+                db.add(obj)
+                await db.flush()
+                await self._audit(db, request, "create", obj.id, None, snapshot(obj))
+        except IntegrityError as error:
+            raise self._refused(request, error) from None
         query._store_after_change_response(
             request, await self.after_model_change(data, obj, True, request)
         )
@@ -160,44 +278,79 @@ class StaffView(ModelView):
         stmt = self._stmt_by_identifier(pk)
         for relation in self._form_relations:
             stmt = stmt.options(selectinload(relation))
-        async with self.session_maker(expire_on_commit=False) as db, db.begin():
-            obj = (await db.execute(stmt)).scalars().first()
-            if obj is None:
-                raise HTTPException(status_code=404)
-            before = snapshot(obj)
-            await self.on_model_change(data, obj, False, request)
-            obj = await query._set_attributes_async(db, obj, data)
-            await db.flush()
-            changed_before, changed_after = changes(before, snapshot(obj))
-            if changed_after:
-                await self._audit(db, request, "update", pk, changed_before, changed_after)
+        try:
+            async with self.session_maker(expire_on_commit=False) as db, db.begin():
+                obj = (await db.execute(stmt)).scalars().first()
+                if obj is None:
+                    raise HTTPException(status_code=404)
+                before = snapshot(obj)
+                await self.on_model_change(data, obj, False, request)
+                obj = await query._set_attributes_async(db, obj, data)
+                await db.flush()
+                changed_before, changed_after = changes(before, snapshot(obj))
+                if changed_after:
+                    await self._audit(db, request, "update", pk, changed_before, changed_after)
+        except IntegrityError as error:
+            raise self._refused(request, error) from None
         query._store_after_change_response(
             request, await self.after_model_change(data, obj, False, request)
         )
         return obj
 
     async def delete_model(self, request: Request, pk: Any) -> None:
+        """Delete, or deactivate a `SoftDelete` row; a row others still need stays, with why."""
         async with self.session_maker(expire_on_commit=False) as db, db.begin():
             obj = (await db.execute(self._stmt_by_identifier(pk))).scalars().first()
             if obj is None:
                 raise HTTPException(status_code=404)
             before = snapshot(obj)
             await self.on_model_delete(obj, request)
+            if isinstance(obj, SoftDelete):
+                obj.deactivate(utcnow())
+                await db.flush()
+                changed_before, changed_after = changes(before, snapshot(obj))
+                await self._audit(db, request, "deactivate", pk, changed_before, changed_after)
+                return
+            blockers = await delete_blockers(db, self.model, obj.id)
+            if blockers:
+                raise HTTPException(
+                    409,
+                    f"{self.name} {obj} cannot be deleted: it is still referred to by "
+                    f"{', '.join(blockers)}. Remove or reassign those first.",
+                )
             await db.delete(obj)
             await db.flush()
             await self._audit(db, request, "delete", pk, before, None)
         await self.after_model_delete(obj, request)
 
-    async def run_row_action(
-        self: View, request: Request, name: str, label: str, change: RowChange[View]
-    ) -> Response:
-        form = await request.form()
-        raw = str(form.get("pks") or request.query_params.get("pks") or "")
+    async def run_row_action(self, request: Request, spec: ActionSpec) -> Response:
+        form_data = await request.form()
+        raw = str(form_data.get("pks") or request.query_params.get("pks") or "")
         pks = [pk for pk in raw.split(",") if pk]
         destination = back_to(request, str(request.url_for("admin:list", identity=self.identity)))
-        if not pks:
-            Flash.warning(request, "Select at least one row first.", title=label)
+        staff = current_staff(request)
+        if not pks or staff is None:
+            Flash.warning(request, "Select at least one row first.", title=spec.label)
             return RedirectResponse(destination, status_code=303)
+        params: dict[str, Any] = {}
+        if spec.form is not None:
+            form = spec.form(form_data if "action_form" in form_data else None)
+            if "action_form" not in form_data or not form.validate():
+                return await self.templates.TemplateResponse(
+                    request,
+                    "staff/action_form.html",
+                    {
+                        "form": form,
+                        "spec": spec,
+                        "pks": raw,
+                        "model_view": self,
+                        "destination": destination,
+                        "title": spec.label,
+                    },
+                    status_code=200 if "action_form" not in form_data else 400,
+                )
+            params = form.data
+        context = ActionContext(request=request, staff=staff, params=params)
         try:
             async with self.session_maker(expire_on_commit=False) as db, db.begin():
                 for pk in pks:
@@ -205,23 +358,38 @@ class StaffView(ModelView):
                     if obj is None:
                         raise ActionRefusedError(f"{self.name} {pk} no longer exists.")
                     before = snapshot(obj)
-                    details = await change(self, db, obj, request)
+                    details = await spec.change(self, db, obj, context)
                     await db.flush()
                     changed_before, changed_after = changes(before, snapshot(obj))
                     await self._audit(
                         db,
                         request,
-                        f"action:{name}",
+                        f"action:{spec.name}",
                         pk,
                         changed_before,
                         changed_after | (details or {}),
                     )
         except ActionRefusedError as refused:
-            Flash.error(request, str(refused), title=f"{label}: nothing was changed")
+            Flash.error(request, str(refused), title=f"{spec.label}: nothing was changed")
             return RedirectResponse(destination, status_code=303)
         noun = self.name if len(pks) == 1 else self.name_plural
-        Flash.success(request, f"{label}: done for {len(pks)} {noun.lower()}.", title=label)
+        Flash.success(
+            request, f"{spec.label}: done for {len(pks)} {noun.lower()}.", title=spec.label
+        )
         return RedirectResponse(destination, status_code=303)
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        staff = current_staff(request)
+        if staff is None or not self.related:
+            return {"related_panels": []}
+        pk = self._stmt_by_identifier(request.path_params["pk"]).whereclause
+        async with self.session_maker() as db:
+            row_id = await db.scalar(sa.select(self.model.id).where(pk))
+            return {
+                "related_panels": await panels(
+                    db, staff, self.related, row_id, str(request.url_for("admin:index")).rstrip("/")
+                )
+            }
 
 
 class ReadOnlyView(StaffView):

@@ -9,9 +9,9 @@ from starlette.requests import Request
 from wtforms import Form, PasswordField, ValidationError, validators
 from wtforms.fields import Field
 
-from admin_views.base import ActionRefusedError, ReadOnlyView, StaffView, row_action
+from admin_views.base import ReadOnlyView, StaffView
+from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from auth import sessions
-from auth.middleware import current_staff
 from auth.passwords import WeakPasswordError, check_password_policy, hash_password
 from auth.permissions import is_well_formed
 from models.base import utcnow
@@ -92,18 +92,19 @@ class AdminUserAdmin(StaffView, model=AdminUser):
         await super().on_model_change(data, model, is_created, request)
 
     @row_action("disable", "Disable", confirm="Disable these staff accounts and sign them out?")
-    async def disable(self, _db: AsyncSession, admin: AdminUser, request: Request) -> None:
-        staff = current_staff(request)
-        if staff is not None and staff.id == admin.id:
+    async def disable(self, _db: AsyncSession, admin: AdminUser, context: ActionContext) -> None:
+        if context.staff.id == admin.id:
             raise ActionRefusedError("You cannot disable your own account.")
         admin.is_active = False
 
     @row_action("enable", "Enable")
-    async def enable(self, _db: AsyncSession, admin: AdminUser, _request: Request) -> None:
+    async def enable(self, _db: AsyncSession, admin: AdminUser, _context: ActionContext) -> None:
         admin.is_active = True
 
     @row_action("reset-lockout", "Reset lockout")
-    async def reset_lockout(self, _db: AsyncSession, admin: AdminUser, _request: Request) -> None:
+    async def reset_lockout(
+        self, _db: AsyncSession, admin: AdminUser, _context: ActionContext
+    ) -> None:
         admin.failed_login_count = 0
         admin.lockout_count = 0
         admin.locked_until = None
@@ -112,7 +113,7 @@ class AdminUserAdmin(StaffView, model=AdminUser):
         "sign-out-everywhere", "Sign out everywhere", confirm="End every session of these accounts?"
     )
     async def sign_out_everywhere(
-        self, db: AsyncSession, admin: AdminUser, _request: Request
+        self, db: AsyncSession, admin: AdminUser, _context: ActionContext
     ) -> dict[str, Any]:
         return {"sessions_revoked": await sessions.revoke_all(db, admin.id, "signed out by staff")}
 
@@ -149,7 +150,9 @@ class AdminSessionAdmin(ReadOnlyView, model=AdminSession):
     column_details_exclude_list = [AdminSession.data]
 
     @row_action("revoke", "Revoke", confirm="End these sessions now?")
-    async def revoke(self, db: AsyncSession, session: AdminSession, _request: Request) -> None:
+    async def revoke(
+        self, db: AsyncSession, session: AdminSession, _context: ActionContext
+    ) -> None:
         if session.revoked_at is None:
             await sessions.revoke(db, session.id, "revoked by staff", utcnow())
             await db.refresh(session)

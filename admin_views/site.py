@@ -6,10 +6,14 @@ from pathlib import Path
 from types import MethodType
 
 from sqladmin import Admin, BaseView, ModelView
+from sqladmin.authentication import login_required
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.routing import Route
 
+from admin_views.shared.form_errors import apply_to_form, general_errors
 from auth.authorization import StaffAuthorization
 from auth.backend import StaffAuthBackend
 from auth.middleware import csrf_token_for, current_staff
@@ -47,7 +51,16 @@ class StaffAdmin(Admin):
         self.templates.env.globals["csrf_token"] = lambda request: csrf_token_for(request, settings)
         self.templates.env.globals["current_staff"] = current_staff
         self.templates.env.globals["static_url"] = lambda path: f"{STATIC_URL}/{path}"
+        self.templates.env.globals["apply_field_errors"] = apply_to_form
+        self.templates.env.globals["general_errors"] = general_errors
         self._post_only("logout")
+
+    @login_required
+    async def export(self, request: Request) -> Response:
+        """Stream what the list shows, instead of loading every row first."""
+        await self._export(request)
+        view = self._find_model_view(request.path_params["identity"])
+        return await view.export_response(request, request.path_params["export_type"])
 
     def _post_only(self, name: str) -> None:
         for route in self.admin.router.routes:

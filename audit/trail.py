@@ -50,10 +50,8 @@ class Entry:
 
 def plain(value: Any) -> Any:
     """A JSON value that reads back the same from either database."""
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, bool | int | float | str):
         return value
-    if isinstance(value, float):
-        return str(Decimal(str(value)))
     if isinstance(value, Decimal | uuid.UUID | Enum):
         return str(value.value if isinstance(value, Enum) else value)
     if isinstance(value, datetime | date):

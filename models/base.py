@@ -128,10 +128,31 @@ def choice(values: type[StrEnum], name: str) -> sa.Enum:
     )
 
 
+def check(
+    sql: str,
+    name: str,
+    *,
+    fields: tuple[str, ...],
+    message: str,
+    minimum: int | None = None,
+    maximum: int | None = None,
+) -> sa.CheckConstraint:
+    """A CHECK constraint that also tells the screens which fields it guards and what to say.
+
+    Forms read `minimum`/`maximum` to validate before saving; a violation that still reaches
+    the database is shown as `message` on `fields`.
+    """
+    info = {"fields": fields, "message": message, "minimum": minimum, "maximum": maximum}
+    return sa.CheckConstraint(sql, name=name, info=info)
+
+
 def currency_check(column: str) -> sa.CheckConstraint:
     """ISO 4217 alphabetic codes: three upper-case letters."""
-    return sa.CheckConstraint(
-        f"length({column}) = 3 AND upper({column}) = {column}", name=f"{column}_iso4217"
+    return check(
+        f"length({column}) = 3 AND upper({column}) = {column}",
+        f"{column}_iso4217",
+        fields=(column,),
+        message="Use a three-letter currency code, e.g. USD.",
     )
 
 
@@ -149,6 +170,13 @@ class CreatedAt:
     created_at: Mapped[datetime] = mapped_column(
         UtcDateTime, default=utcnow, server_default=sa.func.now(), index=True, sort_order=100
     )
+
+
+class SoftDelete:
+    """Rows that are deactivated instead of deleted; the screens' delete calls this."""
+
+    def deactivate(self, now: datetime) -> None:
+        raise NotImplementedError
 
 
 class Timestamps(CreatedAt):

@@ -18,6 +18,7 @@ from models.base import (
     Timestamps,
     UtcDateTime,
     UUIDKey,
+    check,
     choice,
     currency_check,
 )
@@ -91,13 +92,31 @@ class AICampaign(UUIDKey, Timestamps, Base):
 
     __tablename__ = "ai_campaigns"
     __table_args__ = (
-        sa.CheckConstraint("budget >= 0", name="budget_non_negative"),
-        sa.CheckConstraint("spend >= 0", name="spend_non_negative"),
-        sa.CheckConstraint(
-            "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at", name="schedule_order"
+        check(
+            "budget >= 0",
+            "budget_non_negative",
+            fields=("budget",),
+            message="Budget cannot be negative.",
+            minimum=0,
         ),
-        sa.CheckConstraint(
-            "status <> 'scheduled' OR starts_at IS NOT NULL", name="scheduled_has_start"
+        check(
+            "spend >= 0",
+            "spend_non_negative",
+            fields=("spend",),
+            message="Spend cannot be negative.",
+            minimum=0,
+        ),
+        check(
+            "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at",
+            "schedule_order",
+            fields=("ends_at",),
+            message="The end must come after the start.",
+        ),
+        check(
+            "status <> 'scheduled' OR starts_at IS NOT NULL",
+            "scheduled_has_start",
+            fields=("starts_at",),
+            message="A scheduled campaign needs a start.",
         ),
         currency_check("currency"),
         sa.Index("ix_ai_campaigns_status_starts_at", "status", "starts_at"),
@@ -142,11 +161,26 @@ class CampaignPerformance(UUIDKey, Timestamps, Base):
     __tablename__ = "campaign_performance"
     __table_args__ = (
         sa.UniqueConstraint("campaign_id", "day"),
-        sa.CheckConstraint(
-            "impressions >= 0 AND clicks >= 0 AND conversions >= 0", name="counts_non_negative"
+        check(
+            "impressions >= 0 AND clicks >= 0 AND conversions >= 0",
+            "counts_non_negative",
+            fields=("impressions", "clicks", "conversions"),
+            message="Counts cannot be negative.",
+            minimum=0,
         ),
-        sa.CheckConstraint("clicks <= impressions", name="clicks_within_impressions"),
-        sa.CheckConstraint("spend >= 0 AND revenue >= 0", name="money_non_negative"),
+        check(
+            "clicks <= impressions",
+            "clicks_within_impressions",
+            fields=("clicks",),
+            message="Clicks cannot exceed impressions.",
+        ),
+        check(
+            "spend >= 0 AND revenue >= 0",
+            "money_non_negative",
+            fields=("spend", "revenue"),
+            message="Money cannot be negative.",
+            minimum=0,
+        ),
     )
 
     campaign_id: Mapped[uuid.UUID] = mapped_column(

@@ -18,6 +18,7 @@ from models.base import (
     Timestamps,
     UtcDateTime,
     UUIDKey,
+    check,
     choice,
 )
 
@@ -41,14 +42,33 @@ class FeatureFlag(UUIDKey, Timestamps, Base):
 
     __tablename__ = "feature_flags"
     __table_args__ = (
-        sa.CheckConstraint("key = lower(key) AND length(key) > 0", name="key_slug"),
-        sa.CheckConstraint(
-            "rollout_percentage >= 0 AND rollout_percentage <= 100", name="rollout_percentage"
+        check(
+            "key = lower(key) AND length(key) > 0",
+            "key_slug",
+            fields=("key",),
+            message="Use lower-case letters, digits and dashes.",
         ),
-        sa.CheckConstraint(
-            "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at", name="schedule_order"
+        check(
+            "rollout_percentage >= 0 AND rollout_percentage <= 100",
+            "rollout_percentage",
+            fields=("rollout_percentage",),
+            message="Rollout must be between 0 and 100 percent.",
+            minimum=0,
+            maximum=100,
         ),
-        sa.CheckConstraint("revision >= 1", name="revision_positive"),
+        check(
+            "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at",
+            "schedule_order",
+            fields=("ends_at",),
+            message="The end must come after the start.",
+        ),
+        check(
+            "revision >= 1",
+            "revision_positive",
+            fields=("revision",),
+            message="Revision starts at 1.",
+            minimum=1,
+        ),
     )
 
     key: Mapped[str] = mapped_column(sa.String(100), unique=True)

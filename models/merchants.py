@@ -14,10 +14,12 @@ from models.base import (
     Base,
     JSONDocument,
     Percent,
+    SoftDelete,
     StringList,
     Timestamps,
     UtcDateTime,
     UUIDKey,
+    check,
     choice,
 )
 
@@ -45,15 +47,30 @@ class MerchantCategory(StrEnum):
     OTHER = "other"
 
 
-class Merchant(UUIDKey, Timestamps, Base):
-    """A business that accepts SwipeSavvy payments."""
+class Merchant(UUIDKey, Timestamps, SoftDelete, Base):
+    """A business that accepts SwipeSavvy payments. Deactivated, never deleted."""
 
     __tablename__ = "merchants"
     __table_args__ = (
-        sa.CheckConstraint("cashback_rate >= 0 AND cashback_rate <= 100", name="cashback_rate"),
-        sa.CheckConstraint("contact_email = lower(contact_email)", name="email_lowercase"),
-        sa.CheckConstraint(
-            "status <> 'rejected' OR rejection_reason IS NOT NULL", name="rejection_reason"
+        check(
+            "cashback_rate >= 0 AND cashback_rate <= 100",
+            "cashback_rate",
+            fields=("cashback_rate",),
+            message="Cashback must be between 0 and 100 percent.",
+            minimum=0,
+            maximum=100,
+        ),
+        check(
+            "contact_email = lower(contact_email)",
+            "email_lowercase",
+            fields=("contact_email",),
+            message="Email addresses are stored in lower case.",
+        ),
+        check(
+            "status <> 'rejected' OR rejection_reason IS NOT NULL",
+            "rejection_reason",
+            fields=("rejection_reason",),
+            message="A rejected merchant needs a reason.",
         ),
         sa.Index("ix_merchants_status_created_at", "status", "created_at"),
     )
@@ -79,6 +96,9 @@ class Merchant(UUIDKey, Timestamps, Base):
     """Set instead of deleting the row: merchants are never hard-deleted."""
 
     transactions: Mapped[list[WalletTransaction]] = relationship(back_populates="merchant")
+
+    def deactivate(self, now: datetime) -> None:
+        self.deactivated_at = now
 
     def __str__(self) -> str:
         return self.name

@@ -17,6 +17,7 @@ from models.base import (
     JSONDocument,
     Timestamps,
     UUIDKey,
+    check,
 )
 from models.people import AdminUser
 
@@ -27,7 +28,12 @@ class DashboardAnalytics(UUIDKey, Timestamps, Base):
     __tablename__ = "dashboard_analytics"
     __table_args__ = (
         sa.UniqueConstraint("day", "metric", "dimension"),
-        sa.CheckConstraint("length(metric) > 0", name="metric_not_empty"),
+        check(
+            "length(metric) > 0",
+            "metric_not_empty",
+            fields=("metric",),
+            message="Metric cannot be empty.",
+        ),
         sa.Index("ix_dashboard_analytics_metric_day", "metric", "day"),
     )
 
@@ -47,8 +53,19 @@ class AuditLog(UUIDKey, CreatedAt, Base):
 
     __tablename__ = "audit_logs"
     __table_args__ = (
-        sa.CheckConstraint("length(action) > 0", name="action_not_empty"),
-        sa.CheckConstraint("sequence >= 1", name="sequence_positive"),
+        check(
+            "length(action) > 0",
+            "action_not_empty",
+            fields=("action",),
+            message="Action cannot be empty.",
+        ),
+        check(
+            "sequence >= 1",
+            "sequence_positive",
+            fields=("sequence",),
+            message="Sequence starts at 1.",
+            minimum=1,
+        ),
         sa.Index("ix_audit_logs_entity_type_entity_id", "entity_type", "entity_id"),
         sa.Index(
             "ix_audit_logs_action_ip_address_created_at", "action", "ip_address", "created_at"
@@ -83,7 +100,9 @@ class RuntimeSetting(UUIDKey, Timestamps, Base):
     """A setting staff can change while the app runs. Secret values are never shown."""
 
     __tablename__ = "settings"
-    __table_args__ = (sa.CheckConstraint("length(key) > 0", name="key_not_empty"),)
+    __table_args__ = (
+        check("length(key) > 0", "key_not_empty", fields=("key",), message="Key cannot be empty."),
+    )
 
     key: Mapped[str] = mapped_column(sa.String(100), unique=True)
     value: Mapped[Any] = mapped_column(JSONDocument())

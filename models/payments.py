@@ -16,6 +16,7 @@ from models.base import (
     Timestamps,
     UtcDateTime,
     UUIDKey,
+    check,
     choice,
     currency_check,
 )
@@ -83,7 +84,13 @@ class Wallet(UUIDKey, Timestamps, Base):
     __tablename__ = "wallets"
     __table_args__ = (
         sa.UniqueConstraint("user_id", "currency"),
-        sa.CheckConstraint("balance >= 0", name="balance_non_negative"),
+        check(
+            "balance >= 0",
+            "balance_non_negative",
+            fields=("balance",),
+            message="A balance cannot be negative.",
+            minimum=0,
+        ),
         currency_check("currency"),
     )
 
@@ -106,16 +113,33 @@ class PaymentMethod(UUIDKey, Timestamps, Base):
 
     __tablename__ = "payment_methods"
     __table_args__ = (
-        sa.CheckConstraint("length(last_four) = 4", name="last_four_length"),
-        sa.CheckConstraint(
-            "exp_month IS NULL OR (exp_month >= 1 AND exp_month <= 12)", name="exp_month_range"
+        check(
+            "length(last_four) = 4",
+            "last_four_length",
+            fields=("last_four",),
+            message="Exactly the last four digits.",
         ),
-        sa.CheckConstraint(
-            "exp_year IS NULL OR (exp_year >= 2000 AND exp_year <= 2100)", name="exp_year_range"
+        check(
+            "exp_month IS NULL OR (exp_month >= 1 AND exp_month <= 12)",
+            "exp_month_range",
+            fields=("exp_month",),
+            message="Expiry month must be between 1 and 12.",
+            minimum=1,
+            maximum=12,
         ),
-        sa.CheckConstraint(
+        check(
+            "exp_year IS NULL OR (exp_year >= 2000 AND exp_year <= 2100)",
+            "exp_year_range",
+            fields=("exp_year",),
+            message="Expiry year must be between 2000 and 2100.",
+            minimum=2000,
+            maximum=2100,
+        ),
+        check(
             "kind <> 'card' OR (exp_month IS NOT NULL AND exp_year IS NOT NULL)",
-            name="card_has_expiry",
+            "card_has_expiry",
+            fields=("exp_month", "exp_year"),
+            message="A card needs an expiry month and year.",
         ),
         sa.Index(
             "uq_payment_methods_one_default_per_user",
@@ -158,19 +182,37 @@ class WalletTransaction(UUIDKey, Timestamps, Base):
 
     __tablename__ = "wallet_transactions"
     __table_args__ = (
-        sa.CheckConstraint("amount <> 0", name="amount_not_zero"),
-        sa.CheckConstraint("fee >= 0", name="fee_non_negative"),
-        sa.CheckConstraint(
+        check(
+            "amount <> 0",
+            "amount_not_zero",
+            fields=("amount",),
+            message="An amount cannot be zero.",
+        ),
+        check(
+            "fee >= 0",
+            "fee_non_negative",
+            fields=("fee",),
+            message="A fee cannot be negative.",
+            minimum=0,
+        ),
+        check(
             f"(type NOT IN ({_sql_list(CREDIT_TYPES)}) OR amount > 0) AND "
             f"(type NOT IN ({_sql_list(DEBIT_TYPES)}) OR amount < 0)",
-            name="amount_sign_matches_type",
+            "amount_sign_matches_type",
+            fields=("amount",),
+            message="Credits are positive and debits negative for this type.",
         ),
-        sa.CheckConstraint(
-            "(status = 'posted') = (posted_at IS NOT NULL)", name="posted_at_when_posted"
+        check(
+            "(status = 'posted') = (posted_at IS NOT NULL)",
+            "posted_at_when_posted",
+            fields=("posted_at",),
+            message="Posted transactions have a posting time, others none.",
         ),
-        sa.CheckConstraint(
+        check(
             "type NOT IN ('refund', 'reversal') OR related_transaction_id IS NOT NULL",
-            name="correction_has_original",
+            "correction_has_original",
+            fields=("related_transaction",),
+            message="A refund or reversal must name the original transaction.",
         ),
         currency_check("currency"),
         sa.Index("ix_wallet_transactions_wallet_id_created_at", "wallet_id", "created_at"),

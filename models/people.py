@@ -13,10 +13,12 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import (
     Base,
     JSONDocument,
+    SoftDelete,
     StringList,
     Timestamps,
     UtcDateTime,
     UUIDKey,
+    check,
     choice,
     utcnow,
 )
@@ -45,15 +47,28 @@ class SessionKind(StrEnum):
     API = "api"
 
 
-class User(UUIDKey, Timestamps, Base):
-    """A customer of the mobile app."""
+class User(UUIDKey, Timestamps, SoftDelete, Base):
+    """A customer of the mobile app. Deactivated, never deleted."""
 
     __tablename__ = "users"
     __table_args__ = (
-        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
-        sa.CheckConstraint("length(country) = 2 AND upper(country) = country", name="country_iso"),
-        sa.CheckConstraint(
-            "(status = 'deactivated') = (deactivated_at IS NOT NULL)", name="deactivated_at"
+        check(
+            "email = lower(email)",
+            "email_lowercase",
+            fields=("email",),
+            message="Email addresses are stored in lower case.",
+        ),
+        check(
+            "length(country) = 2 AND upper(country) = country",
+            "country_iso",
+            fields=("country",),
+            message="Use a two-letter country code, e.g. US.",
+        ),
+        check(
+            "(status = 'deactivated') = (deactivated_at IS NOT NULL)",
+            "deactivated_at",
+            fields=("deactivated_at",),
+            message="Deactivated users have a deactivation time, others none.",
         ),
         sa.Index("ix_users_status_created_at", "status", "created_at"),
     )
@@ -83,6 +98,10 @@ class User(UUIDKey, Timestamps, Base):
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
 
+    def deactivate(self, now: datetime) -> None:
+        self.status = UserStatus.DEACTIVATED
+        self.deactivated_at = now
+
     def __str__(self) -> str:
         return f"{self.full_name} <{self.email}>"
 
@@ -92,7 +111,12 @@ class Role(UUIDKey, Timestamps, Base):
 
     __tablename__ = "roles"
     __table_args__ = (
-        sa.CheckConstraint("name = lower(name) AND length(name) > 0", name="name_slug"),
+        check(
+            "name = lower(name) AND length(name) > 0",
+            "name_slug",
+            fields=("name",),
+            message="Use a lower-case name without spaces.",
+        ),
     )
 
     name: Mapped[str] = mapped_column(sa.String(50), unique=True)
@@ -110,9 +134,26 @@ class AdminUser(UUIDKey, Timestamps, Base):
 
     __tablename__ = "admin_users"
     __table_args__ = (
-        sa.CheckConstraint("email = lower(email)", name="email_lowercase"),
-        sa.CheckConstraint("failed_login_count >= 0", name="failed_login_count_non_negative"),
-        sa.CheckConstraint("lockout_count >= 0", name="lockout_count_non_negative"),
+        check(
+            "email = lower(email)",
+            "email_lowercase",
+            fields=("email",),
+            message="Email addresses are stored in lower case.",
+        ),
+        check(
+            "failed_login_count >= 0",
+            "failed_login_count_non_negative",
+            fields=("failed_login_count",),
+            message="Cannot be negative.",
+            minimum=0,
+        ),
+        check(
+            "lockout_count >= 0",
+            "lockout_count_non_negative",
+            fields=("lockout_count",),
+            message="Cannot be negative.",
+            minimum=0,
+        ),
     )
 
     email: Mapped[str] = mapped_column(sa.String(255), unique=True)
@@ -149,7 +190,12 @@ class AdminSession(UUIDKey, Timestamps, Base):
 
     __tablename__ = "admin_sessions"
     __table_args__ = (
-        sa.CheckConstraint("expires_at > created_at", name="expires_after_issue"),
+        check(
+            "expires_at > created_at",
+            "expires_after_issue",
+            fields=("expires_at",),
+            message="A session must expire after it starts.",
+        ),
         sa.Index("ix_admin_sessions_admin_user_id_revoked_at", "admin_user_id", "revoked_at"),
     )
 

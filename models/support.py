@@ -10,7 +10,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, CreatedAt, StringList, Timestamps, UtcDateTime, UUIDKey, choice
+from models.base import Base, CreatedAt, StringList, Timestamps, UtcDateTime, UUIDKey, check, choice
 from models.people import AdminUser, User
 
 TICKET_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -64,13 +64,23 @@ class SupportTicket(UUIDKey, Timestamps, Base):
 
     __tablename__ = "support_tickets"
     __table_args__ = (
-        sa.CheckConstraint("length(subject) > 0", name="subject_not_empty"),
-        sa.CheckConstraint(
-            "first_response_at IS NULL OR first_response_at >= created_at",
-            name="first_response_after_creation",
+        check(
+            "length(subject) > 0",
+            "subject_not_empty",
+            fields=("subject",),
+            message="Subject cannot be empty.",
         ),
-        sa.CheckConstraint(
-            "resolved_at IS NULL OR resolved_at >= created_at", name="resolved_after_creation"
+        check(
+            "first_response_at IS NULL OR first_response_at >= created_at",
+            "first_response_after_creation",
+            fields=("first_response_at",),
+            message="The first response cannot come before the ticket.",
+        ),
+        check(
+            "resolved_at IS NULL OR resolved_at >= created_at",
+            "resolved_after_creation",
+            fields=("resolved_at",),
+            message="A ticket cannot be resolved before it was opened.",
         ),
         sa.Index("ix_support_tickets_status_priority", "status", "priority"),
     )
@@ -119,12 +129,23 @@ class TicketMessage(UUIDKey, CreatedAt, Base):
 
     __tablename__ = "ticket_messages"
     __table_args__ = (
-        sa.CheckConstraint("length(body) > 0", name="body_not_empty"),
-        sa.CheckConstraint(
-            "author_type <> 'customer' OR is_internal = false", name="customer_not_internal"
+        check(
+            "length(body) > 0",
+            "body_not_empty",
+            fields=("body",),
+            message="A message cannot be empty.",
         ),
-        sa.CheckConstraint(
-            "author_type <> 'agent' OR author_admin_id IS NOT NULL", name="agent_has_author"
+        check(
+            "author_type <> 'customer' OR is_internal = false",
+            "customer_not_internal",
+            fields=("is_internal",),
+            message="Customers cannot write internal notes.",
+        ),
+        check(
+            "author_type <> 'agent' OR author_admin_id IS NOT NULL",
+            "agent_has_author",
+            fields=("author_admin",),
+            message="An agent message needs its author.",
         ),
         sa.Index("ix_ticket_messages_ticket_id_created_at", "ticket_id", "created_at"),
     )

@@ -17,11 +17,20 @@ from audit.verify import verify_chain
 from cli.main import cli
 from core.database import Database
 from core.settings import Settings
-from models import AuditLog, Merchant, RuntimeSetting
+from models import AIModel, AuditLog, Merchant, RuntimeSetting
 from models.base import utcnow
 from tests import rows, staff
 from tests.databases import TEST_SECRET_KEY
 
+MODEL_FORM = {
+    "name": "copy-writer",
+    "provider": "anthropic",
+    "version": "2026-11",
+    "purpose": "copywriting",
+    "status": "testing",
+    "config": '{"temperature": 0.7}',
+    "metrics": "{}",
+}
 MERCHANT_FORM = {
     "name": "Corner Bakery",
     "contact_email": "hello@corner-bakery.example.com",
@@ -44,31 +53,30 @@ async def test_create_update_delete_each_write_one_entry_with_the_changed_fields
 ) -> None:
     token = {"csrf_token": await staff.csrf_token(client)}
 
-    created = await client.post("/admin/merchants/create", data=MERCHANT_FORM | token)
-    merchant_id = await db.scalar(sa.select(Merchant.id))
+    created = await client.post("/admin/ai-models/create", data=MODEL_FORM | token)
+    model_id = await db.scalar(sa.select(AIModel.id))
     edited = await client.post(
-        f"/admin/merchants/edit/{merchant_id}",
-        data=MERCHANT_FORM | token | {"cashback_rate": "2.25", "status": "active"},
+        f"/admin/ai-models/edit/{model_id}",
+        data=MODEL_FORM | token | {"status": "active", "config": '{"temperature": 0.2}'},
     )
     deleted = await client.request(
         "DELETE",
-        f"/admin/merchants/delete?pks={merchant_id}",
+        f"/admin/ai-models/delete?pks={model_id}",
         headers={"X-CSRF-Token": token["csrf_token"]},
     )
 
     assert (created.status_code, edited.status_code, deleted.status_code) == (302, 302, 200)
     create, update, delete = [
-        e for e in await staff.audit_entries(db) if e.entity_type == "merchants"
+        e for e in await staff.audit_entries(db) if e.entity_type == "ai_models"
     ]
     assert (create.action, update.action, delete.action) == ("create", "update", "delete")
-    assert {e.entity_id for e in (create, update, delete)} == {str(merchant_id)}
+    assert {e.entity_id for e in (create, update, delete)} == {str(model_id)}
     assert create.before is None
-    assert create.after["name"] == "Corner Bakery"
-    assert create.after["cashback_rate"] == "1.50"
-    assert create.after["address"] == {"city": "Austin"}
-    assert update.before == {"cashback_rate": "1.50", "status": "pending"}
-    assert update.after == {"cashback_rate": "2.25", "status": "active"}
-    assert delete.before["name"] == "Corner Bakery"
+    assert create.after["name"] == "copy-writer"
+    assert create.after["config"] == {"temperature": 0.7}
+    assert update.before == {"status": "testing", "config": {"temperature": 0.7}}
+    assert update.after == {"status": "active", "config": {"temperature": 0.2}}
+    assert delete.before["name"] == "copy-writer"
     assert delete.after is None
     for entry, response in ((create, created), (update, edited), (delete, deleted)):
         assert entry.actor_id == superadmin.id

@@ -30,7 +30,8 @@ class World:
 
 async def merchant_state(db: AsyncSession) -> list[tuple[Any, ...]]:
     await db.rollback()
-    return list((await db.execute(sa.select(Merchant.name, Merchant.cashback_rate))).all())
+    columns = (Merchant.name, Merchant.cashback_rate, Merchant.deactivated_at)
+    return list((await db.execute(sa.select(*columns))).all())
 
 
 async def staff_state(db: AsyncSession) -> list[tuple[Any, ...]]:

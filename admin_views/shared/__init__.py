@@ -1,0 +1,1 @@
+"""What every screen shares: labels, formatting, filters, actions, export, form errors."""

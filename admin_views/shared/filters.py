@@ -1,0 +1,159 @@
+"""List filters: choices, yes/no, a date range, and a drill-down on a foreign key.
+
+Each has SQLAdmin's filter shape (`title`, `parameter_name`, `template`, `lookups`) and
+applies itself to the list query with `apply(query, request)`, so one filter may read several
+query parameters (a range reads `<name>_from` and `<name>_to`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import InstrumentedAttribute
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+
+from admin_views.shared.labels import humanize
+
+ALL = "__all"
+
+
+class ChoiceFilter:
+    """One of a column's allowed values (its CHECK'd enumeration, or given)."""
+
+    has_operator = False
+    template = "sqladmin/filters/lookup_filter.html"
+
+    def __init__(
+        self,
+        column: InstrumentedAttribute[Any],
+        values: list[str] | None = None,
+        title: str | None = None,
+    ) -> None:
+        self.column = column
+        self.parameter_name = column.key
+        self.title = title or humanize(column.key)
+        enum_values = getattr(column.type, "enums", None)
+        self.values = values or list(enum_values or [])
+
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable[..., Any]
+    ) -> list[tuple[str, str]]:
+        return [(ALL, "All")] + [(value, value.replace("_", " ")) for value in self.values]
+
+    def apply(self, query: sa.Select, request: Request) -> sa.Select:
+        value = request.query_params.get(self.parameter_name)
+        if not value or value == ALL:
+            return query
+        if value not in self.values:
+            raise HTTPException(400, f"{self.title}: {value!r} is not one of the choices.")
+        return query.where(self.column == value)
+
+
+class YesNoFilter:
+    has_operator = False
+    template = "sqladmin/filters/lookup_filter.html"
+
+    def __init__(
+        self,
+        column: Any,
+        title: str | None = None,
+        parameter_name: str | None = None,
+        *,
+        yes: str = "Yes",
+        no: str = "No",
+    ) -> None:
+        """`column` is a boolean column or any boolean SQL expression."""
+        self.column = column
+        self.parameter_name = parameter_name or column.key
+        self.title = title or humanize(self.parameter_name)
+        self.labels = (yes, no)
+
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable[..., Any]
+    ) -> list[tuple[str, str]]:
+        return [(ALL, "All"), ("yes", self.labels[0]), ("no", self.labels[1])]
+
+    def apply(self, query: sa.Select, request: Request) -> sa.Select:
+        value = request.query_params.get(self.parameter_name)
+        if value == "yes":
+            return query.where(self.column)
+        if value == "no":
+            return query.where(sa.not_(self.column))
+        return query
+
+
+class DateRangeFilter:
+    """Rows whose timestamp falls between two days, both included (UTC days)."""
+
+    has_operator = False
+    template = "staff/filters/date_range.html"
+
+    def __init__(self, column: InstrumentedAttribute[Any], title: str | None = None) -> None:
+        self.column = column
+        self.parameter_name = column.key
+        self.title = title or humanize(column.key)
+        self.start_parameter = f"{column.key}_from"
+        self.end_parameter = f"{column.key}_to"
+
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable[..., Any]
+    ) -> list[tuple[str, str]]:
+        return []
+
+    def _day(self, request: Request, name: str) -> date | None:
+        raw = request.query_params.get(name, "").strip()
+        if not raw:
+            return None
+        try:
+            return date.fromisoformat(raw)
+        except ValueError:
+            raise HTTPException(400, f"{self.title}: {raw!r} is not a date (YYYY-MM-DD).") from None
+
+    def apply(self, query: sa.Select, request: Request) -> sa.Select:
+        start = self._day(request, self.start_parameter)
+        end = self._day(request, self.end_parameter)
+        if start and end and end < start:
+            raise HTTPException(400, f"{self.title}: the range ends before it starts.")
+        is_date = isinstance(self.column.type, sa.Date)
+        if start:
+            lower = start if is_date else datetime.combine(start, time(), UTC)
+            query = query.where(self.column >= lower)
+        if end:
+            after = end + timedelta(days=1)
+            upper = after if is_date else datetime.combine(after, time(), UTC)
+            query = query.where(self.column < upper)
+        return query
+
+
+class RelatedFilter:
+    """Rows that belong to one related row, e.g. a merchant's transactions.
+
+    It offers no list of choices (the related table may hold millions); detail pages link
+    here with the id, and the sidebar shows what is selected.
+    """
+
+    has_operator = False
+    template = "staff/filters/related.html"
+
+    def __init__(self, column: InstrumentedAttribute[Any], title: str | None = None) -> None:
+        self.column = column
+        self.parameter_name = column.key
+        self.title = title or humanize(column.key)
+
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable[..., Any]
+    ) -> list[tuple[str, str]]:
+        return []
+
+    def apply(self, query: sa.Select, request: Request) -> sa.Select:
+        value = request.query_params.get(self.parameter_name)
+        if not value:
+            return query
+        try:
+            return query.where(self.column == self.column.type.python_type(value))
+        except (ValueError, TypeError):
+            raise HTTPException(400, f"{self.title}: {value!r} is not an id.") from None
