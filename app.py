@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +22,7 @@ from core.database import Database
 from core.logging import configure_logging
 from core.middleware import SecurityHeadersMiddleware
 from core.settings import Settings, load_settings
+from jobs import campaign_schedule
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -29,8 +32,14 @@ def create_app(settings: Settings | None = None) -> Starlette:
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        yield
-        await database.dispose()
+        schedule = asyncio.create_task(campaign_schedule.run_forever(database))
+        try:
+            yield
+        finally:
+            schedule.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await schedule
+            await database.dispose()
 
     app = Starlette(
         routes=[

@@ -46,6 +46,7 @@ from models.base import SoftDelete, utcnow
 READ_ONLY_COLUMNS = frozenset({"id", "created_at", "updated_at"})
 """Set by the database or the app, never typed in a form."""
 EXPORT_TYPES = ("csv", "json")
+EMAIL = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
 
 
 def back_to(request: Request, fallback: str) -> str:
@@ -68,6 +69,8 @@ class StaffView(ModelView):
     """Panels of related rows on the detail page."""
     detail_panels: ClassVar[list[str]] = []
     """Extra templates shown under the detail table (e.g. a ticket's thread)."""
+    lowercase_fields: ClassVar[tuple[str, ...]] = ()
+    """Text fields stored in lower case (emails), whatever case staff type."""
 
     def __init__(self) -> None:
         mapper = sa.inspect(self.model)
@@ -109,6 +112,12 @@ class StaffView(ModelView):
         for column in self.model.__table__.columns:
             if getattr(column.type, "scale", None) == 2:
                 args.setdefault(column.key, {})["places"] = 2
+            if column.key.endswith("email"):
+                args.setdefault(column.key, {}).setdefault("validators", []).append(
+                    validators.Regexp(
+                        EMAIL, message="Enter an email address, e.g. name@example.com."
+                    )
+                )
         return args
 
     @classmethod
@@ -123,6 +132,11 @@ class StaffView(ModelView):
         """The name permissions and the audit trail use for this view: its table."""
         return cls.model.__tablename__
 
+    @property
+    def soft_delete(self) -> bool:
+        """Whether "delete" deactivates the row instead (customers, merchants)."""
+        return issubclass(self.model, SoftDelete)
+
     def _to_many(self) -> frozenset[str]:
         return frozenset(
             rel.key
@@ -136,7 +150,25 @@ class StaffView(ModelView):
         return self._without(super().get_list_columns())
 
     def get_details_columns(self) -> list[str]:
-        return self._without(super().get_details_columns())
+        if self.column_details_list or self.column_details_exclude_list:
+            return self._without(super().get_details_columns())
+        return self._without(self._in_table_order())
+
+    def _in_table_order(self) -> list[str]:
+        """Every column in table order, a foreign key shown as the row it points to."""
+        mapper = sa.inspect(self.model)
+        shown_as = {
+            local.key: rel.key
+            for rel in mapper.relationships
+            if rel.direction is RelationshipDirection.MANYTOONE
+            for local in rel.local_columns
+        }
+        names: list[str] = []
+        for column in mapper.columns:
+            name = shown_as.get(column.key, column.key)
+            if name not in names:
+                names.append(name)
+        return names
 
     def get_export_columns(self) -> list[str]:
         return self._without(super().get_export_columns())
@@ -170,9 +202,17 @@ class StaffView(ModelView):
         data = await super().get_form_data_for_edit(obj)
         return {key: None if key in masked_fields(obj) else value for key, value in data.items()}
 
+    def refuse(self, request: Request, errors: dict[str, str]) -> FieldErrorsError:
+        """A save refused by a rule of the screen: raise the result to show `errors`."""
+        stash(request, errors)
+        return FieldErrorsError(errors)
+
     async def on_model_change(
         self, data: dict, model: Any, is_created: bool, request: Request
     ) -> None:
+        for field in self.lowercase_fields:
+            if isinstance(data.get(field), str):
+                data[field] = data[field].strip().lower()
         if not is_created:
             for field in masked_fields(model):
                 if data.get(field) in (None, "", {}, []):
@@ -253,8 +293,7 @@ class StaffView(ModelView):
         errors = explain(error, self.model, self.name) or {
             "__all__": "The database refused this change."
         }
-        stash(request, errors)
-        return FieldErrorsError(errors)
+        return self.refuse(request, errors)
 
     async def insert_model(self, request: Request, data: dict) -> Any:
         query = Query(self)
@@ -333,8 +372,9 @@ class StaffView(ModelView):
             Flash.warning(request, "Select at least one row first.", title=spec.label)
             return RedirectResponse(destination, status_code=303)
         params: dict[str, Any] = {}
-        if spec.form is not None:
-            form = spec.form(form_data if "action_form" in form_data else None)
+        form_class = await spec.form_class(self)
+        if form_class is not None:
+            form = form_class(form_data if "action_form" in form_data else None)
             if "action_form" not in form_data or not form.validate():
                 return await self.templates.TemplateResponse(
                     request,

@@ -1,11 +1,27 @@
-"""Screens for partner merchants."""
+"""Screens for partner merchants. "Delete" deactivates: merchants are never removed."""
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+from wtforms import Form, TextAreaField, validators
+
 from admin_views.base import StaffView
-from models.merchants import Merchant
+from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
+from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
+from admin_views.shared.related import Related
+from models.base import utcnow
+from models.merchants import Merchant, MerchantStatus
+from models.payments import WalletTransaction
 
 MENU = "Merchants"
+
+
+class RejectionForm(Form):
+    reason = TextAreaField(
+        "Reason",
+        validators=[validators.InputRequired(), validators.Length(min=5, max=1000)],
+        description="Sent to the merchant; say what they can do about it.",
+    )
 
 
 class MerchantAdmin(StaffView, model=Merchant):
@@ -16,7 +32,74 @@ class MerchantAdmin(StaffView, model=Merchant):
         Merchant.status,
         Merchant.cashback_rate,
         Merchant.contact_email,
+        Merchant.deactivated_at,
         Merchant.created_at,
     ]
-    column_searchable_list = [Merchant.name, Merchant.contact_email, Merchant.legal_name]
-    column_sortable_list = [Merchant.name, Merchant.status, Merchant.created_at]
+    column_searchable_list = [
+        Merchant.name,
+        Merchant.contact_email,
+        Merchant.legal_name,
+        Merchant.phone,
+    ]
+    column_sortable_list = [Merchant.name, Merchant.cashback_rate, Merchant.created_at]
+    column_filters = [
+        ChoiceFilter(Merchant.status),
+        ChoiceFilter(Merchant.category),
+        YesNoFilter(
+            Merchant.deactivated_at.is_not(None), "Deactivated", parameter_name="deactivated"
+        ),
+        DateRangeFilter(Merchant.created_at, "Joined"),
+        DateRangeFilter(Merchant.approved_at),
+    ]
+    form_columns = [
+        Merchant.name,
+        Merchant.legal_name,
+        Merchant.contact_email,
+        Merchant.phone,
+        Merchant.website,
+        Merchant.category,
+        Merchant.cashback_rate,
+        Merchant.tags,
+        Merchant.address,
+    ]
+    lowercase_fields = ("contact_email",)
+    related = [
+        Related(
+            "Recent transactions",
+            WalletTransaction.merchant_id,
+            (
+                WalletTransaction.reference,
+                WalletTransaction.type,
+                WalletTransaction.status,
+                WalletTransaction.amount,
+                WalletTransaction.created_at,
+            ),
+        ),
+    ]
+
+    @row_action(
+        "approve", "Approve", confirm="Approve these merchants? They can take payments at once."
+    )
+    async def approve(self, _db: AsyncSession, merchant: Merchant, _context: ActionContext) -> None:
+        if merchant.status == MerchantStatus.ACTIVE:
+            raise ActionRefusedError(f"{merchant.name} is already active.")
+        merchant.status = MerchantStatus.ACTIVE
+        merchant.approved_at = utcnow()
+        merchant.rejection_reason = None
+
+    @row_action("reject", "Reject", form=RejectionForm)
+    async def reject(self, _db: AsyncSession, merchant: Merchant, context: ActionContext) -> None:
+        if merchant.status != MerchantStatus.PENDING:
+            raise ActionRefusedError(
+                f"{merchant.name} is {merchant.status}; only pending merchants can be rejected."
+            )
+        merchant.status = MerchantStatus.REJECTED
+        merchant.rejection_reason = context.params["reason"].strip()
+
+    @row_action(
+        "suspend", "Suspend", confirm="Suspend these merchants? Their payments stop at once."
+    )
+    async def suspend(self, _db: AsyncSession, merchant: Merchant, _context: ActionContext) -> None:
+        if merchant.status != MerchantStatus.ACTIVE:
+            raise ActionRefusedError(f"{merchant.name} is {merchant.status}, not active.")
+        merchant.status = MerchantStatus.SUSPENDED

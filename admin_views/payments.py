@@ -1,23 +1,69 @@
-"""Screens for money: wallets, the transaction ledger, payment methods."""
+"""Screens for money: wallets, the transaction ledger, payment methods.
+
+Balances and transactions are never edited on screen: money moves only through its own
+rules (the ledger), so wallets can be frozen and unfrozen but not edited, and the ledger
+is read-only.
+"""
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+from wtforms import validators
+
 from admin_views.base import ReadOnlyView, StaffView
-from models.payments import PaymentMethod, Wallet, WalletTransaction
+from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
+from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
+from admin_views.shared.related import Related
+from models.payments import CURRENCIES, PaymentMethod, Wallet, WalletStatus, WalletTransaction
 
 MENU = "Payments"
+USER_LOOKUP = {"fields": ("email", "first_name", "last_name"), "order_by": "email"}
 
 
 class WalletAdmin(StaffView, model=Wallet):
     icon = "fa-solid fa-wallet"
-    column_list = [
-        Wallet.user,
-        Wallet.currency,
-        Wallet.balance,
-        Wallet.status,
-        Wallet.updated_at,
+    can_edit = False
+    can_delete = False
+    column_list = [Wallet.user, Wallet.currency, Wallet.balance, Wallet.status, Wallet.updated_at]
+    column_searchable_list = ["user.email", "user.last_name"]
+    column_sortable_list = [Wallet.balance, Wallet.updated_at, Wallet.created_at]
+    column_labels = {Wallet.user: "Customer"}
+    column_filters = [
+        ChoiceFilter(Wallet.status),
+        ChoiceFilter(Wallet.currency, values=list(CURRENCIES)),
+        RelatedFilter(Wallet.user_id, "Customer"),
+        DateRangeFilter(Wallet.created_at, "Opened"),
     ]
-    column_sortable_list = [Wallet.balance, Wallet.status, Wallet.created_at]
+    form_columns = [Wallet.user, Wallet.currency]
+    form_args = {"currency": {"validators": [validators.AnyOf(CURRENCIES)]}}
+    form_ajax_refs = {"user": USER_LOOKUP}
+    related = [
+        Related(
+            "Transactions",
+            WalletTransaction.wallet_id,
+            (
+                WalletTransaction.reference,
+                WalletTransaction.type,
+                WalletTransaction.status,
+                WalletTransaction.amount,
+                WalletTransaction.fee,
+                WalletTransaction.created_at,
+            ),
+            limit=20,
+        ),
+    ]
+
+    @row_action("freeze", "Freeze", confirm="Freeze these wallets? Nothing moves until unfrozen.")
+    async def freeze(self, _db: AsyncSession, wallet: Wallet, _context: ActionContext) -> None:
+        if wallet.status != WalletStatus.ACTIVE:
+            raise ActionRefusedError(f"Wallet {str(wallet.id)[:8]} is {wallet.status}, not active.")
+        wallet.status = WalletStatus.FROZEN
+
+    @row_action("unfreeze", "Unfreeze")
+    async def unfreeze(self, _db: AsyncSession, wallet: Wallet, _context: ActionContext) -> None:
+        if wallet.status != WalletStatus.FROZEN:
+            raise ActionRefusedError(f"Wallet {str(wallet.id)[:8]} is {wallet.status}, not frozen.")
+        wallet.status = WalletStatus.ACTIVE
 
 
 class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
@@ -29,23 +75,61 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
         WalletTransaction.status,
         WalletTransaction.amount,
         WalletTransaction.fee,
-        WalletTransaction.currency,
         WalletTransaction.merchant,
         WalletTransaction.created_at,
     ]
-    column_searchable_list = [WalletTransaction.reference]
+    column_searchable_list = [WalletTransaction.reference, WalletTransaction.description]
     column_sortable_list = [WalletTransaction.amount, WalletTransaction.created_at]
+    column_filters = [
+        ChoiceFilter(WalletTransaction.type),
+        ChoiceFilter(WalletTransaction.status),
+        ChoiceFilter(WalletTransaction.currency, values=list(CURRENCIES)),
+        RelatedFilter(WalletTransaction.wallet_id, "Wallet"),
+        RelatedFilter(WalletTransaction.merchant_id, "Merchant"),
+        DateRangeFilter(WalletTransaction.created_at, "Made"),
+        DateRangeFilter(WalletTransaction.posted_at, "Posted"),
+    ]
 
 
 class PaymentMethodAdmin(StaffView, model=PaymentMethod):
+    """Cards and bank accounts: only the last four digits exist, shown masked."""
+
     icon = "fa-solid fa-credit-card"
     column_list = [
         PaymentMethod.user,
         PaymentMethod.kind,
         PaymentMethod.brand,
         PaymentMethod.last_four,
+        PaymentMethod.exp_month,
+        PaymentMethod.exp_year,
         PaymentMethod.is_default,
         PaymentMethod.status,
-        PaymentMethod.created_at,
     ]
-    column_searchable_list = [PaymentMethod.last_four, PaymentMethod.holder_name]
+    column_searchable_list = [PaymentMethod.last_four, PaymentMethod.holder_name, "user.email"]
+    column_labels = {PaymentMethod.user: "Customer"}
+    column_filters = [
+        ChoiceFilter(PaymentMethod.kind),
+        ChoiceFilter(PaymentMethod.status),
+        YesNoFilter(PaymentMethod.is_default, "Default"),
+        RelatedFilter(PaymentMethod.user_id, "Customer"),
+    ]
+    form_columns = [
+        PaymentMethod.user,
+        PaymentMethod.kind,
+        PaymentMethod.brand,
+        PaymentMethod.last_four,
+        PaymentMethod.exp_month,
+        PaymentMethod.exp_year,
+        PaymentMethod.holder_name,
+        PaymentMethod.is_default,
+        PaymentMethod.status,
+    ]
+    form_args = {
+        "last_four": {
+            "validators": [
+                validators.Regexp(r"^\d{4}$", message="Exactly the last four digits, e.g. 4242.")
+            ],
+            "description": "Only the last four digits: a full card number is never stored.",
+        }
+    }
+    form_ajax_refs = {"user": USER_LOOKUP}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from wtforms import Form, PasswordField, ValidationError, validators
@@ -11,16 +12,23 @@ from wtforms.fields import Field
 
 from admin_views.base import ReadOnlyView, StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
+from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
+from admin_views.shared.related import Related
 from auth import sessions
 from auth.passwords import WeakPasswordError, check_password_policy, hash_password
 from auth.permissions import is_well_formed
 from models.base import utcnow
-from models.people import AdminSession, AdminUser, Role, User
+from models.ops import AuditLog
+from models.payments import PaymentMethod, Wallet
+from models.people import AdminSession, AdminUser, Role, User, UserStatus
+from models.support import SupportTicket
 
 MENU = "People"
 
 
 class UserAdmin(StaffView, model=User):
+    """App customers. "Delete" deactivates: customers are never removed."""
+
     icon = "fa-solid fa-user"
     column_list = [
         User.email,
@@ -33,7 +41,76 @@ class UserAdmin(StaffView, model=User):
         User.created_at,
     ]
     column_searchable_list = [User.email, User.first_name, User.last_name, User.phone]
-    column_sortable_list = [User.email, User.last_name, User.status, User.created_at]
+    column_sortable_list = [User.email, User.last_name, User.last_active_at, User.created_at]
+    column_filters = [
+        ChoiceFilter(User.status),
+        ChoiceFilter(User.kyc_status),
+        YesNoFilter(User.email_verified),
+        DateRangeFilter(User.created_at, "Signed up"),
+        DateRangeFilter(User.last_active_at),
+    ]
+    form_columns = [
+        User.email,
+        User.phone,
+        User.first_name,
+        User.last_name,
+        User.date_of_birth,
+        User.country,
+        User.kyc_status,
+        User.email_verified,
+    ]
+    lowercase_fields = ("email",)
+    related = [
+        Related("Wallets", Wallet.user_id, (Wallet.currency, Wallet.balance, Wallet.status)),
+        Related(
+            "Payment methods",
+            PaymentMethod.user_id,
+            (
+                PaymentMethod.kind,
+                PaymentMethod.brand,
+                PaymentMethod.last_four,
+                PaymentMethod.status,
+            ),
+        ),
+        Related(
+            "Support tickets",
+            SupportTicket.user_id,
+            (
+                SupportTicket.reference,
+                SupportTicket.subject,
+                SupportTicket.status,
+                SupportTicket.created_at,
+            ),
+        ),
+    ]
+
+    async def on_model_change(
+        self, data: dict, model: Any, is_created: bool, request: Request
+    ) -> None:
+        if isinstance(data.get("country"), str):
+            data["country"] = data["country"].strip().upper()
+        await super().on_model_change(data, model, is_created, request)
+
+    @row_action(
+        "suspend", "Suspend", confirm="Suspend these customers? They cannot pay until reactivated."
+    )
+    async def suspend(self, _db: AsyncSession, user: User, _context: ActionContext) -> None:
+        if user.status != UserStatus.ACTIVE:
+            raise ActionRefusedError(f"{user.email} is {user.status}, not active.")
+        user.status = UserStatus.SUSPENDED
+
+    @row_action("reactivate", "Reactivate")
+    async def reactivate(self, _db: AsyncSession, user: User, _context: ActionContext) -> None:
+        if user.status == UserStatus.ACTIVE:
+            raise ActionRefusedError(f"{user.email} is already active.")
+        user.status = UserStatus.ACTIVE
+        user.deactivated_at = None
+
+    @row_action("deactivate", "Deactivate", confirm="Deactivate these customers' accounts?")
+    async def deactivate(self, _db: AsyncSession, user: User, _context: ActionContext) -> None:
+        if user.status == UserStatus.DEACTIVATED:
+            raise ActionRefusedError(f"{user.email} is already deactivated.")
+        user.deactivate(utcnow())
 
 
 def _password_policy(_form: Form, field: Field) -> None:
@@ -61,7 +138,32 @@ class AdminUserAdmin(StaffView, model=AdminUser):
     ]
     column_searchable_list = [AdminUser.email, AdminUser.full_name]
     column_sortable_list = [AdminUser.email, AdminUser.last_login_at, AdminUser.created_at]
+    column_filters = [
+        RelatedFilter(AdminUser.role_id, "Role", label=Role.name),
+        YesNoFilter(AdminUser.is_active, "Active"),
+        YesNoFilter(AdminUser.locked_until > sa.func.now(), "Locked", parameter_name="locked"),
+        DateRangeFilter(AdminUser.last_login_at),
+    ]
     form_columns = [AdminUser.email, AdminUser.full_name, AdminUser.role, AdminUser.is_active]
+    lowercase_fields = ("email",)
+    related = [
+        Related(
+            "Sessions",
+            AdminSession.admin_user_id,
+            (
+                AdminSession.kind,
+                AdminSession.created_at,
+                AdminSession.last_seen_at,
+                AdminSession.revoked_at,
+            ),
+        ),
+        Related(
+            "Recent audit entries",
+            AuditLog.actor_id,
+            (AuditLog.sequence, AuditLog.action, AuditLog.entity_type, AuditLog.created_at),
+            newest_first=AuditLog.sequence,
+        ),
+    ]
 
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
         base = await super().scaffold_form(rules)
@@ -80,10 +182,8 @@ class AdminUserAdmin(StaffView, model=AdminUser):
         self, data: dict, model: Any, is_created: bool, request: Request
     ) -> None:
         password = data.pop("new_password", None)
-        if data.get("email"):
-            data["email"] = data["email"].strip().lower()
         if is_created and not password:
-            raise ValueError("A new staff account needs a password.")
+            raise self.refuse(request, {"new_password": "A new staff account needs a password."})
         if password:
             model.password_hash = await hash_password(
                 password, request.app.state.settings.bcrypt_rounds
@@ -133,6 +233,14 @@ class RoleAdmin(StaffView, model=Role):
     column_default_sort = [(Role.name, False)]
     form_columns = [Role.name, Role.description, Role.permissions]
     form_args = {"permissions": {"validators": [_permission_strings]}}
+    lowercase_fields = ("name",)
+    related = [
+        Related(
+            "Staff with this role",
+            AdminUser.role_id,
+            (AdminUser.email, AdminUser.full_name, AdminUser.is_active),
+        ),
+    ]
 
 
 class AdminSessionAdmin(ReadOnlyView, model=AdminSession):
@@ -148,6 +256,12 @@ class AdminSessionAdmin(ReadOnlyView, model=AdminSession):
         AdminSession.ip_address,
     ]
     column_details_exclude_list = [AdminSession.data]
+    column_filters = [
+        RelatedFilter(AdminSession.admin_user_id, "Staff member", label=AdminUser.email),
+        ChoiceFilter(AdminSession.kind),
+        YesNoFilter(AdminSession.revoked_at.is_not(None), "Revoked", parameter_name="revoked"),
+        DateRangeFilter(AdminSession.created_at, "Signed in"),
+    ]
 
     @row_action("revoke", "Revoke", confirm="End these sessions now?")
     async def revoke(

@@ -151,6 +151,42 @@ class AICampaign(UUIDKey, Timestamps, Base):
         passive_deletes=True,
     )
 
+    # Lifecycle. Staff move a campaign by hand; the schedule job (jobs/campaign_schedule.py)
+    # moves it at its start and end. Each refuses a move that makes no sense, saying why.
+    def launch(self, now: datetime) -> None:
+        if self.status not in (CampaignStatus.DRAFT, CampaignStatus.SCHEDULED):
+            raise ValueError(f"{self.name} is {self.status}; only drafts can be launched.")
+        if self.ends_at is not None and self.ends_at <= now:
+            raise ValueError(f"{self.name} has already ended.")
+        if self.starts_at is not None and self.starts_at > now:
+            self.status = CampaignStatus.SCHEDULED
+        else:
+            self.starts_at = self.starts_at or now
+            self.status = CampaignStatus.ACTIVE
+
+    def pause(self) -> None:
+        if self.status != CampaignStatus.ACTIVE:
+            raise ValueError(f"{self.name} is {self.status}, not active.")
+        self.status = CampaignStatus.PAUSED
+
+    def resume(self, now: datetime) -> None:
+        if self.status != CampaignStatus.PAUSED:
+            raise ValueError(f"{self.name} is {self.status}, not paused.")
+        if self.ends_at is not None and self.ends_at <= now:
+            raise ValueError(f"{self.name} has already ended; complete it instead.")
+        self.status = CampaignStatus.ACTIVE
+
+    def complete(self, now: datetime) -> None:
+        if self.status not in (
+            CampaignStatus.ACTIVE,
+            CampaignStatus.PAUSED,
+            CampaignStatus.SCHEDULED,
+        ):
+            raise ValueError(f"{self.name} is {self.status}; it cannot be completed.")
+        self.status = CampaignStatus.COMPLETED
+        if self.ends_at is None or self.ends_at > now:
+            self.ends_at = now
+
     def __str__(self) -> str:
         return self.name
 

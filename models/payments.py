@@ -23,6 +23,9 @@ from models.base import (
 from models.merchants import Merchant
 from models.people import User
 
+CURRENCIES = ("CAD", "EUR", "GBP", "MXN", "USD")
+"""The currencies wallets are offered in."""
+
 
 class WalletStatus(StrEnum):
     ACTIVE = "active"
@@ -156,7 +159,7 @@ class PaymentMethod(UUIDKey, Timestamps, Base):
     kind: Mapped[str] = mapped_column(choice(PaymentMethodKind, "kind"))
     brand: Mapped[str] = mapped_column(sa.String(40))
     """Card network (visa, mastercard, ...) or the bank's name."""
-    last_four: Mapped[str] = mapped_column(sa.String(4))
+    last_four: Mapped[str] = mapped_column(sa.String(4), info={"display": "card"})
     exp_month: Mapped[int | None]
     exp_year: Mapped[int | None]
     holder_name: Mapped[str] = mapped_column(sa.String(200))

@@ -47,12 +47,21 @@ RowChange = Callable[[View, "AsyncSession", Any, ActionContext], Awaitable[dict[
 """Changes one row in place; may return details for the audit entry (e.g. rows touched)."""
 
 
+FormFactory = type[Form] | Callable[[Any], Awaitable[type[Form]]]
+"""A form class, or an async function of the view that builds one (choices from the DB)."""
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     name: str
     label: str
     change: Callable[..., Awaitable[dict[str, Any] | None]]
-    form: type[Form] | None = None
+    form: FormFactory | None = None
+
+    async def form_class(self, view: Any) -> type[Form] | None:
+        if self.form is None or isinstance(self.form, type):
+            return self.form
+        return await self.form(view)
 
 
 def row_action(
@@ -60,7 +69,7 @@ def row_action(
     label: str,
     *,
     confirm: str | None = None,
-    form: type[Form] | None = None,
+    form: FormFactory | None = None,
 ) -> Callable[[RowChange[View]], Callable[[View, Request], Awaitable[Response]]]:
     """Declare an action that applies `change` to each selected row (see the module doc)."""
 

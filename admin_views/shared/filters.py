@@ -132,22 +132,37 @@ class DateRangeFilter:
 class RelatedFilter:
     """Rows that belong to one related row, e.g. a merchant's transactions.
 
-    It offers no list of choices (the related table may hold millions); detail pages link
-    here with the id, and the sidebar shows what is selected.
+    Big related tables offer no list of choices (they may hold millions): detail pages link
+    here with the id. A small one (staff, roles, campaigns) lists its rows by `label`.
     """
 
     has_operator = False
-    template = "staff/filters/related.html"
 
-    def __init__(self, column: InstrumentedAttribute[Any], title: str | None = None) -> None:
+    def __init__(
+        self,
+        column: InstrumentedAttribute[Any],
+        title: str | None = None,
+        *,
+        label: InstrumentedAttribute[Any] | None = None,
+    ) -> None:
         self.column = column
         self.parameter_name = column.key
         self.title = title or humanize(column.key)
+        self.label = label
+        self.template = (
+            "sqladmin/filters/lookup_filter.html"
+            if label is not None
+            else "staff/filters/related.html"
+        )
 
     async def lookups(
         self, request: Request, model: Any, run_query: Callable[..., Any]
     ) -> list[tuple[str, str]]:
-        return []
+        if self.label is None:
+            return []
+        target = self.label.class_
+        rows = await run_query(sa.select(target.id, self.label).order_by(self.label))
+        return [(ALL, "All")] + [(str(key), str(text)) for key, text in rows]
 
     def apply(self, query: sa.Select, request: Request) -> sa.Select:
         value = request.query_params.get(self.parameter_name)
@@ -157,3 +172,27 @@ class RelatedFilter:
             return query.where(self.column == self.column.type.python_type(value))
         except (ValueError, TypeError):
             raise HTTPException(400, f"{self.title}: {value!r} is not an id.") from None
+
+
+class DistinctValuesFilter:
+    """The values a short-list column actually holds (metrics, audit actions)."""
+
+    has_operator = False
+    template = "sqladmin/filters/lookup_filter.html"
+
+    def __init__(self, column: InstrumentedAttribute[Any], title: str | None = None) -> None:
+        self.column = column
+        self.parameter_name = column.key
+        self.title = title or humanize(column.key)
+
+    async def lookups(
+        self, request: Request, model: Any, run_query: Callable[..., Any]
+    ) -> list[tuple[str, str]]:
+        rows = await run_query(sa.select(self.column).distinct().order_by(self.column).limit(200))
+        return [(ALL, "All")] + [(str(value), str(value)) for (value,) in rows]
+
+    def apply(self, query: sa.Select, request: Request) -> sa.Select:
+        value = request.query_params.get(self.parameter_name)
+        if not value or value == ALL:
+            return query
+        return query.where(self.column == value)

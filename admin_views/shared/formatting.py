@@ -73,6 +73,8 @@ def json_block(value: Any) -> Markup:
 
 def column_formatter(column: sa.Column[Any]) -> Callable[[Any, str], Any] | None:
     """How a column of this type reads on screen, or None for SQLAdmin's default."""
+    if column.info.get("display") == "card":
+        return lambda obj, name: masked_card(getattr(obj, name))
     if isinstance(column.type, sa.Enum):
         return lambda obj, name: badge(getattr(obj, name))
     if isinstance(column.type, FixedPoint) and column.type.scale == 2:

@@ -71,6 +71,26 @@
       postAction(link.getAttribute("href"), null);
     });
 
+    // Customers and merchants are deactivated, never deleted: say so before confirming.
+    var deleteMeans = document.querySelector('meta[name="delete-means"]');
+    if (deleteMeans) {
+      document.querySelectorAll('[data-bs-target="#modal-delete"]').forEach(function (button) {
+        if (button.textContent.trim() === "Delete") {
+          button.textContent = "Deactivate";
+        }
+      });
+    }
+    if (deleteMeans && window.jQuery) {
+      window.jQuery(document).on("shown.bs.modal", "#modal-delete", function (event) {
+        var element = window.jQuery(event.relatedTarget);
+        window.jQuery("#modal-delete-text").text(
+          "This will deactivate " + element.data("name") + " " + element.data("pk") +
+          " (it stays on record and can be reactivated)."
+        );
+        window.jQuery("#modal-delete-button").text("Deactivate");
+      });
+    }
+
     document.querySelectorAll(".toast").forEach(function (element) {
       if (window.tabler && window.tabler.bootstrap) {
         new window.tabler.bootstrap.Toast(element, { delay: 4000 }).show();
