@@ -49,6 +49,10 @@ EXPORT_TYPES = ("csv", "json")
 EMAIL = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
 
 
+class DeleteBlockedError(Exception):
+    """Other rows still point at the one to delete; the message names them."""
+
+
 def back_to(request: Request, fallback: str) -> str:
     """Where the staff member came from, if it is a page of this admin."""
     referer = urlsplit(request.headers.get("referer", ""))
@@ -352,10 +356,10 @@ class StaffView(ModelView):
                 return
             blockers = await delete_blockers(db, self.model, obj.id)
             if blockers:
-                raise HTTPException(
-                    409,
+                # SQLAdmin shows the message of any error from a delete above the list.
+                raise DeleteBlockedError(
                     f"{self.name} {obj} cannot be deleted: it is still referred to by "
-                    f"{', '.join(blockers)}. Remove or reassign those first.",
+                    f"{', '.join(blockers)}. Remove or reassign those first."
                 )
             await db.delete(obj)
             await db.flush()

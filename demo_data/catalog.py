@@ -351,16 +351,16 @@ CAMPAIGNS: tuple[dict[str, Any], ...] = (
 
 RUNTIME_SETTINGS: tuple[dict[str, Any], ...] = (
     {
-        "key": "auth.totp_required_roles",
-        "value": ["superadmin"],
+        "key": "support.auto_close_resolved_days",
+        "value": 7,
         "is_secret": False,
-        "description": "Roles that must use a second factor to sign in.",
+        "description": "Days after which a resolved ticket with no reply is closed.",
     },
     {
-        "key": "auth.lockout_threshold",
-        "value": 5,
+        "key": "payments.daily_withdrawal_limit",
+        "value": "2000.00",
         "is_secret": False,
-        "description": "Failed sign-ins before an account is locked.",
+        "description": "Most a customer may withdraw per day (USD).",
     },
     {
         "key": "flags.client_keys",

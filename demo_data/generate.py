@@ -303,7 +303,7 @@ class DemoData:
                         "updated_at": stamp,
                     }
                 )
-            created = (start or self.now) - timedelta(days=self.rng.randint(5, 20))
+            created = min(start or self.now, self.now) - timedelta(days=self.rng.randint(5, 20))
             campaigns.append(
                 {
                     "id": campaign_id,

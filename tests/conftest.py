@@ -21,7 +21,7 @@ from core.database import Database
 from core.settings import Settings
 from migrations import runner
 from models import Base
-from tests.databases import fresh_database_url, make_settings
+from tests.databases import fresh_database_url, make_settings, reset_database
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -55,20 +55,6 @@ async def migration_data(database: Database) -> dict[str, list[dict[str, Any]]]:
             ]
             for table in Base.metadata.sorted_tables
         }
-
-
-async def reset_database(database: Database, rows: dict[str, list[dict[str, Any]]]) -> None:
-    tables = Base.metadata.sorted_tables
-    async with database.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(table.name for table in tables)
-            await connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                await connection.execute(sa.delete(table))
-        for table in tables:
-            if rows[table.name]:
-                await connection.execute(sa.insert(table), rows[table.name])
 
 
 @pytest.fixture

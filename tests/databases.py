@@ -12,10 +12,13 @@ from typing import Any
 
 import asyncpg
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from starlette.datastructures import Secret
 
+from core.database import Database
 from core.settings import Settings
+from models import Base
 
 POSTGRES_SERVER_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -79,3 +82,17 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "log_level": "WARNING",
     }
     return Settings(**(values | overrides))
+
+
+async def reset_database(database: Database, rows: dict[str, list[dict[str, Any]]]) -> None:
+    tables = Base.metadata.sorted_tables
+    async with database.engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            names = ", ".join(table.name for table in tables)
+            await connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                await connection.execute(sa.delete(table))
+        for table in tables:
+            if rows[table.name]:
+                await connection.execute(sa.insert(table), rows[table.name])

@@ -90,7 +90,7 @@ async def audit_entries(db: AsyncSession, action: str | None = None) -> list[Aud
     query = sa.select(AuditLog).order_by(AuditLog.sequence)
     if action:
         query = query.where(AuditLog.action == action)
-    await db.rollback()  # a fresh snapshot: the app wrote through its own connections
+    await db.commit()  # a fresh snapshot (the app wrote through its own connections)
     return list(await db.scalars(query))
 
 

@@ -33,10 +33,15 @@ def neutralise(value: Any) -> Any:
 
 
 def csv_value(value: Any) -> Any:
+    """One CSV cell: numbers as numbers, lists and documents as JSON, text neutralised."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, Decimal | int):
         return value
+    if isinstance(value, list | dict):
+        return neutralise(json.dumps(plain(value), ensure_ascii=False))
     return neutralise(str(value))
 
 

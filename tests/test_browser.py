@@ -1,0 +1,378 @@
+"""Staff work in a real browser: headless Chromium against a `demo` server on embedded SQLite.
+
+Everything the HTML-only tests cannot see runs here: the JavaScript that turns actions into
+POSTs, Bootstrap dropdowns and modals, downloads, and the Content-Security-Policy. Every page
+must load without console errors, page errors, failed responses or requests to another origin.
+
+Without Chromium at /usr/bin/chromium or the playwright package the module is skipped, except
+with CI=true, where that is a failure. Screenshots and the export land in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import re
+import signal
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.databases import TEST_BCRYPT_ROUNDS, in_ci
+from tests.test_processes import STARTUP_TIMEOUT_S, free_port, running, wait_until_up
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def _missing() -> str | None:
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is not installed (pip install -e '.[test]')"
+    if not os.access(CHROMIUM, os.X_OK):
+        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+if (missing := _missing()) is not None:
+    if in_ci():
+        pytest.fail(f"{missing}; CI=true: the browser tests must run", pytrace=False)
+    pytest.skip(f"{missing}; set CI=true to make this a failure", allow_module_level=True)
+
+# Imported only once we know the package is there, so a missing one skips instead of erroring.
+from playwright.sync_api import (  # noqa: E402
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    Response,
+    expect,
+    sync_playwright,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+DEMO_LOGIN = "admin@example.com"
+TIMEOUT_MS = 15_000
+SLUGS = [
+    "users",
+    "admin-users",
+    "roles",
+    "admin-sessions",
+    "merchants",
+    "support-tickets",
+    "ticket-messages",
+    "feature-flags",
+    "ai-campaigns",
+    "campaign-performance",
+    "ai-models",
+    "dashboard-analytics",
+    "audit-logs",
+    "settings",
+    "wallets",
+    "wallet-transactions",
+    "payment-methods",
+]
+UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+
+
+@dataclass
+class Server:
+    base_url: str
+    password: str
+    database: Path
+    log: list[str]
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Read the server's SQLite file directly: the truth the pages are checked against."""
+        with closing(sqlite3.connect(self.database)) as connection:
+            return connection.execute(sql, params).fetchall()
+
+    def admin_id(self) -> str:
+        [(admin_id,)] = self.rows("SELECT id FROM admin_users WHERE email = ?", DEMO_LOGIN)
+        return str(admin_id)
+
+
+@dataclass
+class Watch:
+    """What a page did that staff would see as broken, or that leaves the app's own origin."""
+
+    origin: str
+    problems: list[str] = field(default_factory=list)
+
+    def attach(self, page: Page) -> None:
+        page.on("console", self._console)
+        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
+        page.on("request", self._request)
+        page.on("response", self._response)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type == "error":
+            self.problems.append(f"console error: {message.location['url']}: {message.text}")
+
+    def _request(self, request: Request) -> None:
+        parts = urlsplit(request.url)
+        if parts.scheme != "data" and f"{parts.scheme}://{parts.netloc}" != self.origin:
+            self.problems.append(f"other origin: {request.method} {request.url}")
+
+    def _response(self, response: Response) -> None:
+        if response.status >= 400:
+            self.problems.append(
+                f"HTTP {response.status}: {response.request.method} {response.url}"
+            )
+
+
+def as_uuid(stored: str) -> str:
+    """SQLite keeps ids as 32 hex characters; URLs carry the dashed form."""
+    return str(uuid.UUID(stored))
+
+
+def screenshot(page: Page, name: str) -> None:
+    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True, animations="disabled")
+
+
+def sign_in(page: Page, base_url: str, password: str) -> None:
+    page.goto(f"{base_url}/admin/login")
+    page.fill("input[name=username]", DEMO_LOGIN)
+    page.fill("input[name=password]", password)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/admin/")
+    expect(page.locator(".staff-card"), "signed in as the demo superadmin").to_contain_text(
+        "Superadmin"
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """`swipesavvy-admin demo` in an empty folder: migrated, seeded SQLite, printed password."""
+    folder = tmp_path_factory.mktemp("browser")
+    port = free_port()
+    env = {"BCRYPT_ROUNDS": str(TEST_BCRYPT_ROUNDS)}
+    with running(["demo", "--port", str(port)], env, folder) as process:
+        assert process.stdout is not None
+        banner = ""
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while "password" not in banner and time.monotonic() < deadline:
+            banner += process.stdout.readline()
+        match = re.search(r"^  password\s+(\S+)$", banner, re.MULTILINE)
+        assert match, f"no password in the demo banner:\n{banner}"
+        base_url = f"http://127.0.0.1:{port}"
+        wait_until_up(base_url, process)
+        log = banner.splitlines(keepends=True)
+        # Keep reading: a full pipe would block the server mid-request.
+        drain = threading.Thread(target=log.extend, args=(process.stdout,), daemon=True)
+        drain.start()
+        yield Server(base_url, match[1], folder / "swipesavvy.db", log)
+        # Stop it here, before `running` does, so the drain has read to the end of the pipe.
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=15)
+        drain.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        # Debian's Chromium, so Playwright never looks for a browser of its own to download.
+        yield playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+
+
+@pytest.fixture(scope="module")
+def watch(server: Server) -> Watch:
+    return Watch(server.base_url)
+
+
+@pytest.fixture(scope="module")
+def signed_in(browser: Browser, server: Server, watch: Watch) -> Iterator[Page]:
+    """One tab signed in as the demo superadmin, shared by the steps below for speed."""
+    context = browser.new_context(accept_downloads=True)
+    context.set_default_timeout(TIMEOUT_MS)
+    tab = context.new_page()
+    watch.attach(tab)
+    sign_in(tab, server.base_url, server.password)
+    assert not watch.problems, "\n".join(watch.problems)
+    yield tab
+    context.close()
+
+
+@pytest.fixture
+def page(signed_in: Page, watch: Watch, server: Server) -> Iterator[Page]:
+    """The shared tab; anything broken it sees during a step fails that step."""
+    watch.problems.clear()
+    yield signed_in
+    if watch.problems:
+        server_log = "".join(server.log[-30:])
+        pytest.fail(
+            "the browser saw problems:\n"
+            + "\n".join(watch.problems)
+            + f"\nserver log:\n{server_log}",
+            pytrace=False,
+        )
+
+
+def test_sign_in_with_the_login_form(browser: Browser, server: Server) -> None:
+    context = browser.new_context()
+    context.set_default_timeout(TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        watch = Watch(server.base_url)
+        watch.attach(page)
+        sign_in(page, server.base_url, server.password)
+        expect(page.locator(".staff-card")).to_contain_text("Demo Superadmin")
+        assert not watch.problems, "\n".join(watch.problems)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_list_and_first_detail_page(page: Page, server: Server, slug: str) -> None:
+    opened = page.goto(f"{server.base_url}/admin/{slug}/list")
+    assert opened is not None
+    assert opened.ok, f"/admin/{slug}/list answered {opened.status}"
+    first_row = page.locator("table tbody tr").first
+    expect(first_row, f"{slug}: the demo data fills the list").to_be_visible()
+    if slug == "users":
+        screenshot(page, "users-list")
+
+    first_row.locator(f"a[href*='/admin/{slug}/details/']").first.click()
+
+    page.wait_for_url(re.compile(rf"/admin/{slug}/details/{UUID_PATTERN}$"))
+    pk = page.url.rsplit("/", 1)[1]
+    expect(page.locator("h3.card-title").first, f"{slug} detail page").to_contain_text(pk)
+
+
+def test_reply_on_a_ticket(page: Page, server: Server) -> None:
+    [(ticket_id,)] = server.rows(
+        "SELECT id FROM support_tickets WHERE status = 'open' ORDER BY reference LIMIT 1"
+    )
+    body = f"Browser test reply {uuid.uuid4().hex[:8]}: we have refunded the fee."
+    page.goto(f"{server.base_url}/admin/support-tickets/details/{as_uuid(ticket_id)}")
+    form = page.locator("form#ticket-reply")
+    form.locator("textarea[name=body]").fill(body)
+    expect(form.locator("input[name=internal]")).not_to_be_checked()
+
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        form.get_by_role("button", name="Send").click()
+
+    assert posted.value.status == 303, f"the reply POST answered {posted.value.status}"
+    message = page.locator("#ticket-thread .staff-message", has_text=body)
+    expect(message, "the reply shows in the thread after the reload").to_be_visible()
+    expect(message).to_contain_text("Demo Superadmin")
+    expect(message.locator(".badge"), "a customer reply is not an internal note").to_have_count(0)
+    screenshot(page, "ticket-after-reply")
+    stored = server.rows(
+        "SELECT author_type, author_admin_id, is_internal FROM ticket_messages "
+        "WHERE ticket_id = ? AND body = ?",
+        ticket_id,
+        body,
+    )
+    assert stored == [("agent", server.admin_id(), 0)]
+
+
+def test_disable_a_feature_flag_through_the_confirmation(page: Page, server: Server) -> None:
+    [(flag_id, key)] = server.rows(
+        "SELECT id, key FROM feature_flags WHERE enabled = 1 ORDER BY key LIMIT 1"
+    )
+    page.goto(f"{server.base_url}/admin/feature-flags/details/{as_uuid(flag_id)}")
+
+    page.get_by_role("link", name="Disable (kill switch)").click()
+    modal = page.locator("#modal-confirmation-disable")
+    expect(modal, "the kill switch asks first").to_be_visible()
+    expect(modal).to_contain_text("Turn these flags off for every user now?")
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        modal.get_by_role("link", name="Yes").click()
+
+    assert posted.value.status == 303, f"the disable POST answered {posted.value.status}"
+    assert "/admin/feature-flags/action/disable" in posted.value.url
+    page.wait_for_url(f"{server.base_url}/admin/feature-flags/details/{as_uuid(flag_id)}")
+    expect(page.locator(".toast"), "the action reports success").to_contain_text("done for 1")
+    enabled_row = page.locator("tr", has=page.get_by_role("cell", name="Enabled", exact=True))
+    expect(enabled_row.locator("i.fa-times"), f"{key} shows as off").to_be_visible()
+    screenshot(page, "flag-after-disable")
+    assert server.rows("SELECT enabled FROM feature_flags WHERE id = ?", flag_id) == [(0,)]
+
+
+def test_bulk_assign_tickets_to_me(page: Page, server: Server) -> None:
+    me = server.admin_id()
+    page.goto(f"{server.base_url}/admin/support-tickets/list")
+    # Two rows that are not ours yet, so the assertion below proves the action did it.
+    picked: list[str] = []
+    for row in page.locator("table tbody tr").all():
+        pk = row.locator("input[type=hidden]").first.get_attribute("value")
+        assert pk is not None
+        [(assignee,)] = server.rows(
+            "SELECT assignee_id FROM support_tickets WHERE id = ?", uuid.UUID(pk).hex
+        )
+        if assignee != me:
+            row.locator("input.select-box").check()
+            picked.append(pk)
+        if len(picked) == 2:
+            break
+    assert len(picked) == 2, "the first page has two tickets assigned to someone else"
+
+    page.get_by_role("button", name="Actions").click()
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        page.locator("#action-custom-assign-to-me").click()
+
+    assert posted.value.status == 303, f"the action POST answered {posted.value.status}"
+    page.wait_for_url(f"{server.base_url}/admin/support-tickets/list")
+    expect(page.locator(".toast"), "the action reports success").to_contain_text("done for 2")
+    for pk in picked:
+        assert server.rows(
+            "SELECT assignee_id FROM support_tickets WHERE id = ?", uuid.UUID(pk).hex
+        ) == [(me,)], f"ticket {pk} is assigned to the signed-in admin"
+
+
+def test_export_a_list_as_csv(page: Page, server: Server) -> None:
+    page.goto(f"{server.base_url}/admin/merchants/list")
+    shown = re.search(r"of ([\d,]+) items", page.locator("body").inner_text())
+    assert shown, "the list says how many rows it has"
+
+    page.get_by_role("link", name="Export").click()
+    with page.expect_download() as started:
+        page.get_by_role("link", name="CSV", exact=True).click()
+
+    download = started.value
+    assert download.failure() is None, download.failure()
+    assert re.fullmatch(r"merchants\S*\.csv", download.suggested_filename)
+    # A fixed name, so reruns replace the file instead of piling up timestamped copies.
+    saved = ARTIFACTS / "merchants-export.csv"
+    download.save_as(saved)
+    with saved.open(newline="", encoding="utf-8") as handle:
+        header, *rows = list(csv.reader(handle))
+    assert "Name" in header, header
+    assert rows, "the export has data rows"
+    assert len(rows) == int(shown[1].replace(",", "")), "the export has every row the list counts"
+    assert all(len(row) == len(header) for row in rows)
+
+
+def test_the_watch_sees_console_errors_page_errors_and_other_origins(
+    browser: Browser, server: Server
+) -> None:
+    """The no-problems checks above are only worth something if the watch does see problems.
+
+    On a blank page: the app's Content-Security-Policy would stop the foreign request first.
+    """
+    page = browser.new_page()
+    watch = Watch(server.base_url)
+    watch.attach(page)
+    try:
+        with page.expect_event("pageerror"):
+            page.set_content(
+                '<img src="https://example.com/probe.png">'
+                "<script>console.error('probe'); throw new Error('probe');</script>"
+            )
+    finally:
+        page.close()
+
+    kinds = {problem.split(":", 1)[0] for problem in watch.problems}
+    assert kinds >= {"other origin", "console error", "page error"}, watch.problems
