@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -9,14 +10,21 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
+from core.database import Database
 from core.settings import Settings
+from models import AICampaign
+from models.base import utcnow
+from tests import rows
 from tests.databases import TEST_BCRYPT_ROUNDS, TEST_SECRET_KEY
 
 COMMAND = Path(sys.executable).parent / "swipesavvy-admin"
@@ -71,15 +79,32 @@ def wait_until_up(base_url: str, process: subprocess.Popen[str]) -> None:
     pytest.fail(f"server did not answer within {STARTUP_TIMEOUT_S} s")
 
 
-def test_serve_answers_on_its_port(settings: Settings, tmp_path: Path) -> None:
+async def campaign_status(database: Database, campaign_id: uuid.UUID) -> str:
+    async with database.session() as db:
+        return str(
+            await db.scalar(sa.select(AICampaign.status).where(AICampaign.id == campaign_id))
+        )
+
+
+async def test_serve_answers_and_runs_the_campaign_schedule(
+    settings: Settings, clean_database: Database, tmp_path: Path
+) -> None:
+    due = rows.campaign_row(status="scheduled", starts_at=utcnow() - timedelta(minutes=1))
+    async with clean_database.session() as db, db.begin():
+        await rows.insert(db, "ai_campaigns", due)
     port = free_port()
     env = {"DATABASE_URL": settings.database_url, "SECRET_KEY": str(TEST_SECRET_KEY)}
 
     with running(["serve", "--port", str(port)], env, tmp_path) as process:
         base = f"http://127.0.0.1:{port}"
-        wait_until_up(base, process)
-        ready = httpx.get(f"{base}/readyz")
-        login = httpx.get(f"{base}/admin/login")
+        await asyncio.to_thread(wait_until_up, base, process)
+        async with httpx.AsyncClient(base_url=base) as client:
+            ready = await client.get("/readyz")
+            login = await client.get("/admin/login")
+        deadline = time.monotonic() + 10
+        while await campaign_status(clean_database, due["id"]) != "active":
+            assert time.monotonic() < deadline, "the schedule did not start the due campaign"
+            await asyncio.sleep(0.2)
 
     assert ready.status_code == 200
     assert ready.json()["database"] == "ok"
