@@ -22,6 +22,7 @@ from core.database import Database
 from core.logging import configure_logging
 from core.middleware import SecurityHeadersMiddleware
 from core.settings import Settings, load_settings
+from flags.store import FlagStore
 from jobs import campaign_schedule
 
 
@@ -30,15 +31,23 @@ def create_app(settings: Settings | None = None) -> Starlette:
     configure_logging(settings.log_level)
     database = Database(settings)
 
+    flag_store = FlagStore(database)
+
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        schedule = asyncio.create_task(campaign_schedule.run_forever(database))
+        await flag_store.refresh(force=True)
+        background = [
+            asyncio.create_task(flag_store.run()),
+            asyncio.create_task(campaign_schedule.run_forever(database)),
+        ]
         try:
             yield
         finally:
-            schedule.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await schedule
+            for task in background:
+                task.cancel()
+            for task in background:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await database.dispose()
 
     app = Starlette(
@@ -56,5 +65,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     )
     app.state.settings = settings
     app.state.database = database
+    app.state.flags = flag_store
     admin_views.register(StaffAdmin(app, settings=settings, database=database))
     return app

@@ -1,18 +1,37 @@
-"""Screens for the mobile app's feature flags."""
+"""Screens for the mobile app's feature flags, with a preview of who gets a flag."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import sqlalchemy as sa
+from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from admin_views.base import StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
+from admin_views.shared.formatting import badge
+from flags.definition import compile_flag, problems
+from flags.engine import BUCKETS, PLATFORMS, Context, bucket, evaluate, parse_version
+from models.base import utcnow
 from models.flags import FeatureFlag
+from models.people import User, UserStatus
 
 MENU = "Feature flags"
+REACH_SAMPLE = 2_000
+"""Active customers bucketed to estimate a rollout's reach; enough for about ±2%."""
+
+
+def _type_and_age(flag: FeatureFlag, _name: str) -> Markup:
+    shown = badge(flag.flag_type)
+    if flag.is_stale(utcnow()):
+        shown += Markup(
+            ' <span class="badge bg-red-lt" title="Past its expected lifetime">stale</span>'
+        )
+    return shown
 
 
 class FeatureFlagAdmin(StaffView, model=FeatureFlag):
@@ -30,6 +49,8 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
     column_searchable_list = [FeatureFlag.key, FeatureFlag.name, FeatureFlag.description]
     column_sortable_list = [FeatureFlag.key, FeatureFlag.rollout_percentage, FeatureFlag.updated_at]
     column_default_sort = [(FeatureFlag.updated_at, True)]
+    column_formatters = {FeatureFlag.flag_type: _type_and_age}
+    column_formatters_detail = {FeatureFlag.flag_type: _type_and_age}
     column_filters = [
         ChoiceFilter(FeatureFlag.flag_type),
         YesNoFilter(FeatureFlag.enabled),
@@ -53,16 +74,40 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
         FeatureFlag.starts_at,
         FeatureFlag.ends_at,
     ]
+    form_args = {
+        "rules": {
+            "description": 'e.g. [{"attribute": "country", "operator": "in", "values": ["US"]}]'
+        },
+        "variants": {
+            "description": 'e.g. [{"name": "blue", "weight": 50, "payload": {"c": "#00f"}}]'
+        },
+        "platforms": {"description": "ios, android, web; none means all"},
+    }
     lowercase_fields = ("key",)
+    detail_panels = ["staff/panels/flag_preview.html"]
 
     async def on_model_change(
         self, data: dict, model: Any, is_created: bool, request: Request
     ) -> None:
         await super().on_model_change(data, model, is_created, request)
+        if not is_created and data.get("key") not in (None, model.key):
+            raise self.refuse(request, {"key": "The key cannot change once the app uses it."})
+        if found := problems(data):
+            raise self.refuse(request, found)
         if not is_created:
-            if data.get("key") not in (None, model.key):
-                raise self.refuse(request, {"key": "The key cannot change once the app uses it."})
             model.revision = (model.revision or 0) + 1
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        context = await super().details_context(request)
+        async with self.session_maker() as db:
+            flag = await db.get(FeatureFlag, uuid.UUID(request.path_params["pk"]))
+            if flag is None:
+                return context
+            return context | {
+                "preview": _preview(flag, request),
+                "reach": await _reach(db, flag),
+                "platforms": sorted(PLATFORMS),
+            }
 
     @row_action("enable", "Enable")
     async def enable(self, _db: AsyncSession, flag: FeatureFlag, _context: ActionContext) -> None:
@@ -79,3 +124,37 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
             raise ActionRefusedError(f"{flag.key} is already off.")
         flag.enabled = False
         flag.revision += 1
+
+
+def _preview(flag: FeatureFlag, request: Request) -> dict[str, Any] | None:
+    """The saved flag evaluated for the context typed into the preview form."""
+    params = request.query_params
+    if "preview" not in params:
+        return None
+    version = params.get("app_version", "").strip()
+    try:
+        app_version = parse_version(version) if version else None
+    except ValueError:
+        return {"error": f"{version!r} is not a version like 4.2.0."}
+    attributes = {}
+    for line in params.get("attributes", "").splitlines():
+        name, _, value = line.partition("=")
+        if name.strip():
+            attributes[name.strip()] = value.strip()
+    platform = params.get("platform") or None
+    context = Context(params.get("user_id") or None, platform, app_version, attributes)
+    result = evaluate(compile_flag(flag), context, utcnow())
+    return {"result": result, "asked": dict(params)}
+
+
+async def _reach(db: AsyncSession, flag: FeatureFlag) -> dict[str, Any]:
+    """Roughly how many active customers the rollout reaches (before platform and rules)."""
+    active = User.status == UserStatus.ACTIVE
+    total = int(await db.scalar(sa.select(sa.func.count()).select_from(User).where(active)) or 0)
+    threshold = int(flag.rollout_percentage * 100)
+    if total == 0 or threshold >= BUCKETS or threshold == 0:
+        share = 1.0 if threshold >= BUCKETS else 0.0
+    else:
+        sample = list(await db.scalars(sa.select(User.id).where(active).limit(REACH_SAMPLE)))
+        share = sum(bucket(flag.key, str(i)) < threshold for i in sample) / len(sample)
+    return {"users": round(total * share), "total": total, "share": share}

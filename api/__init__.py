@@ -1,9 +1,9 @@
-"""Plain Starlette routes beside the admin screens: health probes and the staff JSON API."""
+"""Plain Starlette routes beside the admin screens: health, the staff API, the flag feeds."""
 
 from starlette.routing import BaseRoute
 
-from api import auth, health
+from api import auth, flag_feed, health, ofrep
 
 
 def routes() -> list[BaseRoute]:
-    return [*health.routes, *auth.routes]
+    return [*health.routes, *auth.routes, *flag_feed.routes, *ofrep.routes]

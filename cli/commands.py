@@ -24,6 +24,7 @@ from core.settings import ConfigError, Settings
 from demo_data.generate import estimated_rows
 from demo_data.load import SeedRefusedError, has_customer_data
 from demo_data.load import seed_demo as write_demo_data
+from flags import client_keys
 from migrations import runner
 from models.base import utcnow
 from models.people import AdminUser, Role
@@ -141,6 +142,26 @@ async def verify_audit_trail(settings: Settings) -> Report:
     try:
         async with database.session() as session:
             return await verify_chain(session)
+    finally:
+        await database.dispose()
+
+
+async def manage_flag_keys(settings: Settings, action: str, name: str | None) -> Any:
+    """create / revoke / list the keys apps use to read flags."""
+    database = Database(settings)
+    try:
+        async with database.session() as session, session.begin():
+            if action == "list":
+                return await client_keys.list_keys(session)
+            if name is None:
+                raise CommandError("--name is required.")
+            try:
+                if action == "create":
+                    return await client_keys.create_key(session, name, COMMAND_LINE)
+                await client_keys.revoke_key(session, name, COMMAND_LINE)
+                return None
+            except ValueError as exc:
+                raise CommandError(str(exc)) from None
     finally:
         await database.dispose()
 

@@ -132,3 +132,49 @@ def audit_verify() -> None:
     if not report.intact:
         fail(f"audit trail broken at entry #{report.broken_at}: {report.reason}.")
     click.echo(f"audit trail intact: {report.entries:,} entries verified")
+
+
+@cli.group()
+def flags() -> None:
+    """Keys the mobile app sends to read feature flags."""
+
+
+@flags.command("create-key")
+@click.option("--name", required=True, help="Who the key is for, e.g. ios-production.")
+def flags_create_key(name: str) -> None:
+    """Make a key; it is printed once and only its hash is kept."""
+    settings = settings_or_exit()
+    try:
+        commands.check_database(settings)
+        key = asyncio.run(commands.manage_flag_keys(settings, "create", name))
+    except commands.CommandError as exc:
+        fail(str(exc))
+    click.echo(key)
+    click.echo(f"key {name!r} created; it is shown only now.", err=True)
+
+
+@flags.command("revoke-key")
+@click.option("--name", required=True)
+def flags_revoke_key(name: str) -> None:
+    """Stop a key working (within a second on every worker)."""
+    settings = settings_or_exit()
+    try:
+        commands.check_database(settings)
+        asyncio.run(commands.manage_flag_keys(settings, "revoke", name))
+    except commands.CommandError as exc:
+        fail(str(exc))
+    click.echo(f"key {name!r} revoked")
+
+
+@flags.command("list-keys")
+def flags_list_keys() -> None:
+    settings = settings_or_exit()
+    try:
+        commands.check_database(settings)
+        keys = asyncio.run(commands.manage_flag_keys(settings, "list", None))
+    except commands.CommandError as exc:
+        fail(str(exc))
+    for key in keys:
+        click.echo(f"{key['name']}\tcreated {key['created_at']}")
+    if not keys:
+        click.echo("no keys: the flag endpoints are open")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -35,6 +35,10 @@ class Platform(StrEnum):
     IOS = "ios"
     ANDROID = "android"
     WEB = "web"
+
+
+LIFETIME_DAYS = {FlagType.RELEASE: 40, FlagType.EXPERIMENT: 40, FlagType.OPERATIONAL: 7}
+"""How long a flag of each type is expected to live; kill switches and permissions stay."""
 
 
 class FeatureFlag(UUIDKey, Timestamps, Base):
@@ -97,6 +101,11 @@ class FeatureFlag(UUIDKey, Timestamps, Base):
     ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revision: Mapped[int] = mapped_column(default=1)
     """Bumped on every change, so caches and the app can tell versions apart."""
+
+    def is_stale(self, now: datetime) -> bool:
+        """Past its type's expected lifetime: time to remove it from the app and here."""
+        days = LIFETIME_DAYS.get(FlagType(self.flag_type))
+        return days is not None and now - self.created_at > timedelta(days=days)
 
     def __str__(self) -> str:
         return self.key

@@ -1,0 +1,93 @@
+"""The mobile app's flag feed: the flags that are on for one platform, version and user.
+
+Answered from the worker's in-memory snapshot; it never touches the database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.client_keys import allowed
+from api.etag import conditional_json
+from flags.engine import PLATFORMS, Context, evaluate, parse_version
+from flags.store import FlagStore
+from models.base import utcnow
+
+MAX_USER_ID = 256
+MAX_ATTRIBUTES = 50
+MAX_ATTRIBUTE_LENGTH = 256
+ATTRIBUTE_PREFIX = "attr."
+
+
+class BadFeedRequestError(ValueError):
+    """A parameter the feed cannot use; the message says which and why."""
+
+
+def error(status: int, code: str, message: str, **headers: str) -> Response:
+    return JSONResponse({"error": code, "message": message}, status_code=status, headers=headers)
+
+
+def feed_context(request: Request) -> Context:
+    params = request.query_params
+    platform = params.get("platform") or None
+    if platform is not None and platform not in PLATFORMS:
+        raise BadFeedRequestError(
+            f"platform must be one of ios, android, web; got {platform[:40]!r}."
+        )
+    version = params.get("app_version") or None
+    try:
+        app_version = parse_version(version[:64]) if version else None
+    except ValueError:
+        raise BadFeedRequestError(
+            f"app_version {version[:40]!r} is not a version like 4.2.0."
+        ) from None
+    user_id = params.get("user_id") or None
+    if user_id is not None and len(user_id) > MAX_USER_ID:
+        raise BadFeedRequestError(f"user_id is longer than {MAX_USER_ID} characters.")
+    attributes: dict[str, Any] = {}
+    for name, value in params.multi_items():
+        if not name.startswith(ATTRIBUTE_PREFIX):
+            continue
+        if len(attributes) >= MAX_ATTRIBUTES:
+            raise BadFeedRequestError(f"at most {MAX_ATTRIBUTES} attr.* parameters.")
+        if len(name) > MAX_ATTRIBUTE_LENGTH or len(value) > MAX_ATTRIBUTE_LENGTH:
+            raise BadFeedRequestError(
+                f"attr.* names and values are at most {MAX_ATTRIBUTE_LENGTH} characters."
+            )
+        attributes[name.removeprefix(ATTRIBUTE_PREFIX)] = value
+    return Context(user_id, platform, app_version, attributes)
+
+
+async def active_flags(request: Request) -> Response:
+    store: FlagStore = request.app.state.flags
+    snapshot = store.snapshot
+    if not allowed(request, snapshot):
+        return error(401, "unauthorized", "Send this app's key in X-API-Key.")
+    try:
+        context = feed_context(request)
+    except BadFeedRequestError as bad:
+        return error(400, "invalid_request", str(bad))
+    if not store.loaded:
+        return error(
+            503, "unavailable", "Flags are loading; try again shortly.", **{"Retry-After": "5"}
+        )
+    now = utcnow()
+    flags = {}
+    for flag in snapshot.flags:
+        result = evaluate(flag, context, now)
+        if result.on:
+            flags[flag.key] = {"enabled": True, "variant": result.variant, "value": result.value}
+    payload: dict[str, Any] = {"revision": snapshot.revision, "flags": flags}
+    if store.stale:
+        payload["stale"] = True
+    scope = "private" if context.targeting_key else "public"
+    return conditional_json(request, payload, f"{scope}, max-age=30, stale-if-error=86400")
+
+
+routes = [
+    Route("/api/feature-flags/mobile/active", active_flags, methods=["GET"], name="flags-mobile"),
+]

@@ -1,0 +1,178 @@
+"""OpenFeature Remote Evaluation Protocol (OFREP) v1, so OpenFeature SDKs work unchanged.
+
+Bulk and single evaluation from the in-memory snapshot, with the protocol's error shapes:
+one flag that cannot be evaluated (say, a split with no targeting key) is reported in its
+own entry and never fails the bulk answer.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from api.client_keys import allowed
+from api.etag import conditional_json
+from flags.engine import PLATFORMS, Context, Evaluation, evaluate, parse_version
+from flags.snapshot import Snapshot
+from flags.store import FlagStore
+from models.base import utcnow
+
+MAX_BODY = 64 * 1024
+MAX_TARGETING_KEY = 256
+POLLING_INTERVAL_MS = 30_000
+
+
+class OfrepError(Exception):
+    def __init__(self, status: int, code: str, details: str) -> None:
+        super().__init__(details)
+        self.status, self.code, self.details = status, code, details
+
+
+def _failure(status: int, code: str, details: str, key: str | None = None) -> Response:
+    body: dict[str, Any] = {"errorCode": code, "errorDetails": details}
+    if key is not None:
+        body = {"key": key} | body
+    return JSONResponse(body, status_code=status)
+
+
+async def _context(request: Request) -> Context:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise OfrepError(400, "PARSE_ERROR", f"The body is larger than {MAX_BODY} bytes.")
+    try:
+        body = json.loads(raw) if raw.strip() else {}
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise OfrepError(400, "PARSE_ERROR", "The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise OfrepError(400, "PARSE_ERROR", "The body must be a JSON object.")
+    context = body.get("context", {})
+    if not isinstance(context, dict):
+        raise OfrepError(400, "INVALID_CONTEXT", "context must be an object.")
+    attributes = dict(context)
+    key = attributes.pop("targetingKey", None)
+    if key is not None and (not isinstance(key, str) or len(key) > MAX_TARGETING_KEY):
+        raise OfrepError(
+            400,
+            "INVALID_CONTEXT",
+            f"targetingKey must be a string of at most {MAX_TARGETING_KEY} characters.",
+        )
+    platform = attributes.get("platform")
+    if platform is not None and platform not in PLATFORMS:
+        raise OfrepError(400, "INVALID_CONTEXT", "platform must be one of ios, android, web.")
+    version = attributes.get("appVersion", attributes.get("app_version"))
+    try:
+        app_version = parse_version(version) if isinstance(version, str) and version else None
+    except ValueError:
+        raise OfrepError(
+            400, "INVALID_CONTEXT", f"appVersion {version[:40]!r} is not a version."
+        ) from None
+    if version is not None and not isinstance(version, str):
+        raise OfrepError(400, "INVALID_CONTEXT", "appVersion must be a string.")
+    return Context(key or None, platform, app_version, attributes)
+
+
+def _metadata(snapshot: Snapshot, stale: bool, flag_type: str) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"revision": snapshot.revision, "flagType": flag_type}
+    if stale:
+        metadata["stale"] = True
+    return metadata
+
+
+def _success(result: Evaluation, metadata: dict[str, Any]) -> dict[str, Any]:
+    # A flag without variants still names one ("on"/"off"): some OpenFeature providers read
+    # `variant` unconditionally.
+    return {
+        "key": result.key,
+        "value": result.value,
+        "reason": result.reason.value,
+        "variant": result.variant or ("on" if result.on else "off"),
+        "metadata": metadata,
+    }
+
+
+def _ready(request: Request) -> tuple[FlagStore, Response | None]:
+    store: FlagStore = request.app.state.flags
+    if not allowed(request, store.snapshot):
+        return store, _failure(401, "UNAUTHORIZED", "Send this app's key in X-API-Key.")
+    if not store.loaded:
+        return store, _failure(503, "GENERAL", "Flags are loading; try again shortly.")
+    return store, None
+
+
+async def evaluate_all(request: Request) -> Response:
+    store, refused = _ready(request)
+    if refused:
+        return refused
+    try:
+        context = await _context(request)
+    except OfrepError as bad:
+        return _failure(bad.status, bad.code, bad.details)
+    snapshot, stale, now = store.snapshot, store.stale, utcnow()
+    items = []
+    for flag in snapshot.flags:
+        result = evaluate(flag, context, now)
+        if result.error:
+            items.append(
+                {
+                    "key": flag.key,
+                    "errorCode": result.error.value,
+                    "errorDetails": "This flag splits users: send a targetingKey.",
+                }
+            )
+        else:
+            items.append(_success(result, _metadata(snapshot, stale, flag.flag_type)))
+    for key, why in snapshot.broken.items():
+        items.append({"key": key, "errorCode": "GENERAL", "errorDetails": why})
+    return conditional_json(request, {"flags": items}, "private, max-age=30, stale-if-error=86400")
+
+
+async def evaluate_one(request: Request) -> Response:
+    store, refused = _ready(request)
+    if refused:
+        return refused
+    key = request.path_params["key"]
+    try:
+        context = await _context(request)
+    except OfrepError as bad:
+        return _failure(bad.status, bad.code, bad.details, key)
+    snapshot = store.snapshot
+    flag = snapshot.by_key.get(key)
+    if flag is None:
+        if key in snapshot.broken:
+            return _failure(500, "GENERAL", snapshot.broken[key], key)
+        return _failure(404, "FLAG_NOT_FOUND", f"No flag {key[:100]!r}.", key)
+    result = evaluate(flag, context, utcnow())
+    if result.error:
+        return _failure(
+            400, result.error.value, "This flag splits users: send a targetingKey.", key
+        )
+    return JSONResponse(_success(result, _metadata(snapshot, store.stale, flag.flag_type)))
+
+
+async def configuration(request: Request) -> Response:
+    return conditional_json(
+        request,
+        {
+            "name": "swipesavvy-admin",
+            "capabilities": {
+                "cacheInvalidation": {
+                    "polling": {"enabled": True, "minPollingIntervalMs": POLLING_INTERVAL_MS}
+                },
+                "flagEvaluation": {
+                    "supportedTypes": ["boolean", "string", "int", "float", "object"]
+                },
+            },
+        },
+        "public, max-age=300",
+    )
+
+
+routes = [
+    Route("/ofrep/v1/evaluate/flags", evaluate_all, methods=["POST"], name="ofrep-bulk"),
+    Route("/ofrep/v1/evaluate/flags/{key:path}", evaluate_one, methods=["POST"], name="ofrep-one"),
+    Route("/ofrep/v1/configuration", configuration, methods=["GET"], name="ofrep-configuration"),
+]

@@ -1,0 +1,129 @@
+"""A flag as staff define it (JSON rules, variants, versions) checked and compiled.
+
+`problems` says, per field, what is wrong with a definition; `compile_flag` turns a valid
+row into the engine's `Flag`. The admin form uses the first, the snapshot the second.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from flags.engine import PLATFORMS, Flag, Operator, Rule, Variant, parse_version
+
+KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
+MAX_LIST = 10_000
+"""Allow- and deny-lists beyond this belong in an attribute rule, not in the flag."""
+
+
+def _rules(raw: Any) -> list[str]:
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list):
+        return ["Rules must be a JSON list of {attribute, operator, values}."]
+    wrong = []
+    operators = {op.value for op in Operator}
+    for n, rule in enumerate(raw, start=1):
+        if not isinstance(rule, dict) or set(rule) != {"attribute", "operator", "values"}:
+            wrong.append(f"rule {n} needs exactly attribute, operator and values")
+            continue
+        if not isinstance(rule["attribute"], str) or not rule["attribute"]:
+            wrong.append(f"rule {n}: attribute must be a name")
+        if rule["operator"] not in operators:
+            wrong.append(f"rule {n}: operator must be one of {', '.join(sorted(operators))}")
+        values = rule["values"]
+        if not isinstance(values, list) or not values:
+            wrong.append(f"rule {n}: values must be a non-empty list")
+        elif rule["operator"] in ("semver_gte", "semver_lt"):
+            try:
+                parse_version(str(values[0]))
+            except ValueError:
+                wrong.append(f"rule {n}: {values[0]!r} is not a version")
+        elif rule["operator"] in ("gte", "lt") and not _number(values[0]):
+            wrong.append(f"rule {n}: {values[0]!r} is not a number")
+    return wrong
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _variants(raw: Any) -> list[str]:
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list):
+        return ["Variants must be a JSON list of {name, weight, payload}."]
+    wrong, names = [], set()
+    for n, variant in enumerate(raw, start=1):
+        if (
+            not isinstance(variant, dict)
+            or not {"name", "weight"} <= set(variant)
+            or not set(variant) <= {"name", "weight", "payload"}
+        ):
+            wrong.append(f"variant {n} needs a name, a weight and optionally a payload")
+            continue
+        if not isinstance(variant["name"], str) or not variant["name"] or variant["name"] in names:
+            wrong.append(f"variant {n}: the name must be given and unique")
+        names.add(variant["name"])
+        weight = variant["weight"]
+        if not isinstance(weight, int) or isinstance(weight, bool) or weight < 0:
+            wrong.append(f"variant {n}: weight must be a whole number, 0 or more")
+    if not wrong and raw and sum(v["weight"] for v in raw) <= 0:
+        wrong.append("the weights must add up to more than 0")
+    return wrong
+
+
+def problems(data: dict[str, Any]) -> dict[str, str]:
+    """What is wrong with a flag definition, per field; empty when it is valid."""
+    found: dict[str, str] = {}
+    key = data.get("key")
+    if key is not None and not KEY.match(str(key)):
+        found["key"] = "Use 1 to 100 lower-case letters, digits, dots, dashes or underscores."
+    unknown = set(data.get("platforms") or []) - PLATFORMS
+    if unknown:
+        found["platforms"] = f"Unknown platform: {', '.join(sorted(unknown))} (ios, android, web)."
+    versions = {}
+    for name in ("min_app_version", "max_app_version"):
+        text = data.get(name)
+        if text:
+            try:
+                versions[name] = parse_version(str(text))
+            except ValueError:
+                found[name] = f"{text!r} is not a version like 4.2.0."
+    if len(versions) == 2 and versions["max_app_version"] < versions["min_app_version"]:
+        found["max_app_version"] = "The highest version is below the lowest."
+    for name in ("allow_list", "deny_list"):
+        if len(data.get(name) or []) > MAX_LIST:
+            found[name] = f"At most {MAX_LIST:,} user ids; use an attribute rule for more."
+    if rules := _rules(data.get("rules")):
+        found["rules"] = "; ".join(rules).capitalize() + "."
+    if variants := _variants(data.get("variants")):
+        found["variants"] = "; ".join(variants).capitalize() + "."
+    return found
+
+
+def compile_flag(row: Any) -> Flag:
+    """The engine's view of a saved, valid flag row."""
+    return Flag(
+        key=row.key,
+        enabled=row.enabled,
+        rollout_percentage=Decimal(row.rollout_percentage),
+        platforms=frozenset(row.platforms or ()),
+        min_version=parse_version(row.min_app_version) if row.min_app_version else None,
+        max_version=parse_version(row.max_app_version) if row.max_app_version else None,
+        allow=frozenset(row.allow_list or ()),
+        deny=frozenset(row.deny_list or ()),
+        rules=tuple(
+            Rule(r["attribute"], Operator(r["operator"]), tuple(r["values"]))
+            for r in row.rules or ()
+        ),
+        variants=tuple(
+            Variant(v["name"], int(v["weight"]), v.get("payload")) for v in row.variants or ()
+        ),
+        default_value=row.default_value,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        revision=row.revision,
+        flag_type=row.flag_type,
+    )

@@ -1,0 +1,70 @@
+"""Everything the flag endpoints need, read from the database at once and then held in memory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import MappingProxyType
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from flags.definition import compile_flag
+from flags.engine import Flag
+from models.base import utcnow
+from models.flags import FeatureFlag
+from models.ops import RuntimeSetting
+
+log = logging.getLogger(__name__)
+
+REVISION_KEY = "flags.revision"
+"""A settings row counting flag changes; bumped in the transaction of every change."""
+CLIENT_KEYS = "flags.client_keys"
+"""A settings row listing the keys apps must send, as [{"name", "sha256", "created_at"}];
+empty means the flag endpoints are open."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    revision: int
+    flags: tuple[Flag, ...] = ()
+    broken: Mapping[str, str] = field(default_factory=dict)
+    """Flags whose stored definition does not compile: key -> why. Never served."""
+    client_keys: frozenset[str] = frozenset()
+    loaded_at: datetime | None = None
+    by_key: Mapping[str, Flag] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_key", MappingProxyType({f.key: f for f in self.flags}))
+
+
+EMPTY = Snapshot(revision=-1)
+
+
+async def stored_revision(db: AsyncSession) -> int:
+    value = await db.scalar(
+        sa.select(RuntimeSetting.value).where(RuntimeSetting.key == REVISION_KEY)
+    )
+    return int(value or 0)
+
+
+async def load(db: AsyncSession) -> Snapshot:
+    revision = await stored_revision(db)
+    rows = await db.scalars(sa.select(FeatureFlag).order_by(FeatureFlag.key))
+    flags, broken = [], {}
+    for row in rows:
+        try:
+            flags.append(compile_flag(row))
+        except (ValueError, KeyError, TypeError) as exc:
+            broken[row.key] = f"stored definition is invalid: {exc}"
+            log.warning("flag %s skipped: %s", row.key, exc)
+    keys = await db.scalar(sa.select(RuntimeSetting.value).where(RuntimeSetting.key == CLIENT_KEYS))
+    return Snapshot(
+        revision=revision,
+        flags=tuple(flags),
+        broken=MappingProxyType(broken),
+        client_keys=frozenset(key["sha256"] for key in keys or () if isinstance(key, dict)),
+        loaded_at=utcnow(),
+    )

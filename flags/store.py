@@ -1,0 +1,122 @@
+"""Each worker's in-memory flags: loaded at start, refreshed within a second of a change,
+and kept serving (marked stale) while the database is away.
+
+Refresh comes two ways: a PostgreSQL LISTEN on the flags channel wakes the worker the
+moment a change commits, and a poll of the revision (twice a second) catches anything a
+notification missed, and is the only way on SQLite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+import asyncpg
+
+from core.database import Database
+from flags import revision as _registers_the_revision_event  # noqa: F401
+from flags.revision import CHANNEL
+from flags.snapshot import EMPTY, Snapshot, load, stored_revision
+
+log = logging.getLogger(__name__)
+POLL_INTERVAL_S = 0.5
+FULL_RELOAD_EVERY_S = 60.0
+"""Also reload now and then, in case a flag was changed behind the app's back."""
+STALE_AFTER_S = 5.0
+
+
+class FlagStore:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        poll_interval_s: float = POLL_INTERVAL_S,
+        stale_after_s: float = STALE_AFTER_S,
+    ) -> None:
+        self.database = database
+        self.poll_interval_s = poll_interval_s
+        self.stale_after_s = stale_after_s
+        self.snapshot: Snapshot = EMPTY
+        self._last_ok = float("-inf")
+        self._last_full = float("-inf")
+        self._wake = asyncio.Event()
+
+    @property
+    def loaded(self) -> bool:
+        return self.snapshot is not EMPTY
+
+    @property
+    def stale(self) -> bool:
+        """True when the database has not answered for a while: we serve what we last had."""
+        return time.monotonic() - self._last_ok > self.stale_after_s
+
+    async def refresh(self, *, force: bool = False) -> bool:
+        """Reload if the revision moved (or `force`); False when the database did not answer."""
+        try:
+            async with self.database.session() as db:
+                revision = await stored_revision(db)
+                due = time.monotonic() - self._last_full > FULL_RELOAD_EVERY_S
+                if force or due or revision != self.snapshot.revision:
+                    self.snapshot = await load(db)
+                    self._last_full = time.monotonic()
+        except Exception as exc:  # the database being away must not stop the feed
+            log.warning(
+                "flags refresh failed, serving revision %s: %s", self.snapshot.revision, exc
+            )
+            return False
+        self._last_ok = time.monotonic()
+        return True
+
+    async def run(self) -> None:
+        """Refresh forever: on notification or every poll interval."""
+        listener = asyncio.create_task(self._listen())
+        try:
+            while True:
+                await self.refresh()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                self._wake.clear()
+        finally:
+            listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await listener
+
+    async def _listen(self) -> None:
+        url = self.database.engine.url
+        if url.get_backend_name() != "postgresql":
+            return
+        while True:
+            try:
+                connection = await asyncpg.connect(
+                    host=url.host,
+                    port=url.port,
+                    user=url.username,
+                    password=url.password,
+                    database=url.database,
+                    timeout=5,
+                )
+            except (OSError, asyncpg.PostgresError, TimeoutError):
+                await asyncio.sleep(self.poll_interval_s)
+                continue
+            lost = asyncio.Event()
+            connection.add_termination_listener(lambda _c, lost=lost: lost.set())
+            await connection.add_listener(CHANNEL, lambda *_args: self._wake.set())
+            try:
+                await self._until_lost(connection, lost)
+            finally:
+                with contextlib.suppress(Exception):
+                    await connection.close()
+
+    @staticmethod
+    async def _until_lost(connection: asyncpg.Connection, lost: asyncio.Event) -> None:
+        """A silently dropped connection sends no termination: ask it now and then."""
+        while not lost.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(lost.wait(), 5)
+                return
+            try:
+                await connection.fetchval("SELECT 1", timeout=2)
+            except (OSError, asyncpg.PostgresError, TimeoutError, asyncpg.InterfaceError):
+                return
