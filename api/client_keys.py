@@ -19,8 +19,8 @@ def presented_key(request: Request) -> str | None:
 
 
 def allowed(request: Request, snapshot: Snapshot) -> bool:
-    """Open when no keys are configured; otherwise the key's hash must be among them."""
-    if not snapshot.client_keys:
+    """Open until a key is issued; then the key's hash must be among the working ones."""
+    if not snapshot.keys_required:
         return True
     key = presented_key(request)
     if not key:

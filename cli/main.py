@@ -175,6 +175,7 @@ def flags_list_keys() -> None:
     except commands.CommandError as exc:
         fail(str(exc))
     for key in keys:
-        click.echo(f"{key['name']}\tcreated {key['created_at']}")
+        state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "active"
+        click.echo(f"{key['name']}\tcreated {key['created_at']}\t{state}")
     if not keys:
         click.echo("no keys: the flag endpoints are open")

@@ -366,7 +366,7 @@ RUNTIME_SETTINGS: tuple[dict[str, Any], ...] = (
         "key": "flags.client_keys",
         "value": [],
         "is_secret": True,
-        "description": "Hashed API keys the mobile app must send to read flags; empty = open.",
+        "description": "Hashed keys the mobile app must send to read flags; none issued = open.",
     },
     {
         "key": "support.first_response_sla_minutes",

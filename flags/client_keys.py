@@ -31,21 +31,27 @@ async def _setting(db: AsyncSession) -> RuntimeSetting:
             key=CLIENT_KEYS,
             value=[],
             is_secret=True,
-            description="Keys apps must send to read flags (hashed); empty = open.",
+            description="Keys apps must send to read flags (hashed); none ever issued = open.",
         )
         db.add(row)
     return row
 
 
+def _active(entry: dict[str, Any]) -> bool:
+    return not entry.get("revoked_at")
+
+
 async def list_keys(db: AsyncSession) -> list[dict[str, Any]]:
+    """Every key ever issued, newest last, without its hash."""
     row = await db.scalar(sa.select(RuntimeSetting).where(RuntimeSetting.key == CLIENT_KEYS))
-    return [{"name": k["name"], "created_at": k["created_at"]} for k in (row.value if row else [])]
+    shown = ("name", "created_at", "revoked_at")
+    return [{k: entry.get(k) for k in shown} for entry in (row.value if row else [])]
 
 
 async def create_key(db: AsyncSession, name: str, actor: trail.Actor) -> str:
     """A new key for `name`; returned once, never stored in clear. The caller commits."""
     row = await _setting(db)
-    if any(k["name"] == name for k in row.value or []):
+    if any(k["name"] == name and _active(k) for k in row.value or []):
         raise ValueError(f"a key named {name!r} exists; revoke it first.")
     key = PREFIX + secrets.token_urlsafe(32)
     entry = {"name": name, "sha256": key_hash(key), "created_at": utcnow().isoformat()}
@@ -58,11 +64,15 @@ async def create_key(db: AsyncSession, name: str, actor: trail.Actor) -> str:
 
 
 async def revoke_key(db: AsyncSession, name: str, actor: trail.Actor) -> None:
+    """Stop the key working. It stays listed as revoked, so revoking the last key leaves
+    the endpoints locked rather than opening them to everyone."""
     row = await _setting(db)
-    kept = [k for k in row.value or [] if k["name"] != name]
-    if len(kept) == len(row.value or []):
-        raise ValueError(f"no key named {name!r}.")
-    row.value = kept
+    entries = list(row.value or [])
+    found = [n for n, k in enumerate(entries) if k["name"] == name and _active(k)]
+    if not found:
+        raise ValueError(f"no active key named {name!r}.")
+    entries[found[0]] = entries[found[0]] | {"revoked_at": utcnow().isoformat()}
+    row.value = entries
     await db.flush()
     await trail.append(
         db, actor, trail.Entry("flags.revoke_key", "settings", CLIENT_KEYS, before={"name": name})

@@ -22,8 +22,8 @@ log = logging.getLogger(__name__)
 REVISION_KEY = "flags.revision"
 """A settings row counting flag changes; bumped in the transaction of every change."""
 CLIENT_KEYS = "flags.client_keys"
-"""A settings row listing the keys apps must send, as [{"name", "sha256", "created_at"}];
-empty means the flag endpoints are open."""
+"""A settings row listing the keys issued to apps, as [{"name", "sha256", "created_at",
+"revoked_at"?}]; until the first key is issued the flag endpoints are open."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +33,9 @@ class Snapshot:
     broken: Mapping[str, str] = field(default_factory=dict)
     """Flags whose stored definition does not compile: key -> why. Never served."""
     client_keys: frozenset[str] = frozenset()
+    """Hashes of the keys that work now."""
+    keys_required: bool = False
+    """Once any key has been issued, even if all are revoked since."""
     loaded_at: datetime | None = None
     by_key: Mapping[str, Flag] = field(init=False)
 
@@ -60,11 +63,15 @@ async def load(db: AsyncSession) -> Snapshot:
         except (ValueError, KeyError, TypeError) as exc:
             broken[row.key] = f"stored definition is invalid: {exc}"
             log.warning("flag %s skipped: %s", row.key, exc)
-    keys = await db.scalar(sa.select(RuntimeSetting.value).where(RuntimeSetting.key == CLIENT_KEYS))
+    issued = await db.scalar(
+        sa.select(RuntimeSetting.value).where(RuntimeSetting.key == CLIENT_KEYS)
+    )
+    issued = [key for key in issued or () if isinstance(key, dict)]
     return Snapshot(
         revision=revision,
         flags=tuple(flags),
         broken=MappingProxyType(broken),
-        client_keys=frozenset(key["sha256"] for key in keys or () if isinstance(key, dict)),
+        client_keys=frozenset(key["sha256"] for key in issued if not key.get("revoked_at")),
+        keys_required=bool(issued),
         loaded_at=utcnow(),
     )

@@ -244,6 +244,41 @@ CASES = [
                 "rollout_percentage",
                 "Rollout must be between 0 and 100 percent.",
             ),
+            (
+                "unknown rule operator",
+                lambda ids: {
+                    "rules": '[{"attribute": "country", "operator": "like", "values": ["US"]}]'
+                },
+                "rules",
+                "Rule 1: operator must be one of contains, eq, gte, in, lt, neq, not_in, "
+                "semver_gte, semver_lt.",
+            ),
+            (
+                "variant weights that add up to nothing",
+                lambda ids: {
+                    "variants": '[{"name": "a", "weight": 0}, {"name": "b", "weight": 0}]'
+                },
+                "variants",
+                "The weights must add up to more than 0.",
+            ),
+            (
+                "negative variant weight",
+                lambda ids: {"variants": '[{"name": "a", "weight": -1}]'},
+                "variants",
+                "Variant 1: weight must be a whole number, 0 or more.",
+            ),
+            (
+                "malformed version",
+                lambda ids: {"min_app_version": "4.x-beta"},
+                "min_app_version",
+                "'4.x-beta' is not a version like 4.2.0.",
+            ),
+            (
+                "version range upside down",
+                lambda ids: {"min_app_version": "5.0.0", "max_app_version": "4.9.9"},
+                "max_app_version",
+                "The highest version is below the lowest.",
+            ),
         ],
     ),
     Case(
