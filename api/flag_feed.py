@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.client_keys import allowed
-from api.etag import conditional_json
+from api.etag import answer_etag, json_answer, matches, not_modified
 from flags.engine import PLATFORMS, Context, evaluate, parse_version
 from flags.store import FlagStore
 from models.base import utcnow
@@ -75,17 +75,21 @@ async def active_flags(request: Request) -> Response:
         return error(
             503, "unavailable", "Flags are loading; try again shortly.", **{"Retry-After": "5"}
         )
-    now = utcnow()
+    now, stale = utcnow(), store.stale
+    scope = "private" if context.targeting_key else "public"
+    cache_control = f"{scope}, max-age=30, stale-if-error=86400"
+    etag = answer_etag(snapshot, stale, now, context, "feed")
+    if matches(request, etag):
+        return not_modified(etag, cache_control)
     flags = {}
     for flag in snapshot.flags:
         result = evaluate(flag, context, now)
         if result.on:
             flags[flag.key] = {"enabled": True, "variant": result.variant, "value": result.value}
     payload: dict[str, Any] = {"revision": snapshot.revision, "flags": flags}
-    if store.stale:
+    if stale:
         payload["stale"] = True
-    scope = "private" if context.targeting_key else "public"
-    return conditional_json(request, payload, f"{scope}, max-age=30, stale-if-error=86400")
+    return json_answer(payload, etag, cache_control)
 
 
 routes = [

@@ -15,7 +15,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from api.client_keys import allowed
-from api.etag import conditional_json
+from api.etag import answer_etag, conditional_json, json_answer, matches, not_modified
+from api.outcomes import RenderedOutcomes
 from flags.engine import PLATFORMS, Context, Evaluation, evaluate, parse_version
 from flags.snapshot import Snapshot
 from flags.store import FlagStore
@@ -82,7 +83,14 @@ def _metadata(snapshot: Snapshot, stale: bool, flag_type: str) -> dict[str, Any]
     return metadata
 
 
-def _success(result: Evaluation, metadata: dict[str, Any]) -> dict[str, Any]:
+def _item(result: Evaluation, snapshot: Snapshot, stale: bool) -> dict[str, Any]:
+    """The bulk answer's entry for one flag: its evaluation, or why it could not be made."""
+    if result.error:
+        return {
+            "key": result.key,
+            "errorCode": result.error.value,
+            "errorDetails": "This flag splits users: send a targetingKey.",
+        }
     # A flag without variants still names one ("on"/"off"): some OpenFeature providers read
     # `variant` unconditionally.
     return {
@@ -90,8 +98,11 @@ def _success(result: Evaluation, metadata: dict[str, Any]) -> dict[str, Any]:
         "value": result.value,
         "reason": result.reason.value,
         "variant": result.variant or ("on" if result.on else "off"),
-        "metadata": metadata,
+        "metadata": _metadata(snapshot, stale, snapshot.by_key[result.key].flag_type),
     }
+
+
+BULK_ITEMS = RenderedOutcomes(_item)
 
 
 def _ready(request: Request) -> tuple[FlagStore, Response | None]:
@@ -112,22 +123,15 @@ async def evaluate_all(request: Request) -> Response:
     except OfrepError as bad:
         return _failure(bad.status, bad.code, bad.details)
     snapshot, stale, now = store.snapshot, store.stale, utcnow()
-    items = []
-    for flag in snapshot.flags:
-        result = evaluate(flag, context, now)
-        if result.error:
-            items.append(
-                {
-                    "key": flag.key,
-                    "errorCode": result.error.value,
-                    "errorDetails": "This flag splits users: send a targetingKey.",
-                }
-            )
-        else:
-            items.append(_success(result, _metadata(snapshot, stale, flag.flag_type)))
+    cache_control = "private, max-age=30, stale-if-error=86400"
+    etag = answer_etag(snapshot, stale, now, context, "ofrep")
+    if matches(request, etag):
+        return not_modified(etag, cache_control)
+    item = BULK_ITEMS.of(snapshot, stale)
+    items = [item(evaluate(flag, context, now)) for flag in snapshot.flags]
     for key, why in snapshot.broken.items():
         items.append({"key": key, "errorCode": "GENERAL", "errorDetails": why})
-    return conditional_json(request, {"flags": items}, "private, max-age=30, stale-if-error=86400")
+    return json_answer({"flags": items}, etag, cache_control)
 
 
 async def evaluate_one(request: Request) -> Response:
@@ -150,7 +154,7 @@ async def evaluate_one(request: Request) -> Response:
         return _failure(
             400, result.error.value, "This flag splits users: send a targetingKey.", key
         )
-    return JSONResponse(_success(result, _metadata(snapshot, store.stale, flag.flag_type)))
+    return JSONResponse(_item(result, snapshot, store.stale))
 
 
 async def configuration(request: Request) -> Response:

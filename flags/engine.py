@@ -12,7 +12,9 @@ so the variant a user gets does not depend on whether they are in the rollout.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import operator
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -51,10 +53,40 @@ class Operator(StrEnum):
     CONTAINS = "contains"
 
 
+class Version(tuple):
+    """A semantic version as a tuple ordered by semver precedence.
+
+    (major, minor, patch, pre) where pre is (1,) for a release and (0, *identifiers) for a
+    pre-release, numeric identifiers sorting before alphanumeric ones; build metadata is
+    ignored. Being a plain tuple, comparisons run in C: the feed compares versions for
+    every flag on every request.
+    """
+
+    text: str
+
+    def __new__(cls, parsed: semver.Version, text: str) -> Version:
+        pre: tuple[Any, ...] = (1,)
+        if parsed.prerelease:
+            pre = (
+                0,
+                *((0, int(p)) if p.isdigit() else (1, p) for p in parsed.prerelease.split(".")),
+            )
+        version = super().__new__(cls, (parsed.major, parsed.minor, parsed.patch, pre))
+        version.text = text
+        return version
+
+    def __str__(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return f"Version({self.text!r})"
+
+
 @lru_cache(maxsize=4096)
-def parse_version(text: str) -> semver.Version:
+def parse_version(text: str) -> Version:
     """`4.2` reads as 4.2.0; 1.0.10 is newer than 1.0.9. Raises ValueError if not a version."""
-    return semver.Version.parse(text.strip(), optional_minor_and_patch=True)
+    text = text.strip()
+    return Version(semver.Version.parse(text, optional_minor_and_patch=True), text)
 
 
 def bucket(flag_key: str, targeting_key: str, seed: int = 0) -> int:
@@ -67,55 +99,70 @@ def variant_point(flag_key: str, targeting_key: str, total_weight: int) -> int:
     )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Rule:
     attribute: str
     operator: Operator
     values: tuple[Any, ...]
+    test: Callable[[Any], bool] = field(init=False, repr=False, compare=False)
+    """The comparison, specialised to the operator and values when the snapshot is built."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "test", _comparison(self.operator, self.values))
 
     def matches(self, context: Context) -> bool:
         actual = context.attribute(self.attribute)
         if actual is None:
             return False
         try:
-            return self._compare(actual)
+            return self.test(actual)
         except (ValueError, TypeError, ArithmeticError):
             return False
 
-    def _compare(self, actual: Any) -> bool:
-        first = self.values[0]
-        match self.operator:
-            case Operator.IN:
-                return actual in self.values
-            case Operator.NOT_IN:
-                return actual not in self.values
-            case Operator.EQ:
-                return bool(actual == first)
-            case Operator.NEQ:
-                return bool(actual != first)
-            case Operator.SEMVER_GTE:
-                return parse_version(str(actual)) >= parse_version(str(first))
-            case Operator.SEMVER_LT:
-                return parse_version(str(actual)) < parse_version(str(first))
-            case Operator.GTE:
-                return Decimal(str(actual)) >= Decimal(str(first))
-            case Operator.LT:
-                return Decimal(str(actual)) < Decimal(str(first))
-            case Operator.CONTAINS:
-                if isinstance(actual, list | tuple):
-                    return first in actual
-                return str(first) in str(actual)
-        return False
+
+def _comparison(op: Operator, values: tuple[Any, ...]) -> Callable[[Any], bool]:
+    """A predicate on the context's value. Parsing the rule's own values happens here, once;
+    a value that does not parse raises ValueError and the flag is reported as broken."""
+    first = values[0]
+    try:
+        members: frozenset[Any] | tuple[Any, ...] = frozenset(values)
+    except TypeError:  # a list or object among the values: compare one by one
+        members = values
+    match op:
+        case Operator.IN:
+            return lambda actual: actual in members
+        case Operator.NOT_IN:
+            return lambda actual: actual not in members
+        case Operator.EQ:
+            return lambda actual: bool(actual == first)
+        case Operator.NEQ:
+            return lambda actual: bool(actual != first)
+        case Operator.CONTAINS:
+            return lambda actual: (
+                first in actual if isinstance(actual, list | tuple) else str(first) in str(actual)
+            )
+    parse, compare = _ORDERED[op]
+    bound = parse(first)
+    return lambda actual: compare(parse(actual), bound)
 
 
-@dataclass(frozen=True)
+_ORDERED: dict[Operator, tuple[Callable[[Any], Any], Callable[[Any, Any], bool]]] = {
+    Operator.SEMVER_GTE: (lambda value: parse_version(str(value)), operator.ge),
+    Operator.SEMVER_LT: (lambda value: parse_version(str(value)), operator.lt),
+    Operator.GTE: (lambda value: Decimal(str(value)), operator.ge),
+    Operator.LT: (lambda value: Decimal(str(value)), operator.lt),
+}
+"""The operators that order values: how to read a value, and the comparison."""
+
+
+@dataclass(frozen=True, slots=True)
 class Variant:
     name: str
     weight: int
     payload: Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Flag:
     """A flag as the engine sees it: parsed once when the snapshot is built."""
 
@@ -123,8 +170,8 @@ class Flag:
     enabled: bool
     rollout_percentage: Decimal = Decimal(100)
     platforms: frozenset[str] = frozenset()
-    min_version: semver.Version | None = None
-    max_version: semver.Version | None = None
+    min_version: Version | None = None
+    max_version: Version | None = None
     allow: frozenset[str] = frozenset()
     deny: frozenset[str] = frozenset()
     rules: tuple[Rule, ...] = ()
@@ -135,34 +182,30 @@ class Flag:
     revision: int = 1
     flag_type: str = "release"
     threshold: int = field(init=False)
-    total_weight: int = field(init=False)
+    targeted: bool = field(init=False)
+    """Whether anything but the on/off switch decides who gets it."""
+    conditional: bool = field(init=False)
+    """Whether platform, version or rules limit who may get it."""
+    outcomes: _Outcomes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        conditional = bool(self.platforms or self.min_version or self.max_version or self.rules)
+        targeted = conditional or bool(self.allow or self.deny)
         object.__setattr__(self, "threshold", int(self.rollout_percentage * 100))
-        object.__setattr__(self, "total_weight", sum(v.weight for v in self.variants))
-
-    @property
-    def targeted(self) -> bool:
-        """Whether anything but the on/off switch decides who gets it."""
-        return bool(
-            self.platforms
-            or self.min_version
-            or self.max_version
-            or self.rules
-            or self.allow
-            or self.deny
-        )
+        object.__setattr__(self, "targeted", targeted)
+        object.__setattr__(self, "conditional", conditional)
+        object.__setattr__(self, "outcomes", _Outcomes.of(self))
 
     @property
     def off_value(self) -> Any:
         return False if self.default_value is None else self.default_value
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Context:
     targeting_key: str | None = None
     platform: str | None = None
-    app_version: semver.Version | None = None
+    app_version: Version | None = None
     attributes: Mapping[str, Any] = field(default_factory=dict)
 
     def attribute(self, name: str) -> Any:
@@ -181,8 +224,11 @@ class ErrorCode(StrEnum):
     TARGETING_KEY_MISSING = "TARGETING_KEY_MISSING"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, slots=True)
 class Evaluation:
+    """One of a flag's fixed answers. Compared and hashed by identity: the doors memoise
+    the wire form of each answer for the life of its snapshot."""
+
     key: str
     on: bool
     value: Any
@@ -191,25 +237,78 @@ class Evaluation:
     error: ErrorCode | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Outcomes:
+    """Every answer a flag can give, built once with the snapshot, so evaluating allocates
+    nothing: the feed evaluates every flag on every request."""
+
+    disabled: Evaluation
+    not_eligible: Evaluation
+    denied: Evaluation
+    missing_key: Evaluation
+    on_static: Evaluation
+    on_targeted: Evaluation
+    on_split: Evaluation
+    by_variant: tuple[Evaluation, ...]
+    """One per variant when there are several; picked by the variant hash."""
+    weight_bounds: tuple[int, ...]
+    """Running totals of the variant weights, for the pick."""
+    total_weight: int
+
+    @classmethod
+    def of(cls, flag: Flag) -> _Outcomes:
+        off = flag.off_value
+
+        def on(reason: Reason) -> Evaluation:
+            if flag.variants:
+                first = flag.variants[0]
+                return Evaluation(flag.key, True, first.payload, first.name, reason)
+            return Evaluation(flag.key, True, True, None, reason)
+
+        bounds, total = [], 0
+        for variant in flag.variants:
+            total += variant.weight
+            bounds.append(total)
+        return cls(
+            disabled=Evaluation(flag.key, False, off, None, Reason.DISABLED),
+            not_eligible=Evaluation(flag.key, False, off, None, Reason.DEFAULT),
+            denied=Evaluation(flag.key, False, off, None, Reason.TARGETING_MATCH),
+            missing_key=Evaluation(
+                flag.key, False, off, None, Reason.ERROR, ErrorCode.TARGETING_KEY_MISSING
+            ),
+            on_static=on(Reason.STATIC),
+            on_targeted=on(Reason.TARGETING_MATCH),
+            on_split=on(Reason.SPLIT),
+            by_variant=tuple(
+                Evaluation(flag.key, True, v.payload, v.name, Reason.SPLIT) for v in flag.variants
+            )
+            if len(flag.variants) > 1
+            else (),
+            weight_bounds=tuple(bounds),
+            total_weight=total,
+        )
+
+
 def evaluate(flag: Flag, context: Context, now: datetime) -> Evaluation:
+    outcomes = flag.outcomes
     if not flag.enabled:
-        return _off(flag, Reason.DISABLED)
+        return outcomes.disabled
     if (flag.starts_at and now < flag.starts_at) or (flag.ends_at and now >= flag.ends_at):
-        return _off(flag, Reason.DEFAULT)
+        return outcomes.not_eligible
     key = context.targeting_key
     if key is not None and key in flag.deny:
-        return _off(flag, Reason.TARGETING_MATCH)
+        return outcomes.denied
     if key is not None and key in flag.allow:
-        return _on(flag, context, Reason.TARGETING_MATCH)
-    if not _eligible(flag, context):
-        return _off(flag, Reason.DEFAULT)
+        return _on(flag, key, outcomes.on_targeted)
+    if flag.conditional and not _eligible(flag, context):
+        return outcomes.not_eligible
     if flag.threshold < BUCKETS:
         if key is None:
-            return _missing_key(flag)
+            return outcomes.missing_key
         if bucket(flag.key, key) >= flag.threshold:
-            return _off(flag, Reason.DEFAULT)
-        return _on(flag, context, Reason.SPLIT)
-    return _on(flag, context, Reason.TARGETING_MATCH if flag.targeted else Reason.STATIC)
+            return outcomes.not_eligible
+        return _on(flag, key, outcomes.on_split)
+    return _on(flag, key, outcomes.on_targeted if flag.targeted else outcomes.on_static)
 
 
 def _eligible(flag: Flag, context: Context) -> bool:
@@ -223,31 +322,15 @@ def _eligible(flag: Flag, context: Context) -> bool:
             return False
         if flag.max_version and version > flag.max_version:
             return False
-    return all(rule.matches(context) for rule in flag.rules)
+    return not flag.rules or all(rule.matches(context) for rule in flag.rules)
 
 
-def _on(flag: Flag, context: Context, reason: Reason) -> Evaluation:
-    if not flag.variants:
-        return Evaluation(flag.key, True, True, None, reason)
-    chosen = flag.variants[0]
-    if len(flag.variants) > 1:
-        if context.targeting_key is None:
-            return _missing_key(flag)
-        point = variant_point(flag.key, context.targeting_key, flag.total_weight)
-        for candidate in flag.variants:
-            if point < candidate.weight:
-                chosen = candidate
-                break
-            point -= candidate.weight
-        reason = Reason.SPLIT
-    return Evaluation(flag.key, True, chosen.payload, chosen.name, reason)
-
-
-def _off(flag: Flag, reason: Reason) -> Evaluation:
-    return Evaluation(flag.key, False, flag.off_value, None, reason)
-
-
-def _missing_key(flag: Flag) -> Evaluation:
-    return Evaluation(
-        flag.key, False, flag.off_value, None, Reason.ERROR, ErrorCode.TARGETING_KEY_MISSING
-    )
+def _on(flag: Flag, key: str | None, single: Evaluation) -> Evaluation:
+    """`single` when the flag has at most one variant; else the variant the user hashes to."""
+    outcomes = flag.outcomes
+    if not outcomes.by_variant:
+        return single
+    if key is None:
+        return outcomes.missing_key
+    point = variant_point(flag.key, key, outcomes.total_weight)
+    return outcomes.by_variant[bisect_right(outcomes.weight_bounds, point)]

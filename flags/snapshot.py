@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,9 +40,23 @@ class Snapshot:
     """Once any key has been issued, even if all are revoked since."""
     loaded_at: datetime | None = None
     by_key: Mapping[str, Flag] = field(init=False)
+    fingerprint: str = field(init=False)
+    """A digest of every definition served: equal on every worker holding the same flags."""
+    schedule_changes: tuple[datetime, ...] = field(init=False)
+    """The instants a scheduled flag starts or ends, in order."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_key", MappingProxyType({f.key: f for f in self.flags}))
+        served = repr((self.revision, self.flags, sorted(self.broken.items())))
+        digest = hashlib.blake2b(served.encode(), digest_size=16).hexdigest()
+        object.__setattr__(self, "fingerprint", digest)
+        changes = {t for f in self.flags for t in (f.starts_at, f.ends_at) if t is not None}
+        object.__setattr__(self, "schedule_changes", tuple(sorted(changes)))
+
+    def schedule_phase(self, now: datetime) -> int:
+        """How many schedule changes have happened by `now`. Between two changes every
+        answer depends only on the definitions and the caller's context."""
+        return bisect_right(self.schedule_changes, now)
 
 
 EMPTY = Snapshot(revision=-1)

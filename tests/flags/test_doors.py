@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -10,8 +11,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
+import api.flag_feed
+from app import create_app
+from core.settings import Settings
 from flags.client_keys import create_key
 from flags.engine import bucket
+from models.base import utcnow
 from tests import rows
 
 FEED = "/api/feature-flags/mobile/active"
@@ -132,6 +137,68 @@ async def test_a_change_makes_a_new_etag(
 
     assert after.status_code == 200
     assert "brand-new" in after.json()["flags"]
+
+
+async def test_every_worker_gives_the_same_etag_for_the_same_question(
+    settings: Settings, client: httpx.AsyncClient, flags: dict[str, Any]
+) -> None:
+    other_worker = create_app(settings)
+    await other_worker.state.flags.refresh(force=True)
+    params = {"platform": "ios", "app_version": "4.3.0", "user_id": "user-9", "attr.tier": "gold"}
+    transport = httpx.ASGITransport(app=other_worker)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+            here = await client.get(FEED, params=params)
+            there = await other.get(FEED, params=params)
+            revalidated = await other.get(
+                FEED, params=params, headers={"If-None-Match": here.headers["etag"]}
+            )
+    finally:
+        await other_worker.state.database.dispose()
+
+    assert here.headers["etag"] == there.headers["etag"]
+    assert here.content == there.content
+    assert revalidated.status_code == 304
+
+
+async def test_a_different_question_gets_a_different_etag(
+    client: httpx.AsyncClient, flags: dict[str, Any]
+) -> None:
+    base = {"platform": "ios", "user_id": "user-9"}
+    asked = [base, base | {"user_id": "user-10"}, base | {"attr.country": "US"}, {}]
+
+    etags = [(await client.get(FEED, params=params)).headers["etag"] for params in asked]
+
+    assert len(set(etags)) == len(asked)
+
+
+async def test_a_scheduled_start_changes_the_answer_and_its_etag(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    flags: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    starts = utcnow() + timedelta(hours=1)
+    await rows.insert(
+        db,
+        "feature_flags",
+        rows.flag_row(
+            key="launch", platforms=[], rollout_percentage=Decimal(100), starts_at=starts
+        ),
+    )
+    await db.commit()
+    await app.state.flags.refresh(force=True)
+    before = await client.get(FEED, params={"platform": "web"})
+    etag = before.headers["etag"]
+
+    monkeypatch.setattr(api.flag_feed, "utcnow", lambda: starts + timedelta(seconds=1))
+    after = await client.get(FEED, params={"platform": "web"}, headers={"If-None-Match": etag})
+
+    assert "launch" not in before.json()["flags"]
+    assert after.status_code == 200
+    assert "launch" in after.json()["flags"]
+    assert after.headers["etag"] != etag
 
 
 @pytest.mark.parametrize(
