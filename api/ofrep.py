@@ -7,9 +7,9 @@ own entry and never fails the bulk answer.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -45,8 +45,8 @@ async def _context(request: Request) -> Context:
     if len(raw) > MAX_BODY:
         raise OfrepError(400, "PARSE_ERROR", f"The body is larger than {MAX_BODY} bytes.")
     try:
-        body = json.loads(raw) if raw.strip() else {}
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        body = orjson.loads(raw) if raw.strip() else {}
+    except orjson.JSONDecodeError:
         raise OfrepError(400, "PARSE_ERROR", "The body is not valid JSON.") from None
     if not isinstance(body, dict):
         raise OfrepError(400, "PARSE_ERROR", "The body must be a JSON object.")
@@ -62,7 +62,7 @@ async def _context(request: Request) -> Context:
             f"targetingKey must be a string of at most {MAX_TARGETING_KEY} characters.",
         )
     platform = attributes.get("platform")
-    if platform is not None and platform not in PLATFORMS:
+    if platform is not None and (not isinstance(platform, str) or platform not in PLATFORMS):
         raise OfrepError(400, "INVALID_CONTEXT", "platform must be one of ios, android, web.")
     version = attributes.get("appVersion", attributes.get("app_version"))
     try:
