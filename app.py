@@ -24,7 +24,7 @@ from core.logging import configure_logging
 from core.middleware import SecurityHeadersMiddleware
 from core.settings import Settings, load_settings
 from flags.store import FlagStore
-from jobs import campaign_schedule
+from jobs import analytics_refresh, campaign_schedule
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         background = [
             asyncio.create_task(flag_store.run()),
             asyncio.create_task(campaign_schedule.run_forever(database)),
+            asyncio.create_task(analytics_refresh.run_forever(database)),
         ]
         try:
             yield

@@ -82,8 +82,17 @@ def _bound_to_one_site(view: type[StaffView]) -> type[StaffView]:
     return bound
 
 
+def _page_for_one_site(page: type[StaffPage]) -> type[StaffPage]:
+    return type(page.__name__, (page,), {"__module__": page.__module__})
+
+
 def register(admin: Admin) -> None:
+    pages = discover_pages()
+    for page in pages:
+        if page.leads_menu:
+            admin.add_view(_page_for_one_site(page))
     for view in discover_views():
         admin.add_view(_bound_to_one_site(view))
-    for page in discover_pages():
-        admin.add_view(type(page.__name__, (page,), {"__module__": page.__module__}))
+    for page in pages:
+        if not page.leads_menu:
+            admin.add_view(_page_for_one_site(page))

@@ -453,8 +453,18 @@ class StaffPage(BaseView):
     """
 
     open_to_all_staff: ClassVar[bool] = False
+    leads_menu: ClassVar[bool] = False
+    """Listed before the table screens."""
+    resource: ClassVar[str | None] = None
+    """The permission's resource when it is not the page's identity: several pages can
+    share one permission, such as `dashboard:view`."""
 
     def is_accessible(self, request: Request) -> bool:
         if self.open_to_all_staff:
             return current_staff(request) is not None
         return super().is_accessible(request)
+
+    def has_permission(self, request: Request, action: str, obj: Any | None = None) -> bool:
+        return self._authorization_backend().has_permission(
+            request, self.resource or self.identity, action, obj
+        )

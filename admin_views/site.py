@@ -6,6 +6,7 @@ from pathlib import Path
 from types import MethodType
 
 from sqladmin import Admin, BaseView, ModelView
+from sqladmin._menu import CategoryMenu, ViewMenu
 from sqladmin.authentication import login_required
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
@@ -13,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from admin_views.shared import insights
 from admin_views.shared.form_errors import apply_to_form, general_errors
 from auth.authorization import StaffAuthorization
 from auth.backend import StaffAuthBackend
@@ -24,6 +26,15 @@ TITLE = "SwipeSavvy Admin"
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC_URL = "/static"
 STATIC_FILES = Path(__file__).parent / "static"
+
+
+class StaffCategoryMenu(CategoryMenu):
+    """A menu group shown only when the staff member may open something in it."""
+
+    def is_accessible(self, request: Request) -> bool:
+        return any(
+            child.is_visible(request) and child.is_accessible(request) for child in self.children
+        )
 
 
 class StaffAdmin(Admin):
@@ -53,7 +64,27 @@ class StaffAdmin(Admin):
         self.templates.env.globals["static_url"] = lambda path: f"{STATIC_URL}/{path}"
         self.templates.env.globals["apply_field_errors"] = apply_to_form
         self.templates.env.globals["general_errors"] = general_errors
+        self.templates.env.filters["figure"] = insights.figure
+        self.templates.env.filters["heat"] = insights.heat
+        self.templates.env.filters["duration"] = insights.duration
         self._post_only("logout")
+
+    def _build_menu(self, view: ModelView | BaseView) -> None:
+        if not view.category:
+            super()._build_menu(view)
+            return
+        menu = StaffCategoryMenu(name=view.category, icon=view.category_icon)
+        menu.add_child(ViewMenu(view=view, name=view.name, icon=view.icon))
+        self._menu.add(menu)
+
+    @login_required
+    async def index(self, request: Request) -> Response:
+        """Home is the dashboard, for whoever may see it."""
+        for view in self._views:
+            home = isinstance(view, insights.InsightsPage) and view.is_home
+            if home and view.is_accessible(request):
+                return await view.render(request)
+        return await super().index(request)
 
     @login_required
     async def export(self, request: Request) -> Response:

@@ -2,8 +2,8 @@
 
 from starlette.routing import BaseRoute
 
-from api import auth, flag_feed, health, ofrep
+from api import auth, dashboard, flag_feed, health, ofrep
 
 
 def routes() -> list[BaseRoute]:
-    return [*health.routes, *auth.routes, *flag_feed.routes, *ofrep.routes]
+    return [*health.routes, *auth.routes, *dashboard.routes, *flag_feed.routes, *ofrep.routes]

@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
-from enum import Enum
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit.chain import GENESIS_HASH, row_hash
+from core import locks
+from core.jsonable import plain
 from models.base import utcnow
 from models.ops import AuditLog
 
@@ -48,35 +47,9 @@ class Entry:
     after: dict[str, Any] | None = None
 
 
-def plain(value: Any) -> Any:
-    """A JSON value that reads back the same from either database."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, Decimal | uuid.UUID | Enum):
-        return str(value.value if isinstance(value, Enum) else value)
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(key): plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [plain(item) for item in value]
-    return str(value)
-
-
-async def _serialise_appends(session: AsyncSession) -> None:
-    connection = await session.connection()
-    if connection.dialect.name == "postgresql":
-        await session.execute(sa.select(sa.func.pg_advisory_xact_lock(ADVISORY_LOCK_KEY)))
-    else:
-        # Any write takes SQLite's one write lock until commit; a no-op UPDATE takes it
-        # before we read the chain's head, so no other writer can append in between.
-        table = AuditLog.__table__
-        await session.execute(sa.update(table).where(sa.false()).values(sequence=table.c.sequence))
-
-
 async def append(session: AsyncSession, actor: Actor, entry: Entry) -> AuditLog:
     """Add one entry to the chain in the session's transaction (the caller commits)."""
-    await _serialise_appends(session)
+    await locks.hold(session, ADVISORY_LOCK_KEY, AuditLog.__table__)
     head = (
         await session.execute(
             sa.select(AuditLog.sequence, AuditLog.row_hash)

@@ -8,6 +8,7 @@ import secrets
 import sys
 from collections import Counter
 from collections.abc import Awaitable, Callable
+from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -16,6 +17,8 @@ import sqlalchemy as sa
 import uvicorn
 from sqlalchemy.exc import IntegrityError
 
+from analytics import refresh as analytics_refresh
+from analytics.refresh import Refreshed
 from audit import trail
 from audit.verify import Report, verify_chain
 from auth.passwords import WeakPasswordError, check_password_policy, hash_password
@@ -250,3 +253,12 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
         log_level=settings.log_level.lower(),
         proxy_headers=False,
     )
+
+
+async def refresh_analytics(settings: Settings, since: date | None) -> Refreshed:
+    """Bring the dashboard's rollups up to yesterday, or recompute them from `since`."""
+    database = Database(settings)
+    try:
+        return await analytics_refresh.refresh_database(database, since=since)
+    finally:
+        await database.dispose()

@@ -1,9 +1,11 @@
-"""`swipesavvy-admin`: migrate, create staff, seed demo data, serve."""
+"""`swipesavvy-admin`: migrate, create staff, seed demo data, refresh rollups, serve."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import time
+from datetime import datetime
 from typing import NoReturn
 
 import click
@@ -179,3 +181,31 @@ def flags_list_keys() -> None:
         click.echo(f"{key['name']}\tcreated {key['created_at']}\t{state}")
     if not keys:
         click.echo("no keys: the flag endpoints are open")
+
+
+@cli.group()
+def analytics() -> None:
+    """The dashboard's daily rollups."""
+
+
+@analytics.command("refresh")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Recompute every closed day from this one (YYYY-MM-DD); by default only new days.",
+)
+def analytics_refresh(since: datetime | None) -> None:
+    """Write the rollups for every closed day; safe to run twice or at once."""
+    settings = settings_or_exit()
+    try:
+        commands.check_database(settings)
+    except commands.CommandError as exc:
+        fail(str(exc))
+    started = time.perf_counter()
+    done = asyncio.run(commands.refresh_analytics(settings, since.date() if since else None))
+    days = f"{done.days.first} to {done.days.last}" if done.days else "none (all current)"
+    weeks = f"weeks of {done.weeks[0]} to {done.weeks[1]}" if done.weeks else "no new weeks"
+    click.echo(
+        f"rollups refreshed: days {days}; cohorts {weeks}; "
+        f"{done.rows:,} rows in {time.perf_counter() - started:.1f} s"
+    )

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit import trail
 from audit.snapshot import changes, snapshot
+from core import locks
 from core.database import Database
 from models.base import utcnow
 from models.campaigns import AICampaign, CampaignStatus
@@ -35,19 +36,10 @@ class Move:
     after: str
 
 
-async def _take_lock(db: AsyncSession) -> bool:
-    connection = await db.connection()
-    if connection.dialect.name == "postgresql":
-        return bool(await db.scalar(sa.select(sa.func.pg_try_advisory_xact_lock(LOCK_KEY))))
-    table = AICampaign.__table__
-    await db.execute(sa.update(table).where(sa.false()).values(status=table.c.status))
-    return True
-
-
 async def run_due(db: AsyncSession, now: datetime | None = None) -> list[Move]:
     """Start and end the campaigns whose time has come; the caller commits."""
     now = now or utcnow()
-    if not await _take_lock(db):
+    if not await locks.hold(db, LOCK_KEY, AICampaign.__table__, wait=False):
         return []
     due = await db.scalars(
         sa.select(AICampaign)

@@ -376,3 +376,72 @@ def test_the_watch_sees_console_errors_page_errors_and_other_origins(
 
     kinds = {problem.split(":", 1)[0] for problem in watch.problems}
     assert kinds >= {"other origin", "console error", "page error"}, watch.problems
+
+
+CANVASES_DRAWN = """() => {
+    const canvases = [...document.querySelectorAll("canvas[data-chart]")];
+    const drawn = (canvas) => {
+        const { width, height } = canvas;
+        if (!canvas.chart || !width || !height) return false;
+        const pixels = canvas.getContext("2d").getImageData(0, 0, width, height).data;
+        for (let alpha = 3; alpha < pixels.length; alpha += 4) if (pixels[alpha]) return true;
+        return false;
+    };
+    return canvases.length > 0 && canvases.every(drawn);
+}"""
+
+
+def kpi_values(page: Page) -> dict[str, str]:
+    cards = page.locator("[data-kpi]")
+    return {
+        cards.nth(n).get_attribute("data-kpi") or "": cards.nth(n)
+        .locator(".kpi-value")
+        .inner_text()
+        for n in range(cards.count())
+    }
+
+
+def test_dashboard_draws_every_chart_and_follows_the_date_range(page: Page, server: Server) -> None:
+    page.goto(f"{server.base_url}/admin/")
+    expect(page.locator("h2.page-title")).to_have_text("Dashboard")
+    page.wait_for_function(CANVASES_DRAWN)
+    assert page.locator("canvas[data-chart]").count() == 4  # activity, money, funnel, ROAS
+    thirty = kpi_values(page)
+    assert set(thirty) == {
+        "signups",
+        "active_users",
+        "transactions",
+        "volume",
+        "revenue",
+        "average_ticket",
+    }
+    assert all(value and value != "-" for value in thirty.values()), thirty
+    expect(page.locator("#cohort-table tbody tr").first).to_contain_text("%")
+    expect(page.locator("#funnel-table tbody tr")).to_have_count(4)
+    screenshot(page, "dashboard")
+
+    page.get_by_role("link", name="7 days").click()
+    page.wait_for_url(re.compile(r"/admin/\?days=7"))
+    page.wait_for_function(CANVASES_DRAWN)
+    expect(page.locator("#range-label")).to_contain_text("7 days")
+    seven = kpi_values(page)
+    assert seven["signups"] != thirty["signups"]
+    assert seven["transactions"] != thirty["transactions"]
+
+    picker = page.locator("#range-picker")
+    picker.locator("input[name=from]").fill("2026-01-05")
+    picker.locator("input[name=to]").fill("2026-01-11")
+    picker.get_by_role("button", name="Show").click()
+    page.wait_for_url(re.compile(r"from=2026-01-05&to=2026-01-11"))
+    expect(page.locator("#range-label")).to_contain_text("5 Jan 2026 to 11 Jan 2026")
+    page.wait_for_function(CANVASES_DRAWN)
+
+
+@pytest.mark.parametrize("path", ["users", "campaigns", "support", "merchants"])
+def test_insight_pages_draw_their_charts(page: Page, server: Server, path: str) -> None:
+    opened = page.goto(f"{server.base_url}/admin/dashboard/{path}?days=90")
+    assert opened is not None
+    assert opened.ok
+    page.wait_for_function(CANVASES_DRAWN)
+    assert all(value != "" for value in kpi_values(page).values())
+    screenshot(page, f"insights-{path}")

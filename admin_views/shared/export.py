@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from audit.snapshot import masked_fields
-from audit.trail import MASK, plain
+from audit.trail import MASK
+from core.jsonable import plain
 
 BATCH = 1_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -1,0 +1,212 @@
+"""Rollups: a refresh stores what live queries compute, pages read it, refreshes are safe."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from analytics import cohorts, funnel, money, users
+from analytics.period import Period
+from analytics.refresh import refresh, refresh_database
+from analytics.rollups import COVERAGE_FIRST, COVERAGE_THROUGH, Coverage, coverage
+from core.database import Database
+from core.settings import Settings
+from models.base import utcnow
+from models.ops import DashboardAnalytics
+from models.people import User
+from tests.analytics import world
+from tests.analytics.world import EMPTY, TWO_WEEKS, WEEK
+from tests.test_cli import invoke
+
+MARKERS = [COVERAGE_FIRST, COVERAGE_THROUGH, cohorts.WEEKS_FIRST, cohorts.WEEKS_THROUGH]
+TODAY = date(2026, 11, 12)
+"""Closed days run to 11 November; closed cohort weeks to the week of 2 November."""
+PERIODS = [
+    WEEK,
+    TWO_WEEKS,
+    EMPTY,
+    Period(date(2026, 10, 26), date(2026, 11, 12)),  # up to the open day
+    Period(date(2026, 11, 8), date(2026, 11, 20)),  # past the stored days
+    Period(date(2026, 10, 1), date(2026, 11, 1)),  # starts before the first stored day
+]
+
+
+async def everything(db: AsyncSession, period: Period, *, live: bool) -> list[Any]:
+    return [
+        await users.user_activity(db, period, live=live),
+        await money.money_flow(db, period, "USD", live=live),
+        await money.money_flow(db, period, "EUR", live=live),
+        await funnel.funnel(db, period, live=live),
+        await cohorts.cohorts(db, period, live=live),
+    ]
+
+
+async def stored_rows(db: AsyncSession) -> set[tuple[date, str, str, Decimal]]:
+    """The stored figures, without the rows that mark which days are covered."""
+    found = await db.execute(
+        sa.select(
+            DashboardAnalytics.day,
+            DashboardAnalytics.metric,
+            DashboardAnalytics.dimension,
+            DashboardAnalytics.value,
+        ).where(DashboardAnalytics.metric.not_in(MARKERS))
+    )
+    return {tuple(row) for row in found}  # type: ignore[misc]
+
+
+async def test_rollups_give_the_live_figures(db: AsyncSession) -> None:
+    await world.build(db)
+    done = await refresh(db, TODAY)
+    await db.commit()
+    # u0 signed up on 20 October: the first day anything happened.
+    assert done.days == Period(date(2026, 10, 20), date(2026, 11, 11))
+    assert done.weeks == (date(2026, 10, 19), date(2026, 11, 2))
+    for period in PERIODS:
+        assert await everything(db, period, live=False) == await everything(
+            db, period, live=True
+        ), period
+
+
+async def test_pages_read_the_stored_figures_for_closed_days(db: AsyncSession) -> None:
+    built = await world.build(db)
+    await refresh(db, TODAY)
+    # A posting that arrives late for a closed day stays out of the stored figures...
+    await world.add_transaction(
+        db, built, "late", "u1", "deposit", "1.00", "0.00", "2026-11-03T12:00:00+00:00"
+    )
+    await db.commit()
+    stored = await money.money_flow(db, WEEK, "USD")
+    live = await money.money_flow(db, WEEK, "USD", live=True)
+    assert stored.total_volume == Decimal("222.50")
+    assert live.total_volume == Decimal("223.50")
+    # ...until a refresh from that day recomputes it.
+    done = await refresh(db, TODAY, since=date(2026, 11, 3))
+    await db.commit()
+    assert done.days == Period(date(2026, 11, 3), date(2026, 11, 11))
+    assert (await money.money_flow(db, WEEK, "USD")).total_volume == Decimal("223.50")
+
+
+async def test_the_open_day_is_always_live(db: AsyncSession) -> None:
+    built = await world.build(db)
+    await refresh(db, TODAY)
+    await world.add_transaction(
+        db, built, "today", "u6", "deposit", "9.00", "0.00", "2026-11-12T08:00:00+00:00"
+    )
+    await db.commit()
+    today = Period(TODAY, TODAY)
+    assert (await money.money_flow(db, today, "USD")).total_volume == Decimal("9.00")
+    assert (await users.user_activity(db, today)).active_users == {TODAY: 1}
+
+
+async def test_refreshing_twice_changes_nothing(db: AsyncSession) -> None:
+    await world.build(db)
+    await refresh(db, TODAY)
+    await db.commit()
+    first = await stored_rows(db)
+    again = await refresh(db, TODAY)
+    await db.commit()
+    assert again.weeks is None  # no new closed week
+    assert await stored_rows(db) == first
+    await refresh(db, TODAY, since=date(2026, 10, 1))
+    await db.commit()
+    assert await stored_rows(db) == first
+    # The days before the first event are covered now too: zeros, which are not stored.
+    assert (await coverage(db)) == Coverage(date(2026, 10, 1), date(2026, 11, 11))
+
+
+async def test_concurrent_refreshes_take_turns(clean_database: Database) -> None:
+    async with clean_database.session() as db:
+        await world.build(db)
+
+    async def one() -> None:
+        async with clean_database.session() as db, db.begin():
+            await refresh(db, TODAY)
+
+    await asyncio.gather(one(), one(), one())
+    async with clean_database.session() as db:
+        after_three = await stored_rows(db)
+        await db.execute(sa.delete(DashboardAnalytics))
+        await refresh(db, TODAY)
+        await db.commit()
+        assert await stored_rows(db) == after_three
+        for period in PERIODS:
+            assert await everything(db, period, live=False) == await everything(
+                db, period, live=True
+            )
+
+
+async def test_the_next_days_refresh_adds_only_the_new_day(db: AsyncSession) -> None:
+    await world.build(db)
+    await refresh(db, TODAY)
+    done = await refresh(db, TODAY + timedelta(days=1))
+    await db.commit()
+    # Money and activity: just 12 November; the funnel's recent sign-up days settle again.
+    assert done.days == Period(date(2026, 10, 20), date(2026, 11, 12))
+    for period in PERIODS:
+        assert await everything(db, period, live=False) == await everything(db, period, live=True)
+
+
+async def test_a_recent_signup_day_settles_at_each_refresh(db: AsyncSession) -> None:
+    built = await world.build(db)
+    await refresh(db, TODAY)
+    await db.execute(
+        sa.update(User).where(User.id == built.users["u2"]).values(kyc_status="verified")
+    )
+    await db.commit()
+    assert (await funnel.funnel(db, WEEK))[1].users == 3  # stored: as of the refresh
+    await refresh(db, TODAY)
+    await db.commit()
+    # u2 verified and had deposited: funded now, but never purchased.
+    steps = await funnel.funnel(db, WEEK)
+    assert [step.users for step in steps] == [4, 4, 3, 2]
+    assert steps == await funnel.funnel(db, WEEK, live=True)
+
+
+async def test_refresh_of_an_empty_database_writes_no_figures(db: AsyncSession) -> None:
+    done = await refresh(db, TODAY)
+    await db.commit()
+    assert done.rows == 0
+    assert await everything(db, WEEK, live=False) == await everything(db, WEEK, live=True)
+
+
+async def test_refreshes_from_separate_connections_take_turns(clean_database: Database) -> None:
+    async with clean_database.session() as db:
+        await world.build(db)
+    await asyncio.gather(*(refresh_database(clean_database, TODAY) for _ in range(3)))
+    async with clean_database.session() as db:
+        for period in PERIODS:
+            assert await everything(db, period, live=False) == await everything(
+                db, period, live=True
+            )
+
+
+async def test_the_refresh_command(settings: Settings, clean_database: Database) -> None:
+    async with clean_database.session() as db:
+        await world.build(db)
+    yesterday = utcnow().date() - timedelta(days=1)
+    done = await invoke(settings, "analytics", "refresh")
+    assert done.exit_code == 0, done.output
+    assert done.output.startswith(f"rollups refreshed: days 2026-10-20 to {yesterday}; cohorts")
+    async with clean_database.session() as db:
+        assert (await coverage(db)) == Coverage(date(2026, 10, 20), yesterday)
+        assert await everything(db, TWO_WEEKS, live=False) == await everything(
+            db, TWO_WEEKS, live=True
+        )
+    again = await invoke(settings, "analytics", "refresh", "--since", "2026-11-01")
+    assert again.exit_code == 0, again.output
+    assert f"days 2026-11-01 to {yesterday}" in again.output
+
+
+async def test_the_refresh_command_refuses_a_bad_date(
+    settings: Settings, clean_database: Database
+) -> None:
+    refused = await invoke(settings, "analytics", "refresh", "--since", "2026-13-01")
+    assert refused.exit_code == 2
+    assert "'2026-13-01' does not match the format '%Y-%m-%d'" in refused.output
+    async with clean_database.session() as db:
+        assert await coverage(db) is None
