@@ -5,10 +5,11 @@ week k is the share of those users with at least one posted transaction in the k
 after the cohort's week (week 0 is the sign-up week itself). The triangle shows cohorts
 whose week overlaps the period, and activity weeks up to the period's last week.
 
-Rollups: a closed activity week (it ended before today) does not change any more, so
-`analytics.refresh` stores its cells as `cohort.active` rows (day = the activity week's
-Monday, dimension = the cohort's Monday); the week still running, and any week not stored,
-are counted live. Cohort sizes come from the daily sign-up figures.
+Rollups: `analytics.refresh` stores cells as `cohort.active` rows (day = the activity
+week's Monday, dimension = the cohort's Monday), counting postings through the last closed
+day: whole weeks, and the running week so far. Reading adds, live, only the users whose
+first posting of the week came after that day (today's newcomers), so a dashboard never
+rescans a week of postings. Cohort sizes come from the daily sign-up figures.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from analytics.period import Period, midnight
 from analytics.ratios import ratio
@@ -32,8 +35,9 @@ from models.people import User
 
 ACTIVE_METRIC = "cohort.active"
 WEEKS_FIRST = "cohorts.first_week"
-WEEKS_THROUGH = "cohorts.through_week"
-"""Marker rows: cells are stored for every activity week from the first through the last."""
+DAYS_THROUGH = "cohorts.through_day"
+"""Marker rows: cells are stored for every activity week from the first week's, counting
+postings up to and including the through day."""
 WEEK = timedelta(days=7)
 
 Cells = dict[tuple[date, date], int]
@@ -50,52 +54,85 @@ def weeks(first: date, last: date) -> list[date]:
     return [start + WEEK * n for n in range((stop - start).days // 7 + 1)] if start <= stop else []
 
 
-def last_closed_week(today: date) -> date:
-    """The Monday of the last week that ended before today."""
-    return monday(today) - WEEK
+def _cohort_users(cohorts: list[date]) -> list[sa.ColumnElement[bool]]:
+    return [User.created_at >= midnight(cohorts[0]), User.created_at < midnight(cohorts[-1] + WEEK)]
 
 
-async def count_cells(db: AsyncSession, cohorts: list[date], activity: list[date]) -> Cells:
-    """Straight from the raw tables: users of each cohort active in each activity week."""
-    if not cohorts or not activity:
-        return {}
-    cohort = week_start(User.created_at)
-    active = week_start(WalletTransaction.posted_at)
-    pairs = (
-        sa.select(cohort.label("cohort"), active.label("active"), User.id)
-        .join(Wallet, Wallet.user_id == User.id)
-        .join(WalletTransaction, WalletTransaction.wallet_id == Wallet.id)
-        .where(
-            User.created_at >= midnight(cohorts[0]),
-            User.created_at < midnight(cohorts[-1] + WEEK),
-            WalletTransaction.status == TransactionStatus.POSTED,
-            WalletTransaction.posted_at >= midnight(activity[0]),
-            WalletTransaction.posted_at < midnight(activity[-1] + WEEK),
-        )
-        .distinct()
-        .subquery()
-    )
+def _posted(first: date, last: date) -> list[sa.ColumnElement[bool]]:
+    return [
+        WalletTransaction.status == TransactionStatus.POSTED,
+        WalletTransaction.posted_at >= midnight(first),
+        WalletTransaction.posted_at < midnight(last + timedelta(days=1)),
+    ]
+
+
+async def _count_pairs(db: AsyncSession, pairs: sa.Select[Any]) -> Cells:
+    found = pairs.distinct().subquery()
     rows = await db.execute(
-        sa.select(pairs.c.cohort, pairs.c.active, sa.func.count()).group_by(
-            pairs.c.cohort, pairs.c.active
+        sa.select(found.c.cohort, found.c.active, sa.func.count()).group_by(
+            found.c.cohort, found.c.active
         )
     )
     return {(c, a): n for c, a, n in rows if c <= a}
 
 
+async def count_cells(db: AsyncSession, cohorts: list[date], first: date, last: date) -> Cells:
+    """Straight from the raw tables: users of each cohort with a posting in each activity
+    week, counting postings from day `first` through day `last`."""
+    if not cohorts or first > last:
+        return {}
+    pairs = (
+        sa.select(
+            week_start(User.created_at).label("cohort"),
+            week_start(WalletTransaction.posted_at).label("active"),
+            User.id,
+        )
+        .join(Wallet, Wallet.user_id == User.id)
+        .join(WalletTransaction, WalletTransaction.wallet_id == Wallet.id)
+        .where(*_cohort_users(cohorts), *_posted(first, last))
+    )
+    return await _count_pairs(db, pairs)
+
+
+async def newcomers(db: AsyncSession, cohorts: list[date], week: date, after: date) -> Cells:
+    """Users of each cohort whose first posting in `week` came after day `after`."""
+    last = week + WEEK - timedelta(days=1)
+    if not cohorts or after >= last:
+        return {}
+    earlier_wallet = aliased(Wallet)
+    earlier = aliased(WalletTransaction)
+    seen_before = sa.exists().where(
+        earlier_wallet.user_id == User.id,
+        earlier.wallet_id == earlier_wallet.id,
+        earlier.status == TransactionStatus.POSTED,
+        earlier.posted_at >= midnight(week),
+        earlier.posted_at < midnight(after + timedelta(days=1)),
+    )
+    pairs = (
+        sa.select(
+            week_start(User.created_at).label("cohort"), sa.literal(week).label("active"), User.id
+        )
+        .join(Wallet, Wallet.user_id == User.id)
+        .join(WalletTransaction, WalletTransaction.wallet_id == Wallet.id)
+        .where(*_cohort_users(cohorts), *_posted(after + timedelta(days=1), last), ~seen_before)
+    )
+    return await _count_pairs(db, pairs)
+
+
 async def stored_weeks(db: AsyncSession) -> tuple[date, date] | None:
+    """(the first activity week stored, the last day counted), if anything is stored."""
     rows = dict(
         (
             await db.execute(
                 sa.select(DashboardAnalytics.metric, DashboardAnalytics.day).where(
-                    DashboardAnalytics.metric.in_([WEEKS_FIRST, WEEKS_THROUGH])
+                    DashboardAnalytics.metric.in_([WEEKS_FIRST, DAYS_THROUGH])
                 )
             )
         ).all()
     )
-    if WEEKS_FIRST not in rows or WEEKS_THROUGH not in rows:
+    if WEEKS_FIRST not in rows or DAYS_THROUGH not in rows:
         return None
-    return rows[WEEKS_FIRST], rows[WEEKS_THROUGH]
+    return rows[WEEKS_FIRST], rows[DAYS_THROUGH]
 
 
 async def _stored_cells(db: AsyncSession, cohorts: list[date], activity: list[date]) -> Cells:
@@ -134,10 +171,13 @@ async def cohorts(db: AsyncSession, period: Period, *, live: bool = False) -> li
     activity = cohort_weeks
     stored = None if live else await stored_weeks(db)
     kept = [week for week in activity if stored and stored[0] <= week <= stored[1]]
-    rest = [week for week in activity if week not in kept]
     cells = await _stored_cells(db, cohort_weeks, kept) if kept else {}
-    for run in _runs(rest):
-        cells |= await count_cells(db, cohort_weeks, run)
+    if stored:
+        for week in kept:
+            for cell, n in (await newcomers(db, cohort_weeks, week, stored[1])).items():
+                cells[cell] = cells.get(cell, 0) + n
+    for run in _runs([week for week in activity if week not in kept]):
+        cells |= await count_cells(db, cohort_weeks, run[0], run[-1] + WEEK - timedelta(days=1))
 
     whole_weeks = Period(cohort_weeks[0], cohort_weeks[-1] + WEEK - timedelta(days=1))
     signups = by_day(

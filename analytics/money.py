@@ -132,7 +132,7 @@ async def money_flow(
     db: AsyncSession, period: Period, currency: str = "USD", *, live: bool = False
 ) -> MoneyFlow:
     """Counts and volume per type and revenue, for every day of the period, in `currency`."""
-    found = await read(db, [MONEY], period, live=live)
+    found = await read(db, [MONEY], period, live=live, scope=currency)
     counts, volumes = found[TRANSACTIONS_METRIC], found[VOLUME_METRIC]
     return MoneyFlow(
         currency=currency,

@@ -178,15 +178,14 @@ async def _daily(db: AsyncSession, group: DailyFigures, period: Period) -> Repla
 async def _cohort_cells(
     db: AsyncSession, plan: Plan, today: date, since: date | None, oldest: date
 ) -> None:
-    """Cells of every closed activity week not stored yet (or from `since`'s week)."""
-    last = cohorts.last_closed_week(today)
+    """Cells of every activity week from the one holding the first day not counted yet (or
+    from `since`'s week) through the running one, counting postings up to yesterday."""
+    yesterday = today - timedelta(days=1)
+    last = cohorts.monday(yesterday)
     stored = await cohorts.stored_weeks(db)
+    first = cohorts.monday(stored[1] + timedelta(days=1)) if stored else oldest
     if since:
-        first = cohorts.monday(since)
-        if stored:
-            first = min(first, stored[1] + cohorts.WEEK)
-    else:
-        first = stored[1] + cohorts.WEEK if stored else oldest
+        first = min(first, cohorts.monday(since))
     if first > last:
         return
     replacement = Replacement((cohorts.ACTIVE_METRIC,), first, last)
@@ -194,14 +193,16 @@ async def _cohort_cells(
     activity = cohorts.weeks(first, last)
     per_query = CHUNK_DAYS // 7
     for start in range(0, len(activity), per_query):
-        cells = await cohorts.count_cells(db, all_cohorts, activity[start : start + per_query])
+        chunk = activity[start : start + per_query]
+        until = min(yesterday, chunk[-1] + cohorts.WEEK - timedelta(days=1))
+        cells = await cohorts.count_cells(db, all_cohorts, chunk[0], until)
         replacement.rows.extend(
             (active, cohorts.ACTIVE_METRIC, cohort.isoformat(), Decimal(n))
             for (cohort, active), n in cells.items()
             if n
         )
     plan.replacements.append(replacement)
-    plan.markers[cohorts.WEEKS_FIRST, cohorts.WEEKS_THROUGH] = (first, last)
+    plan.markers[cohorts.WEEKS_FIRST, cohorts.DAYS_THROUGH] = (first, yesterday)
 
 
 async def _insert(db: AsyncSession, figures: list[Figure]) -> int:

@@ -73,35 +73,46 @@ def uncovered(period: Period, covered: Period | None) -> list[Period]:
     return [part for part in (before, after) if part is not None]
 
 
-async def stored(db: AsyncSession, names: list[str], period: Period) -> dict[str, Values]:
+async def stored(
+    db: AsyncSession, names: list[str], period: Period, scope: str | None = None
+) -> dict[str, Values]:
     found: dict[str, Values] = {name: {} for name in names}
-    rows = await db.execute(
-        sa.select(
-            DashboardAnalytics.metric,
-            DashboardAnalytics.day,
-            DashboardAnalytics.dimension,
-            DashboardAnalytics.value,
-        ).where(
-            DashboardAnalytics.metric.in_(names),
-            DashboardAnalytics.day.between(period.first, period.last),
-        )
+    query = sa.select(
+        DashboardAnalytics.metric,
+        DashboardAnalytics.day,
+        DashboardAnalytics.dimension,
+        DashboardAnalytics.value,
+    ).where(
+        DashboardAnalytics.metric.in_(names),
+        DashboardAnalytics.day.between(period.first, period.last),
     )
+    if scope is not None:
+        dimension = DashboardAnalytics.dimension
+        query = query.where(sa.or_(dimension == scope, dimension.startswith(f"{scope}:")))
+    rows = await db.execute(query)
     for name, day, dimension, value in rows:
         found[name][(day, dimension)] = value
     return found
 
 
 async def read(
-    db: AsyncSession, figures: list[DailyFigures], period: Period, *, live: bool = False
+    db: AsyncSession,
+    figures: list[DailyFigures],
+    period: Period,
+    *,
+    live: bool = False,
+    scope: str | None = None,
 ) -> dict[str, Values]:
     """Each metric's figures for `period`: stored where the rollups cover it, else live.
 
-    `live=True` ignores the rollups (for checking them, and for the benchmark's baseline).
+    `scope` reads only the dimensions that are it or start with it and a colon (one
+    currency's money figures); others may or may not be there. `live=True` ignores the
+    rollups (for checking them, and for the benchmark's baseline).
     """
     names = [name for group in figures for name in group.names]
     covered = None if live else await coverage(db)
     rolled = covered.clip(period) if covered else None
-    found = await stored(db, names, rolled) if rolled else {name: {} for name in names}
+    found = await stored(db, names, rolled, scope) if rolled else {name: {} for name in names}
     for part in uncovered(period, rolled):
         for group in figures:
             for name, values in (await group.compute(db, part)).items():

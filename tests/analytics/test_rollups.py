@@ -16,6 +16,7 @@ from analytics.refresh import refresh, refresh_database
 from analytics.rollups import COVERAGE_FIRST, COVERAGE_THROUGH, Coverage, coverage
 from core.database import Database
 from core.settings import Settings
+from jobs import analytics_refresh
 from models.base import utcnow
 from models.ops import DashboardAnalytics
 from models.people import User
@@ -23,9 +24,9 @@ from tests.analytics import world
 from tests.analytics.world import EMPTY, TWO_WEEKS, WEEK
 from tests.test_cli import invoke
 
-MARKERS = [COVERAGE_FIRST, COVERAGE_THROUGH, cohorts.WEEKS_FIRST, cohorts.WEEKS_THROUGH]
+MARKERS = [COVERAGE_FIRST, COVERAGE_THROUGH, cohorts.WEEKS_FIRST, cohorts.DAYS_THROUGH]
 TODAY = date(2026, 11, 12)
-"""Closed days run to 11 November; closed cohort weeks to the week of 2 November."""
+"""Closed days run to 11 November, in the week of 9 November."""
 PERIODS = [
     WEEK,
     TWO_WEEKS,
@@ -65,7 +66,8 @@ async def test_rollups_give_the_live_figures(db: AsyncSession) -> None:
     await db.commit()
     # u0 signed up on 20 October: the first day anything happened.
     assert done.days == Period(date(2026, 10, 20), date(2026, 11, 11))
-    assert done.weeks == (date(2026, 10, 19), date(2026, 11, 2))
+    # Cohort cells: every week from u0's through the running one (postings to 11 November).
+    assert done.weeks == (date(2026, 10, 19), date(2026, 11, 9))
     for period in PERIODS:
         assert await everything(db, period, live=False) == await everything(
             db, period, live=True
@@ -110,7 +112,7 @@ async def test_refreshing_twice_changes_nothing(db: AsyncSession) -> None:
     first = await stored_rows(db)
     again = await refresh(db, TODAY)
     await db.commit()
-    assert again.weeks is None  # no new closed week
+    assert again.weeks == (date(2026, 11, 9), date(2026, 11, 9))  # the running week again
     assert await stored_rows(db) == first
     await refresh(db, TODAY, since=date(2026, 10, 1))
     await db.commit()
@@ -210,3 +212,30 @@ async def test_the_refresh_command_refuses_a_bad_date(
     assert "'2026-13-01' does not match the format '%Y-%m-%d'" in refused.output
     async with clean_database.session() as db:
         assert await coverage(db) is None
+
+
+async def test_the_running_weeks_cells_add_only_todays_newcomers(db: AsyncSession) -> None:
+    built = await world.build(db)
+    await refresh(db, TODAY)
+    # Today, 12 November: u6 posts for the first time this week; u1 posts again (t11 on
+    # the 10th already counted them).
+    for name, user in (("new", "u6"), ("again", "u1")):
+        await world.add_transaction(
+            db, built, name, user, "deposit", "2.00", "0.00", "2026-11-12T09:00:00+00:00"
+        )
+    await db.commit()
+    triangle = await cohorts.cohorts(db, TWO_WEEKS)
+    assert triangle == await cohorts.cohorts(db, TWO_WEEKS, live=True)
+    assert [cell.active for cell in triangle[0].cells] == [3, 2]  # week 1: u1 and u6
+
+
+async def test_the_servers_loop_brings_the_rollups_up_to_yesterday(
+    clean_database: Database,
+) -> None:
+    async with clean_database.session() as db:
+        await world.build(db)
+    await analytics_refresh.run_once(clean_database)
+    async with clean_database.session() as db:
+        yesterday = utcnow().date() - timedelta(days=1)
+        assert await coverage(db) == Coverage(date(2026, 10, 20), yesterday)
+        assert await cohorts.stored_weeks(db) == (date(2026, 10, 19), yesterday)
