@@ -6,17 +6,17 @@ after the cohort's week (week 0 is the sign-up week itself). The triangle shows 
 whose week overlaps the period, and activity weeks up to the period's last week.
 
 Rollups: `analytics.refresh` stores cells as `cohort.active` rows (day = the activity
-week's Monday, dimension = the cohort's Monday), counting postings through the last closed
-day: whole weeks, and the running week so far. Reading adds, live, only the users whose
-first posting of the week came after that day (today's newcomers), so a dashboard never
-rescans a week of postings. Cohort sizes come from the daily sign-up figures.
+week's Monday, dimension = the cohort's Monday), counting postings made before the moment
+it ran: whole weeks, and the running week so far. Reading adds, live, only the users whose
+first posting of the week came after that moment, so a dashboard never rescans a week of
+postings. Cohort sizes come from the daily sign-up figures.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 
 from analytics.period import Period, midnight
 from analytics.ratios import ratio
-from analytics.rollups import by_day, read
+from analytics.rollups import by_day, instant_of, markers, read
 from analytics.sql import week_start
 from analytics.users import SIGNUPS, SIGNUPS_METRIC
 from models.ops import DashboardAnalytics
@@ -35,9 +35,9 @@ from models.people import User
 
 ACTIVE_METRIC = "cohort.active"
 WEEKS_FIRST = "cohorts.first_week"
-DAYS_THROUGH = "cohorts.through_day"
-"""Marker rows: cells are stored for every activity week from the first week's, counting
-postings up to and including the through day."""
+AS_OF = "cohorts.as_of"
+"""Marker rows: cells are stored for every activity week from the first one through the
+week of `as_of`, counting postings made before `as_of` (day, seconds after its midnight)."""
 WEEK = timedelta(days=7)
 
 Cells = dict[tuple[date, date], int]
@@ -58,11 +58,11 @@ def _cohort_users(cohorts: list[date]) -> list[sa.ColumnElement[bool]]:
     return [User.created_at >= midnight(cohorts[0]), User.created_at < midnight(cohorts[-1] + WEEK)]
 
 
-def _posted(first: date, last: date) -> list[sa.ColumnElement[bool]]:
+def _posted(start: datetime, end: datetime) -> list[sa.ColumnElement[bool]]:
     return [
         WalletTransaction.status == TransactionStatus.POSTED,
-        WalletTransaction.posted_at >= midnight(first),
-        WalletTransaction.posted_at < midnight(last + timedelta(days=1)),
+        WalletTransaction.posted_at >= start,
+        WalletTransaction.posted_at < end,
     ]
 
 
@@ -76,10 +76,12 @@ async def _count_pairs(db: AsyncSession, pairs: sa.Select[Any]) -> Cells:
     return {(c, a): n for c, a, n in rows if c <= a}
 
 
-async def count_cells(db: AsyncSession, cohorts: list[date], first: date, last: date) -> Cells:
+async def count_cells(
+    db: AsyncSession, cohorts: list[date], start: datetime, end: datetime
+) -> Cells:
     """Straight from the raw tables: users of each cohort with a posting in each activity
-    week, counting postings from day `first` through day `last`."""
-    if not cohorts or first > last:
+    week, counting postings made from `start` until `end`."""
+    if not cohorts or start >= end:
         return {}
     pairs = (
         sa.select(
@@ -89,15 +91,15 @@ async def count_cells(db: AsyncSession, cohorts: list[date], first: date, last: 
         )
         .join(Wallet, Wallet.user_id == User.id)
         .join(WalletTransaction, WalletTransaction.wallet_id == Wallet.id)
-        .where(*_cohort_users(cohorts), *_posted(first, last))
+        .where(*_cohort_users(cohorts), *_posted(start, end))
     )
     return await _count_pairs(db, pairs)
 
 
-async def newcomers(db: AsyncSession, cohorts: list[date], week: date, after: date) -> Cells:
-    """Users of each cohort whose first posting in `week` came after day `after`."""
-    last = week + WEEK - timedelta(days=1)
-    if not cohorts or after >= last:
+async def newcomers(db: AsyncSession, cohorts: list[date], week: date, after: datetime) -> Cells:
+    """Users of each cohort whose first posting in `week` was made at `after` or later."""
+    end = midnight(week + WEEK)
+    if not cohorts or after >= end:
         return {}
     earlier_wallet = aliased(Wallet)
     earlier = aliased(WalletTransaction)
@@ -106,7 +108,7 @@ async def newcomers(db: AsyncSession, cohorts: list[date], week: date, after: da
         earlier.wallet_id == earlier_wallet.id,
         earlier.status == TransactionStatus.POSTED,
         earlier.posted_at >= midnight(week),
-        earlier.posted_at < midnight(after + timedelta(days=1)),
+        earlier.posted_at < after,
     )
     pairs = (
         sa.select(
@@ -114,25 +116,17 @@ async def newcomers(db: AsyncSession, cohorts: list[date], week: date, after: da
         )
         .join(Wallet, Wallet.user_id == User.id)
         .join(WalletTransaction, WalletTransaction.wallet_id == Wallet.id)
-        .where(*_cohort_users(cohorts), *_posted(after + timedelta(days=1), last), ~seen_before)
+        .where(*_cohort_users(cohorts), *_posted(after, end), ~seen_before)
     )
     return await _count_pairs(db, pairs)
 
 
-async def stored_weeks(db: AsyncSession) -> tuple[date, date] | None:
-    """(the first activity week stored, the last day counted), if anything is stored."""
-    rows = dict(
-        (
-            await db.execute(
-                sa.select(DashboardAnalytics.metric, DashboardAnalytics.day).where(
-                    DashboardAnalytics.metric.in_([WEEKS_FIRST, DAYS_THROUGH])
-                )
-            )
-        ).all()
-    )
-    if WEEKS_FIRST not in rows or DAYS_THROUGH not in rows:
+async def stored_weeks(db: AsyncSession) -> tuple[date, datetime] | None:
+    """(the first activity week stored, the moment the stored counts stop), if any."""
+    found = await markers(db, WEEKS_FIRST, AS_OF)
+    if WEEKS_FIRST not in found or AS_OF not in found:
         return None
-    return rows[WEEKS_FIRST], rows[DAYS_THROUGH]
+    return found[WEEKS_FIRST][0], instant_of(*found[AS_OF])
 
 
 async def _stored_cells(db: AsyncSession, cohorts: list[date], activity: list[date]) -> Cells:
@@ -170,14 +164,14 @@ async def cohorts(db: AsyncSession, period: Period, *, live: bool = False) -> li
     cohort_weeks = weeks(period.first, period.last)
     activity = cohort_weeks
     stored = None if live else await stored_weeks(db)
-    kept = [week for week in activity if stored and stored[0] <= week <= stored[1]]
+    kept = [week for week in activity if stored and stored[0] <= week <= stored[1].date()]
     cells = await _stored_cells(db, cohort_weeks, kept) if kept else {}
     if stored:
         for week in kept:
             for cell, n in (await newcomers(db, cohort_weeks, week, stored[1])).items():
                 cells[cell] = cells.get(cell, 0) + n
     for run in _runs([week for week in activity if week not in kept]):
-        cells |= await count_cells(db, cohort_weeks, run[0], run[-1] + WEEK - timedelta(days=1))
+        cells |= await count_cells(db, cohort_weeks, midnight(run[0]), midnight(run[-1] + WEEK))
 
     whole_weeks = Period(cohort_weeks[0], cohort_weeks[-1] + WEEK - timedelta(days=1))
     signups = by_day(

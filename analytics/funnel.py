@@ -2,8 +2,9 @@
 
 Steps, each counting users who also passed every step before it: signed up → KYC verified
 → funded a wallet (has a posted deposit) → made a purchase (has a posted purchase). The
-figures are as of now: a user who signs up in March and pays in May counts as paying in
-March's funnel. Conversion is a step's users / the previous step's users.
+figures are as of now (live) or as of the last rollup refresh (stored): a user who signs up
+in March and pays in May counts as paying in March's funnel. Conversion is a step's users /
+the previous step's users.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics.period import Period
+from analytics.period import Period, Span
 from analytics.ratios import ratio
 from analytics.rollups import DailyFigures, Values, read, total
 from analytics.sql import utc_day
@@ -26,7 +27,7 @@ SETTLES_AFTER_DAYS = 90
 """Signup days younger than this are recomputed at every rollup refresh."""
 
 
-async def _steps_by_signup_day(db: AsyncSession, period: Period) -> dict[str, Values]:
+async def _steps_by_signup_day(db: AsyncSession, period: Span) -> dict[str, Values]:
     signed_up = (
         sa.select(
             User.id.label("id"),

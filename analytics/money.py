@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics.period import Period
+from analytics.period import Period, Span
 from analytics.rollups import DailyFigures, Values, by_day, read
 from analytics.sql import utc_day
 from models.base import Money
@@ -28,7 +28,7 @@ from models.payments import TransactionStatus, TransactionType, WalletTransactio
 CENT = Decimal("0.01")
 
 
-def _posted_in(period: Period) -> list[sa.ColumnElement[bool]]:
+def _posted_in(period: Span) -> list[sa.ColumnElement[bool]]:
     return [
         WalletTransaction.status == TransactionStatus.POSTED,
         WalletTransaction.posted_at >= period.start,
@@ -41,7 +41,7 @@ def _absolute_sum(column: sa.ColumnElement[Decimal]) -> sa.ColumnElement[Decimal
     return sa.type_coerce(sa.func.sum(sa.func.abs(column)), Money())
 
 
-async def _money_by_day(db: AsyncSession, period: Period) -> dict[str, Values]:
+async def _money_by_day(db: AsyncSession, period: Span) -> dict[str, Values]:
     day = utc_day(WalletTransaction.posted_at)
     currency, kind = WalletTransaction.currency, WalletTransaction.type
     rows = await db.execute(

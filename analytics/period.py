@@ -68,6 +68,18 @@ class Period:
         return {"from": self.first.isoformat(), "to": self.last.isoformat()}
 
 
+@dataclass(frozen=True)
+class Window:
+    """A stretch of time, end exclusive: part of a day, where a `Period` is whole days."""
+
+    start: datetime
+    end: datetime
+
+
+Span = Period | Window
+"""What a figure is computed over: both have `start` and `end`."""
+
+
 def period_from(params: Mapping[str, str], today: date) -> Period:
     """`?days=7|30|90` (default 30), or `?from=YYYY-MM-DD&to=YYYY-MM-DD`."""
     if "from" in params or "to" in params:

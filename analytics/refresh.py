@@ -1,14 +1,18 @@
-"""Writing `dashboard_analytics`: every daily figure for closed days, cohort cells for closed weeks.
+"""Writing `dashboard_analytics`: daily figures and cohort cells, up to the moment it runs.
 
-A refresh recomputes, for each group of figures, the days after the last one it covered
-plus the days whose figures still settle (the funnel of recent sign-ups), or everything
-from `since`. The recomputed range is replaced as a whole (delete, then insert what is
-not zero), which is an upsert that also removes figures that fell to zero.
+A refresh recomputes, for each group of figures, the closed days after the last one it
+covered plus the days whose figures still settle (the funnel of recent sign-ups), or
+everything from `since`; and the open day so far, with the moment it stopped counting
+(`as_of`), so readers add only what happened since. Cohort cells are recomputed from the
+week holding the previous `as_of`. Each recomputed range is replaced as a whole (delete,
+then insert what is not zero), an upsert that also removes figures that fell to zero.
 
 It runs in two steps: `compute` only reads, so it holds no lock while the queries run
 (on SQLite a writer would stop every sign-in and edit meanwhile); `write` then takes the
 refresh lock and replaces the ranges in one short transaction. Two refreshes at once
-write the same figures one after the other, and the coverage markers only ever widen.
+write the same figures one after the other, and the coverage markers only ever widen; a
+plan computed before another refresh already stored a later moment keeps only its closed
+days (a stale open day must not overwrite a newer one, nor a day that has since closed).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -25,8 +29,17 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from analytics import cohorts
 from analytics.funnel import STEPS
 from analytics.money import MONEY
-from analytics.period import Period
-from analytics.rollups import COVERAGE_FIRST, COVERAGE_THROUGH, DailyFigures, coverage
+from analytics.period import Period, Span, Window, midnight
+from analytics.rollups import (
+    COVERAGE_FIRST,
+    COVERAGE_THROUGH,
+    OPEN_DAY_AS_OF,
+    DailyFigures,
+    coverage,
+    instant_of,
+    instant_value,
+    markers,
+)
 from analytics.users import ACTIVE_USERS, SIGNUPS
 from core import locks
 from core.database import Database
@@ -58,9 +71,15 @@ class Replacement:
 
 @dataclass
 class Plan:
+    as_of: datetime
+    """The moment the open day and the running week were counted up to."""
     replacements: list[Replacement] = field(default_factory=list)
     markers: dict[str, tuple[date, date]] = field(default_factory=dict)
-    """Coverage to record: (first marker, last marker) → (first day, last day)."""
+    """Closed-day coverage to record: (first marker, last marker) → (first day, last day)."""
+    moving: list[Replacement] = field(default_factory=list)
+    """The open day's figures and the cohort cells, valid together with `as_of`."""
+    first_week: date | None = None
+    """The first activity week of the cohort cells in `moving`."""
 
 
 @dataclass(frozen=True)
@@ -74,24 +93,24 @@ class Refreshed:
 
 
 async def refresh_database(
-    database: Database, today: date | None = None, since: date | None = None
+    database: Database, now: datetime | None = None, since: date | None = None
 ) -> Refreshed:
     """Compute in one transaction, write in another: what the CLI and the server run."""
-    today = today or utcnow().date()
     async with database.session() as db:
-        plan = await compute(db, today, since)
+        plan = await compute(db, now or utcnow(), since)
     async with database.session() as db, db.begin():
         return await write(db, plan)
 
 
-async def refresh(db: AsyncSession, today: date, since: date | None = None) -> Refreshed:
+async def refresh(db: AsyncSession, now: datetime, since: date | None = None) -> Refreshed:
     """Both steps in the caller's session (the caller commits)."""
-    return await write(db, await compute(db, today, since))
+    return await write(db, await compute(db, now, since))
 
 
-async def compute(db: AsyncSession, today: date, since: date | None = None) -> Plan:
-    """What a refresh up to yesterday would write; reads only."""
-    plan = Plan()
+async def compute(db: AsyncSession, now: datetime, since: date | None = None) -> Plan:
+    """What a refresh at `now` would write; reads only."""
+    plan = Plan(as_of=now.astimezone(UTC).replace(microsecond=0))
+    today = plan.as_of.date()
     yesterday = today - timedelta(days=1)
     covered = await coverage(db)
     oldest = await _first_day(db, today)
@@ -105,17 +124,21 @@ async def compute(db: AsyncSession, today: date, since: date | None = None) -> P
             first = max(covered.first, min(first, settling))
         if first <= yesterday:
             plan.replacements.append(await _daily(db, group, Period(first, yesterday)))
+        plan.moving.append(await _daily(db, group, Window(midnight(today), plan.as_of)))
     if plan.replacements:
         plan.markers[COVERAGE_FIRST, COVERAGE_THROUGH] = (start, yesterday)
-    await _cohort_cells(db, plan, today, since, cohorts.monday(oldest))
+    await _cohort_cells(db, plan, since, cohorts.monday(oldest))
     return plan
 
 
 async def write(db: AsyncSession, plan: Plan) -> Refreshed:
     """Replace the planned ranges under the refresh lock (the caller commits)."""
     await locks.hold(db, LOCK_KEY, DashboardAnalytics.__table__)
+    found = await markers(db, OPEN_DAY_AS_OF, COVERAGE_FIRST, COVERAGE_THROUGH)
+    stale = OPEN_DAY_AS_OF in found and instant_of(*found[OPEN_DAY_AS_OF]) > plan.as_of
+    moving = [] if stale else plan.moving
     written = 0
-    for replacement in plan.replacements:
+    for replacement in [*plan.replacements, *moving]:
         await db.execute(
             sa.delete(DashboardAnalytics).where(
                 DashboardAnalytics.metric.in_(replacement.metrics),
@@ -123,22 +146,22 @@ async def write(db: AsyncSession, plan: Plan) -> Refreshed:
             )
         )
         written += await _insert(db, replacement.rows)
-    for (first_marker, last_marker), (first, last) in plan.markers.items():
-        found = dict(
-            (
-                await db.execute(
-                    sa.select(DashboardAnalytics.metric, DashboardAnalytics.day).where(
-                        DashboardAnalytics.metric.in_([first_marker, last_marker])
-                    )
-                )
-            ).all()
-        )
-        await _mark(db, first_marker, min(first, found.get(first_marker, first)))
-        await _mark(db, last_marker, max(last, found.get(last_marker, last)))
-    daily = [r for r in plan.replacements if r.metrics != (cohorts.ACTIVE_METRIC,)]
-    weekly = [r for r in plan.replacements if r.metrics == (cohorts.ACTIVE_METRIC,)]
+    if (COVERAGE_FIRST, COVERAGE_THROUGH) in plan.markers:
+        first, last = plan.markers[COVERAGE_FIRST, COVERAGE_THROUGH]
+        await _mark(db, COVERAGE_FIRST, min(first, found.get(COVERAGE_FIRST, (first,))[0]))
+        await _mark(db, COVERAGE_THROUGH, max(last, found.get(COVERAGE_THROUGH, (last,))[0]))
+    if not stale:
+        await _mark(db, OPEN_DAY_AS_OF, *instant_value(plan.as_of))
+        if plan.first_week:
+            week = await markers(db, cohorts.WEEKS_FIRST)
+            earliest = week.get(cohorts.WEEKS_FIRST, (plan.first_week,))[0]
+            await _mark(db, cohorts.WEEKS_FIRST, min(earliest, plan.first_week))
+            await _mark(db, cohorts.AS_OF, *instant_value(plan.as_of))
+    weekly = [r for r in moving if r.metrics == (cohorts.ACTIVE_METRIC,)]
     return Refreshed(
-        Period(min(r.first for r in daily), daily[0].last) if daily else None,
+        Period(min(r.first for r in plan.replacements), plan.replacements[0].last)
+        if plan.replacements
+        else None,
         (weekly[0].first, weekly[0].last) if weekly else None,
         written,
     )
@@ -162,9 +185,14 @@ def _chunks(period: Period) -> Iterator[Period]:
         first = last + timedelta(days=1)
 
 
-async def _daily(db: AsyncSession, group: DailyFigures, period: Period) -> Replacement:
-    replacement = Replacement(group.names, period.first, period.last)
-    for part in _chunks(period):
+async def _daily(db: AsyncSession, group: DailyFigures, span: Span) -> Replacement:
+    if isinstance(span, Window):
+        replacement = Replacement(group.names, span.start.date(), span.start.date())
+        parts: list[Span] = [span]
+    else:
+        replacement = Replacement(group.names, span.first, span.last)
+        parts = list(_chunks(span))
+    for part in parts:
         figures = await group.compute(db, part)
         replacement.rows.extend(
             (day, name, dimension, value)
@@ -175,34 +203,29 @@ async def _daily(db: AsyncSession, group: DailyFigures, period: Period) -> Repla
     return replacement
 
 
-async def _cohort_cells(
-    db: AsyncSession, plan: Plan, today: date, since: date | None, oldest: date
-) -> None:
-    """Cells of every activity week from the one holding the first day not counted yet (or
-    from `since`'s week) through the running one, counting postings up to yesterday."""
-    yesterday = today - timedelta(days=1)
-    last = cohorts.monday(yesterday)
+async def _cohort_cells(db: AsyncSession, plan: Plan, since: date | None, oldest: date) -> None:
+    """Cells of every activity week from the one holding the previous `as_of` (or from
+    `since`'s week) through the running one, counting postings made before `plan.as_of`."""
+    last = cohorts.monday(plan.as_of.date())
     stored = await cohorts.stored_weeks(db)
-    first = cohorts.monday(stored[1] + timedelta(days=1)) if stored else oldest
+    first = cohorts.monday(stored[1].date()) if stored else oldest
     if since:
         first = min(first, cohorts.monday(since))
-    if first > last:
-        return
     replacement = Replacement((cohorts.ACTIVE_METRIC,), first, last)
     all_cohorts = cohorts.weeks(oldest, last)
     activity = cohorts.weeks(first, last)
     per_query = CHUNK_DAYS // 7
     for start in range(0, len(activity), per_query):
         chunk = activity[start : start + per_query]
-        until = min(yesterday, chunk[-1] + cohorts.WEEK - timedelta(days=1))
-        cells = await cohorts.count_cells(db, all_cohorts, chunk[0], until)
+        until = min(plan.as_of, midnight(chunk[-1] + cohorts.WEEK))
+        cells = await cohorts.count_cells(db, all_cohorts, midnight(chunk[0]), until)
         replacement.rows.extend(
             (active, cohorts.ACTIVE_METRIC, cohort.isoformat(), Decimal(n))
             for (cohort, active), n in cells.items()
             if n
         )
-    plan.replacements.append(replacement)
-    plan.markers[cohorts.WEEKS_FIRST, cohorts.DAYS_THROUGH] = (first, yesterday)
+    plan.moving.append(replacement)
+    plan.first_week = first
 
 
 async def _insert(db: AsyncSession, figures: list[Figure]) -> int:
@@ -224,6 +247,6 @@ async def _insert(db: AsyncSession, figures: list[Figure]) -> int:
     return len(rows)
 
 
-async def _mark(db: AsyncSession, marker: str, day: date) -> None:
+async def _mark(db: AsyncSession, marker: str, day: date, value: Decimal = Decimal(1)) -> None:
     await db.execute(sa.delete(DashboardAnalytics).where(DashboardAnalytics.metric == marker))
-    await _insert(db, [(day, marker, "", Decimal(1))])
+    await _insert(db, [(day, marker, "", value)])

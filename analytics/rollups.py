@@ -1,10 +1,12 @@
 """Daily figures kept in `dashboard_analytics`, and reading them back merged with live ones.
 
 A `DailyFigures` computes one or more metrics from the raw tables for any run of days (in
-one query where they share it).
-`analytics.refresh` stores those figures for closed days, and records which days it has
-covered. Reading a metric for a period takes covered days from the rollups and computes
-the rest (the open day, and any day not rolled up yet) live, so an answer is always
+one query where they share it), or any stretch of time.
+`analytics.refresh` stores those figures for closed days, and for the open day up to the
+moment it ran (`as_of`), and records what it covered. Reading a metric for a period takes
+covered days from the rollups; for the open day it adds, live, what happened since `as_of`
+(exact for counts and sums; a distinct count, daily active users, stays as of the refresh,
+at most one refresh interval old); any other day is computed live. So an answer is always
 complete and a 90-day chart reads ~90 stored rows instead of millions of raw ones.
 """
 
@@ -12,13 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics.period import Period
+from analytics.period import Period, Span, Window, midnight
 from models.ops import DashboardAnalytics
 
 Values = dict[tuple[date, str], Decimal]
@@ -27,50 +29,69 @@ Values = dict[tuple[date, str], Decimal]
 COVERAGE_FIRST = "rollups.first_day"
 COVERAGE_THROUGH = "rollups.through_day"
 """Two marker rows: every metric is stored for every closed day from first through last."""
+OPEN_DAY_AS_OF = "rollups.open_day_as_of"
+"""A marker row: the open day's figures are stored as they stood at this moment (its day,
+and its value in seconds after that day's midnight)."""
 
 
 @dataclass(frozen=True)
 class DailyFigures:
     names: tuple[str, ...]
     """The metrics, as stored in `dashboard_analytics.metric`."""
-    compute: Callable[[AsyncSession, Period], Awaitable[dict[str, Values]]]
-    """Each metric's figures straight from the raw tables, for the days of a period."""
+    compute: Callable[[AsyncSession, Span], Awaitable[dict[str, Values]]]
+    """Each metric's figures straight from the raw tables, by UTC day, for what happened
+    in a period (or a window of time)."""
+    adds_up: bool = True
+    """Whether the figures of a later stretch of a day add to those of an earlier one:
+    true of counts and sums, not of distinct counts."""
     settles_after_days: int = 0
     """How long a day's figure keeps changing after the day closes (a signup day's funnel
     moves as those users go on to verify and pay); refreshes recompute that window."""
+
+
+def instant_value(moment: datetime) -> tuple[date, Decimal]:
+    """A moment as a marker row holds it: its UTC day, and seconds after that midnight."""
+    day = moment.astimezone(UTC).date()
+    return day, Decimal((moment - midnight(day)).total_seconds()).quantize(Decimal("0.0001"))
+
+
+def instant_of(day: date, seconds: Decimal) -> datetime:
+    return midnight(day) + timedelta(seconds=float(seconds))
+
+
+async def markers(db: AsyncSession, *names: str) -> dict[str, tuple[date, Decimal]]:
+    rows = await db.execute(
+        sa.select(
+            DashboardAnalytics.metric, DashboardAnalytics.day, DashboardAnalytics.value
+        ).where(DashboardAnalytics.metric.in_(names))
+    )
+    return {name: (day, value) for name, day, value in rows}
 
 
 @dataclass(frozen=True)
 class Coverage:
     first: date
     through: date
+    as_of: datetime | None = None
+    """When the open day (the day after `through`) was stored, if it was."""
 
     def clip(self, period: Period) -> Period | None:
         return period.clip(self.first, self.through)
 
+    def open_day(self, period: Period) -> date | None:
+        """The partly stored day, if the period holds it."""
+        if self.as_of is None:
+            return None
+        day = self.as_of.date()
+        return day if period.first <= day <= period.last and day > self.through else None
+
 
 async def coverage(db: AsyncSession) -> Coverage | None:
-    rows = dict(
-        (
-            await db.execute(
-                sa.select(DashboardAnalytics.metric, DashboardAnalytics.day).where(
-                    DashboardAnalytics.metric.in_([COVERAGE_FIRST, COVERAGE_THROUGH])
-                )
-            )
-        ).all()
-    )
-    if COVERAGE_FIRST not in rows or COVERAGE_THROUGH not in rows:
+    found = await markers(db, COVERAGE_FIRST, COVERAGE_THROUGH, OPEN_DAY_AS_OF)
+    if COVERAGE_FIRST not in found or COVERAGE_THROUGH not in found:
         return None
-    return Coverage(rows[COVERAGE_FIRST], rows[COVERAGE_THROUGH])
-
-
-def uncovered(period: Period, covered: Period | None) -> list[Period]:
-    """The parts of `period` outside `covered`: before it and after it."""
-    if covered is None:
-        return [period]
-    before = period.clip(last=covered.first - timedelta(days=1))
-    after = period.clip(first=covered.last + timedelta(days=1))
-    return [part for part in (before, after) if part is not None]
+    as_of = instant_of(*found[OPEN_DAY_AS_OF]) if OPEN_DAY_AS_OF in found else None
+    return Coverage(found[COVERAGE_FIRST][0], found[COVERAGE_THROUGH][0], as_of)
 
 
 async def stored(
@@ -112,12 +133,37 @@ async def read(
     names = [name for group in figures for name in group.names]
     covered = None if live else await coverage(db)
     rolled = covered.clip(period) if covered else None
-    found = await stored(db, names, rolled, scope) if rolled else {name: {} for name in names}
-    for part in uncovered(period, rolled):
+    open_day = covered.open_day(period) if covered else None
+    found: dict[str, Values] = {name: {} for name in names}
+    for part in [rolled, Period(open_day, open_day) if open_day else None]:
+        if part is not None:
+            for name, values in (await stored(db, names, part, scope)).items():
+                found[name] |= values
+    done = [part for part in (rolled, open_day and Period(open_day, open_day)) if part]
+    for part in _outside(period, done):
         for group in figures:
             for name, values in (await group.compute(db, part)).items():
                 found[name] |= values
+    if open_day and covered and covered.as_of:
+        since = Window(covered.as_of, midnight(open_day + timedelta(days=1)))
+        for group in figures:
+            if group.adds_up:
+                for name, values in (await group.compute(db, since)).items():
+                    for key, value in values.items():
+                        found[name][key] = found[name].get(key, Decimal(0)) + value
     return found
+
+
+def _outside(period: Period, parts: list[Period]) -> list[Period]:
+    """The runs of days of `period` in none of `parts`."""
+    days = [day for day in period.each_day() if not any(p.first <= day <= p.last for p in parts)]
+    runs: list[Period] = []
+    for day in days:
+        if runs and runs[-1].last + timedelta(days=1) == day:
+            runs[-1] = Period(runs[-1].first, day)
+        else:
+            runs.append(Period(day, day))
+    return runs
 
 
 def by_day(values: Values, period: Period, dimension: str = "") -> dict[date, Decimal]:

@@ -14,7 +14,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from analytics.period import Period
+from analytics.period import Period, Span
 from analytics.ratios import ratio
 from analytics.rollups import DailyFigures, Values, by_day, read
 from analytics.sql import utc_day
@@ -56,7 +56,7 @@ async def user_totals(db: AsyncSession) -> UserTotals:
     return UserTotals(*(int(value) for value in row))
 
 
-async def _signups(db: AsyncSession, period: Period) -> dict[str, Values]:
+async def _signups(db: AsyncSession, period: Span) -> dict[str, Values]:
     day = utc_day(User.created_at)
     rows = await db.execute(
         sa.select(day, sa.func.count())
@@ -66,7 +66,7 @@ async def _signups(db: AsyncSession, period: Period) -> dict[str, Values]:
     return {SIGNUPS_METRIC: {(d, ""): Decimal(n) for d, n in rows}}
 
 
-async def _active_users(db: AsyncSession, period: Period) -> dict[str, Values]:
+async def _active_users(db: AsyncSession, period: Span) -> dict[str, Values]:
     paid = (
         sa.select(utc_day(WalletTransaction.posted_at).label("day"), Wallet.user_id.label("user"))
         .join(Wallet, Wallet.id == WalletTransaction.wallet_id)
@@ -87,7 +87,7 @@ async def _active_users(db: AsyncSession, period: Period) -> dict[str, Values]:
 SIGNUPS_METRIC = "users.signups"
 ACTIVE_METRIC = "users.active"
 SIGNUPS = DailyFigures((SIGNUPS_METRIC,), _signups)
-ACTIVE_USERS = DailyFigures((ACTIVE_METRIC,), _active_users)
+ACTIVE_USERS = DailyFigures((ACTIVE_METRIC,), _active_users, adds_up=False)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,7 @@ async def test_answers_from_rollups_equal_live_ones(
 ) -> None:
     await world.build(db)
     before = [(await analyst.get(f"{path}?days=90")).json() for path in PATHS]
-    await refresh(db, utcnow().date())
+    await refresh(db, utcnow())
     await db.commit()
     assert [(await analyst.get(f"{path}?days=90")).json() for path in PATHS] == before
 
