@@ -147,7 +147,10 @@ async def inconsistencies(connection: AsyncConnection) -> dict[str, int]:
 
 
 async def test_postgres_seeding_copies_every_table_it_writes(seeded: dict[str, Any]) -> None:
-    assert seeded["copied"] == seeded["postgres"]
+    written = seeded["postgres"].copy()
+    # The dashboard's rollups are computed from the loaded rows afterwards, not copied.
+    assert written.pop("dashboard_analytics") > 0
+    assert seeded["copied"] == written
     assert seeded["copied"]["users"] == USERS
     assert seeded["copied"]["wallet_transactions"] > 3 * USERS
 
