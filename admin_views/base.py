@@ -34,6 +34,7 @@ from wtforms import validators
 
 from admin_views.shared import export
 from admin_views.shared.actions import ActionContext, ActionRefusedError, ActionSpec
+from admin_views.shared.counting import EXACT_PARAM, EXACT_VALUE, row_count
 from admin_views.shared.form_errors import FieldErrorsError, delete_blockers, explain, stash
 from admin_views.shared.formatting import column_formatter
 from admin_views.shared.labels import humanize
@@ -66,6 +67,8 @@ class StaffView(ModelView):
 
     page_size: ClassVar[int] = 25
     page_size_options: ClassVar[list[int]] = [25, 50, 100]
+    estimate_count_above: ClassVar[int] = 100_000
+    """Lists longer than this (by PostgreSQL's estimate) show "about N" instead of counting."""
     export_types: ClassVar[list[str]] = list(EXPORT_TYPES)
     details_template: ClassVar[str] = "sqladmin/details.html"
 
@@ -238,7 +241,13 @@ class StaffView(ModelView):
         page_size = self.validate_page_number(request.query_params.get("pageSize"), self.page_size)
         page_size = min(page_size, max(self.page_size_options))
         stmt = self.filtered_query(request)
-        count = await self.count(request, sa.select(sa.func.count()).select_from(stmt.subquery()))
+        async with self.session_maker() as db:
+            count = await row_count(
+                db,
+                stmt,
+                estimate_above=self.estimate_count_above,
+                exact=request.query_params.get(EXACT_PARAM) == EXACT_VALUE,
+            )
         page = min(max(page, 1), Pagination.max_page(count, page_size))
         for relation in self._list_relations:
             stmt = stmt.options(selectinload(relation))
