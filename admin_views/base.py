@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from wtforms import validators
 
-from admin_views.shared import export
+from admin_views.shared import export, search
 from admin_views.shared.actions import ActionContext, ActionRefusedError, ActionSpec
 from admin_views.shared.counting import EXACT_PARAM, EXACT_VALUE, row_count
 from admin_views.shared.form_errors import FieldErrorsError, delete_blockers, explain, stash
@@ -150,6 +150,15 @@ class StaffView(ModelView):
             for rel in sa.inspect(self.model).relationships
             if rel.direction in (RelationshipDirection.ONETOMANY, RelationshipDirection.MANYTOMANY)
         )
+
+    # Search: see admin_views/shared/search.py.
+    search_exact: ClassVar[dict[search.Exact, list[search.Field]]] = {}
+    """Columns compared for equality when the term looks like an email, a UUID, a phone
+    number or a reference, e.g. `{Exact.EMAIL: [User.email], Exact.UUID: [User.id]}`;
+    any other term is a substring of the `column_searchable_list` columns."""
+
+    def search_query(self, stmt: sa.Select, term: str) -> sa.Select:
+        return search.search(stmt, self.model, term, self._search_fields, self.search_exact)
 
     # Columns: secrets never reach a list, a detail page, an export or a form; reverse
     # relationships (a wallet's every transaction) are shown as panels, never loaded whole.

@@ -9,6 +9,7 @@ from admin_views.base import StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
 from admin_views.shared.related import Related
+from admin_views.shared.search import Exact
 from models.base import utcnow
 from models.merchants import Merchant, MerchantStatus
 from models.payments import WalletTransaction
@@ -41,6 +42,7 @@ class MerchantAdmin(StaffView, model=Merchant):
         Merchant.legal_name,
         Merchant.phone,
     ]
+    search_exact = {Exact.EMAIL: [Merchant.contact_email], Exact.UUID: [Merchant.id]}
     column_sortable_list = [Merchant.name, Merchant.cashback_rate, Merchant.created_at]
     column_filters = [
         ChoiceFilter(Merchant.status),

@@ -14,6 +14,7 @@ from admin_views.base import ReadOnlyView, StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
 from admin_views.shared.related import Related
+from admin_views.shared.search import Exact
 from models.payments import CURRENCIES, PaymentMethod, Wallet, WalletStatus, WalletTransaction
 
 MENU = "Payments"
@@ -26,6 +27,7 @@ class WalletAdmin(StaffView, model=Wallet):
     can_delete = False
     column_list = [Wallet.user, Wallet.currency, Wallet.balance, Wallet.status, Wallet.updated_at]
     column_searchable_list = ["user.email", "user.last_name"]
+    search_exact = {Exact.EMAIL: ["user.email"], Exact.UUID: [Wallet.id]}
     column_sortable_list = [Wallet.balance, Wallet.updated_at, Wallet.created_at]
     column_labels = {Wallet.user: "Customer"}
     column_filters = [
@@ -79,6 +81,10 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
         WalletTransaction.created_at,
     ]
     column_searchable_list = [WalletTransaction.reference, WalletTransaction.description]
+    search_exact = {
+        Exact.REFERENCE: [WalletTransaction.reference],
+        Exact.UUID: [WalletTransaction.id],
+    }
     column_sortable_list = [WalletTransaction.amount, WalletTransaction.created_at]
     column_filters = [
         ChoiceFilter(WalletTransaction.type),
@@ -106,6 +112,7 @@ class PaymentMethodAdmin(StaffView, model=PaymentMethod):
         PaymentMethod.status,
     ]
     column_searchable_list = [PaymentMethod.last_four, PaymentMethod.holder_name, "user.email"]
+    search_exact = {Exact.EMAIL: ["user.email"], Exact.UUID: [PaymentMethod.id]}
     column_labels = {PaymentMethod.user: "Customer"}
     column_filters = [
         ChoiceFilter(PaymentMethod.kind),

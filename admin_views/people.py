@@ -14,6 +14,7 @@ from admin_views.base import ReadOnlyView, StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
 from admin_views.shared.related import Related
+from admin_views.shared.search import Exact
 from auth import sessions
 from auth.passwords import WeakPasswordError, check_password_policy, hash_password
 from auth.permissions import is_well_formed
@@ -41,6 +42,7 @@ class UserAdmin(StaffView, model=User):
         User.created_at,
     ]
     column_searchable_list = [User.email, User.first_name, User.last_name, User.phone]
+    search_exact = {Exact.EMAIL: [User.email], Exact.PHONE: [User.phone], Exact.UUID: [User.id]}
     column_sortable_list = [User.email, User.last_name, User.last_active_at, User.created_at]
     column_filters = [
         ChoiceFilter(User.status),
@@ -137,6 +139,7 @@ class AdminUserAdmin(StaffView, model=AdminUser):
         AdminUser.created_at,
     ]
     column_searchable_list = [AdminUser.email, AdminUser.full_name]
+    search_exact = {Exact.EMAIL: [AdminUser.email], Exact.UUID: [AdminUser.id]}
     column_sortable_list = [AdminUser.email, AdminUser.last_login_at, AdminUser.created_at]
     column_filters = [
         RelatedFilter(AdminUser.role_id, "Role", label=Role.name),

@@ -17,6 +17,7 @@ from wtforms import Form, SelectField, validators
 from admin_views.base import StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
+from admin_views.shared.search import Exact
 from audit import trail
 from audit.snapshot import changes, snapshot
 from auth.middleware import actor, current_staff
@@ -90,6 +91,11 @@ class SupportTicketAdmin(StaffView, model=SupportTicket):
         SupportTicket.created_at,
     ]
     column_searchable_list = [SupportTicket.reference, SupportTicket.subject, "user.email"]
+    search_exact = {
+        Exact.REFERENCE: [SupportTicket.reference],
+        Exact.EMAIL: ["user.email"],
+        Exact.UUID: [SupportTicket.id],
+    }
     column_sortable_list = [SupportTicket.priority, SupportTicket.status, SupportTicket.created_at]
     column_labels = {SupportTicket.user: "Customer"}
     column_filters = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from logging.config import fileConfig
 from typing import Any
 
@@ -28,6 +29,19 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
+def for_dialect(name: str) -> Callable[..., bool]:
+    """Leave out of the comparison what the models declare for other databases only
+    (`info={"dialects": (...)}`, e.g. the PostgreSQL trigram indexes)."""
+
+    def include_object(
+        obj: Any, _name: str | None, _type: str, reflected: bool, _compare_to: Any
+    ) -> bool:
+        dialects = getattr(obj, "info", {}).get("dialects")
+        return reflected or dialects is None or name in dialects
+
+    return include_object
+
+
 def run_migrations(connection: Connection) -> None:
     is_sqlite = connection.dialect.name == "sqlite"
     if is_sqlite:
@@ -41,6 +55,7 @@ def run_migrations(connection: Connection) -> None:
         render_as_batch=is_sqlite,
         render_item=render_item,
         compare_type=True,
+        include_object=for_dialect(connection.dialect.name),
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -156,6 +156,22 @@ def currency_check(column: str) -> sa.CheckConstraint:
     )
 
 
+def trigram_index(table: str, column: str) -> sa.Index:
+    """A GIN trigram index, so `column ILIKE '%term%'` need not scan the table.
+
+    PostgreSQL only (the `pg_trgm` extension, made by a migration); SQLite has no such
+    index and searches by scanning. `info["dialects"]` tells Alembic's check to expect the
+    index on PostgreSQL alone (`migrations/env.py`).
+    """
+    return sa.Index(
+        f"ix_{table}_{column}_trgm",
+        column,
+        postgresql_using="gin",
+        postgresql_ops={column: "gin_trgm_ops"},
+        info={"dialects": ("postgresql",)},
+    ).ddl_if(dialect="postgresql")
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 

@@ -21,6 +21,7 @@ from models.base import (
     UUIDKey,
     check,
     choice,
+    trigram_index,
 )
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class Merchant(UUIDKey, Timestamps, SoftDelete, Base):
             message="A rejected merchant needs a reason.",
         ),
         sa.Index("ix_merchants_status_created_at", "status", "created_at"),
+        *(trigram_index("merchants", c) for c in ("name", "legal_name", "contact_email", "phone")),
     )
 
     name: Mapped[str] = mapped_column(sa.String(200), index=True)

@@ -19,6 +19,7 @@ from models.base import (
     check,
     choice,
     currency_check,
+    trigram_index,
 )
 from models.merchants import Merchant
 from models.people import User
@@ -221,6 +222,8 @@ class WalletTransaction(UUIDKey, Timestamps, Base):
         sa.Index("ix_wallet_transactions_wallet_id_created_at", "wallet_id", "created_at"),
         sa.Index("ix_wallet_transactions_merchant_id_created_at", "merchant_id", "created_at"),
         sa.Index("ix_wallet_transactions_type_created_at", "type", "created_at"),
+        trigram_index("wallet_transactions", "reference"),
+        trigram_index("wallet_transactions", "description"),
     )
 
     reference: Mapped[str] = mapped_column(sa.String(64), unique=True)

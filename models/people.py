@@ -20,6 +20,7 @@ from models.base import (
     UUIDKey,
     check,
     choice,
+    trigram_index,
     utcnow,
 )
 
@@ -71,6 +72,7 @@ class User(UUIDKey, Timestamps, SoftDelete, Base):
             message="Deactivated users have a deactivation time, others none.",
         ),
         sa.Index("ix_users_status_created_at", "status", "created_at"),
+        *(trigram_index("users", c) for c in ("email", "first_name", "last_name", "phone")),
     )
 
     email: Mapped[str] = mapped_column(sa.String(255), unique=True)

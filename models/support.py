@@ -10,7 +10,17 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, CreatedAt, StringList, Timestamps, UtcDateTime, UUIDKey, check, choice
+from models.base import (
+    Base,
+    CreatedAt,
+    StringList,
+    Timestamps,
+    UtcDateTime,
+    UUIDKey,
+    check,
+    choice,
+    trigram_index,
+)
 from models.people import AdminUser, User
 
 TICKET_REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -83,6 +93,8 @@ class SupportTicket(UUIDKey, Timestamps, Base):
             message="A ticket cannot be resolved before it was opened.",
         ),
         sa.Index("ix_support_tickets_status_priority", "status", "priority"),
+        trigram_index("support_tickets", "reference"),
+        trigram_index("support_tickets", "subject"),
     )
 
     reference: Mapped[str] = mapped_column(sa.String(16), unique=True, default=new_ticket_reference)
