@@ -32,7 +32,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from wtforms import validators
 
-from admin_views.shared import export, search
+from admin_views.shared import export, keyset, search
 from admin_views.shared.actions import ActionContext, ActionRefusedError, ActionSpec
 from admin_views.shared.counting import EXACT_PARAM, EXACT_VALUE, row_count
 from admin_views.shared.form_errors import FieldErrorsError, delete_blockers, explain, stash
@@ -260,8 +260,35 @@ class StaffView(ModelView):
         page = min(max(page, 1), Pagination.max_page(count, page_size))
         for relation in self._list_relations:
             stmt = stmt.options(selectinload(relation))
-        rows = await self._run_query(stmt.limit(page_size).offset((page - 1) * page_size))
-        return Pagination(rows=rows, page=page, page_size=page_size, count=count)
+        order = keyset.order_for(self.model, self._sorting(request))
+        after, before = (request.query_params.get(p) for p in (keyset.AFTER, keyset.BEFORE))
+        if order is not None and (after or before):
+            direction = keyset.AFTER if after else keyset.BEFORE
+            stmt = keyset.seek(stmt, order, after or before or "", direction).limit(page_size)
+            rows = await self._run_query(stmt)
+            rows = rows if after else rows[::-1]
+        else:
+            rows = await self._run_query(stmt.limit(page_size).offset((page - 1) * page_size))
+        pagination = keyset.KeysetPagination(rows=rows, page=page, page_size=page_size, count=count)
+        pagination.order = order
+        return pagination
+
+    def _sorting(self, request: Request) -> list[tuple[str, bool]]:
+        """The list's sort as (column name, descending): asked for, else the default."""
+        sort_by = request.query_params.get("sortBy")
+        if sort_by:
+            return [(sort_by, request.query_params.get("sort", "asc") == "desc")]
+        return [(self._get_prop_name(field), desc) for field, desc in self._get_default_sort()]
+
+    def sort_query(self, stmt: sa.Select, request: Request) -> sa.Select:
+        """The asked-for or default sort, then the primary key: a total order, so pages
+        neither repeat nor skip rows that share a sort value."""
+        stmt = super().sort_query(stmt, request)
+        sorting = self._sorting(request)
+        keys = list(sa.inspect(self.model).local_table.primary_key.columns)
+        if len(keys) == 1 and keys[0].name not in {name for name, _ in sorting}:
+            stmt = stmt.order_by(keys[0].desc() if sorting[-1][1] else keys[0].asc())
+        return stmt
 
     async def export_response(self, request: Request, export_type: str) -> Response:
         """Stream the filtered list; audited with what was asked for."""
