@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import admin_views
+from admin_views.base import StaffView
+from core.database import Database
 from core.settings import Settings
 from models import User
 from tests import staff
@@ -42,3 +46,39 @@ async def test_lookups_need_a_role_that_may_fill_the_form(
         )
 
     assert response.status_code == 403
+
+
+BIG_TABLES = frozenset(
+    {
+        "users",
+        "wallets",
+        "wallet_transactions",
+        "payment_methods",
+        "merchants",
+        "support_tickets",
+        "ticket_messages",
+        "ai_campaigns",
+    }
+)
+"""Tables that grow with the business: a form must never list their rows as options."""
+
+
+@pytest.mark.parametrize("view", admin_views.discover_views(), ids=lambda view: view.__name__)
+def test_relationship_fields_to_big_tables_search_by_ajax(view: type[StaffView]) -> None:
+    if not (view.can_create or view.can_edit):
+        return
+    ajax = set(view.form_ajax_refs)
+    for name in view().get_form_columns():
+        relation = sa.inspect(view.model).relationships.get(name)
+        if relation is not None and relation.mapper.local_table.name in BIG_TABLES:
+            assert name in ajax, f"{view.__name__}.{name} would list every row of a big table"
+
+
+async def test_a_form_holds_no_options_of_a_big_table(
+    client: httpx.AsyncClient, seeded: Database, boss: staff.Account, db: AsyncSession
+) -> None:
+    form = await client.get("/admin/payment-methods/create")
+    assert form.status_code == 200
+    emails = (await db.scalars(sa.select(User.email))).all()
+    assert emails
+    assert not any(email in form.text for email in emails)
