@@ -67,7 +67,7 @@ class StaffView(ModelView):
 
     page_size: ClassVar[int] = 25
     page_size_options: ClassVar[list[int]] = [25, 50, 100]
-    estimate_count_above: ClassVar[int] = 100_000
+    estimate_count_above: ClassVar[int] = 10_000
     """Lists longer than this (by PostgreSQL's estimate) show "about N" instead of counting."""
     export_types: ClassVar[list[str]] = list(EXPORT_TYPES)
     details_template: ClassVar[str] = "sqladmin/details.html"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,12 +10,17 @@ import sqlalchemy as sa
 from audit.trail import MASK, plain
 
 
+@cache
+def declared_secret(model: type[Any]) -> frozenset[str]:
+    """The columns a model declares secret (`info={"secret": True}`)."""
+    return frozenset(c.key for c in sa.inspect(model).columns if c.info.get("secret"))
+
+
 def masked_fields(obj: Any) -> frozenset[str]:
     """Columns declared secret on the model, plus any the row itself says are secret."""
-    mapper = sa.inspect(type(obj))
-    declared = {column.key for column in mapper.columns if column.info.get("secret")}
+    declared = declared_secret(type(obj))
     per_row = getattr(obj, "masked_fields", None)
-    return frozenset(declared | (set(per_row()) if callable(per_row) else set()))
+    return declared | frozenset(per_row()) if callable(per_row) else declared
 
 
 def snapshot(obj: Any) -> dict[str, Any]:

@@ -222,6 +222,7 @@ class WalletTransaction(UUIDKey, Timestamps, Base):
         sa.Index("ix_wallet_transactions_wallet_id_created_at", "wallet_id", "created_at"),
         sa.Index("ix_wallet_transactions_merchant_id_created_at", "merchant_id", "created_at"),
         sa.Index("ix_wallet_transactions_type_created_at", "type", "created_at"),
+        sa.Index("ix_wallet_transactions_status_created_at", "status", "created_at"),
         trigram_index("wallet_transactions", "reference"),
         trigram_index("wallet_transactions", "description"),
     )
