@@ -3,14 +3,19 @@ secrets, with spreadsheet formulas neutralised, audited."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
+from typing import Any
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
+from admin_views.shared import export
 from admin_views.shared.export import neutralise
 from models import AdminUser, Merchant, RuntimeSetting, User
 from tests import rows, staff
@@ -145,3 +150,47 @@ async def test_csv_cells_hold_json_for_lists_and_words_for_booleans(
     platforms = {row["Platforms"] for row in exported}
     assert '["ios", "android"]' in platforms
     assert {row["Enabled"] for row in exported} <= {"true", "false"}
+
+
+async def test_an_export_is_sent_in_pieces_as_rows_are_read(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    boss: staff.Account,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Rows go out a batch at a time, so a million-row export never sits in memory whole."""
+    monkeypatch.setattr(export, "BATCH", 5)
+    users = int(await db.scalar(sa.select(sa.func.count()).select_from(User)) or 0)
+    cookie = "; ".join(f"{name}={value}" for name, value in client.cookies.items())
+    scope = {
+        "type": "http",
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": "/admin/users/export/csv",
+        "raw_path": b"/admin/users/export/csv",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"testserver"), (b"cookie", cookie.encode())],
+        "server": ("testserver", 80),
+        "client": ("127.0.0.1", 50000),
+    }
+    sent: list[dict[str, Any]] = []
+
+    requests = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if requests:
+            return requests.pop()
+        await asyncio.Event().wait()  # the client never hangs up: the response ends it
+        raise AssertionError("unreachable")
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await app(scope, receive, send)
+    assert sent[0]["status"] == 200
+    pieces = [m["body"] for m in sent if m["type"] == "http.response.body" and m.get("body")]
+    assert len(pieces) >= users // 5  # the header and each batch of five rows as it came
+    assert len(parse_csv(b"".join(pieces).decode())) == users
