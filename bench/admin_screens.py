@@ -55,7 +55,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-import bcrypt
 import httpx
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -65,10 +64,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
+from bench import staff  # noqa: E402
 from bench.admin_screens_stock import CAPPED_ROWS, create_stock_app  # noqa: E402
 from core.database import Database  # noqa: E402
 from core.settings import Settings, load_settings  # noqa: E402
-from models.people import AdminUser, Role  # noqa: E402
 
 BENCH_EMAIL = "bench.screens@staff.example.com"
 HOST = "127.0.0.1"
@@ -155,27 +154,7 @@ class Result:
 
 
 async def bench_staff(database: Database) -> str:
-    """A superadmin for signing in (bcrypt at 4 rounds); a new password each run."""
-    password = secrets.token_urlsafe(16)
-    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode()
-    async with database.session() as db, db.begin():
-        role = await db.scalar(sa.select(Role.id).where(Role.name == "superadmin"))
-        found = await db.scalar(sa.select(AdminUser).where(AdminUser.email == BENCH_EMAIL))
-        if found is None:
-            db.add(
-                AdminUser(
-                    email=BENCH_EMAIL,
-                    full_name="Screens Bench",
-                    password_hash=hashed,
-                    role_id=role,
-                    is_active=True,
-                )
-            )
-        else:
-            found.password_hash = hashed
-            found.is_active = True
-            found.locked_until = None
-    return password
+    return await staff.bench_staff(database, BENCH_EMAIL, "Screens Bench")
 
 
 async def days_of(engine: AsyncEngine, table: str) -> list[tuple[date, int]]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import secrets
 import statistics
 import sys
 import time
@@ -26,7 +25,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import bcrypt
 import httpx
 import sqlalchemy as sa
 
@@ -37,13 +35,12 @@ from analytics import cohorts, funnel, money, users  # noqa: E402
 from analytics.period import Period  # noqa: E402
 from analytics.refresh import refresh_database  # noqa: E402
 from app import create_app  # noqa: E402
+from bench import staff  # noqa: E402
 from core.database import Database  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from models.base import utcnow  # noqa: E402
 from models.payments import WalletTransaction  # noqa: E402
 from models.people import (  # noqa: E402
-    AdminUser,
-    Role,
     User,
 )
 
@@ -96,25 +93,7 @@ async def timed(work: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
 
 
 async def bench_staff(database: Database) -> str:
-    """A superadmin for signing in to the page; a new password each run."""
-    password = secrets.token_urlsafe(16)
-    hashed = bcrypt.hashpw(password.encode(), bcrypt.gensalt(4)).decode()
-    async with database.session() as db, db.begin():
-        role = await db.scalar(sa.select(Role.id).where(Role.name == "superadmin"))
-        found = await db.scalar(sa.select(AdminUser).where(AdminUser.email == BENCH_EMAIL))
-        if found is None:
-            db.add(
-                AdminUser(
-                    email=BENCH_EMAIL,
-                    full_name="Dashboard Bench",
-                    password_hash=hashed,
-                    role_id=role,
-                    is_active=True,
-                )
-            )
-        else:
-            found.password_hash = hashed
-    return password
+    return await staff.bench_staff(database, BENCH_EMAIL, "Dashboard Bench")
 
 
 async def page_times(settings: Any, password: str, runs: int) -> list[float]:

@@ -7,11 +7,11 @@ turns and a second pass right after the first finds little to do.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 from analytics.refresh import refresh_database
 from core.database import Database
+from jobs import loop
 
 log = logging.getLogger(__name__)
 INTERVAL_S = 600.0
@@ -24,10 +24,5 @@ async def run_once(database: Database) -> None:
 
 
 async def run_forever(database: Database, interval_s: float = INTERVAL_S) -> None:
-    """The server's loop; a failed pass is logged and the next one tries again."""
-    while True:
-        try:
-            await run_once(database)
-        except Exception:  # a database away for a while must not end the loop
-            log.exception("analytics refresh failed; retrying in %ss", interval_s)
-        await asyncio.sleep(interval_s)
+    """The server's loop (see `jobs.loop`)."""
+    await loop.every(interval_s, lambda: run_once(database), "analytics refresh")

@@ -7,7 +7,6 @@ read in, so two workers never move one campaign twice. Each move is audited as t
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,6 +18,7 @@ from audit import trail
 from audit.snapshot import changes, snapshot
 from core import locks
 from core.database import Database
+from jobs import loop
 from models.base import utcnow
 from models.campaigns import AICampaign, CampaignStatus
 
@@ -74,13 +74,12 @@ async def run_due(db: AsyncSession, now: datetime | None = None) -> list[Move]:
     return moves
 
 
+async def run_once(database: Database) -> None:
+    async with database.session() as db, db.begin():
+        for move in await run_due(db):
+            log.info("campaign %s: %s -> %s", move.name, move.before, move.after)
+
+
 async def run_forever(database: Database, interval_s: float = INTERVAL_S) -> None:
-    """The server's loop; a failed pass is logged and the next one tries again."""
-    while True:
-        try:
-            async with database.session() as db, db.begin():
-                for move in await run_due(db):
-                    log.info("campaign %s: %s -> %s", move.name, move.before, move.after)
-        except Exception:  # a database away for a while must not end the loop
-            log.exception("campaign schedule pass failed; retrying in %ss", interval_s)
-        await asyncio.sleep(interval_s)
+    """The server's loop (see `jobs.loop`)."""
+    await loop.every(interval_s, lambda: run_once(database), "campaign schedule pass")
