@@ -156,6 +156,15 @@ def currency_check(column: str) -> sa.CheckConstraint:
     )
 
 
+def list_index(table: str, column: str) -> sa.Index:
+    """Serves a list filtered on `column` in its default order (newest first).
+
+    The rows of one value come out of the index already sorted, so a page of a million-row
+    table filtered by status reads 25 index entries instead of sorting every match.
+    """
+    return sa.Index(f"ix_{table}_{column}_created_at", column, "created_at")
+
+
 def trigram_index(table: str, column: str) -> sa.Index:
     """A GIN trigram index, so `column ILIKE '%term%'` need not scan the table.
 

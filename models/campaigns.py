@@ -21,6 +21,7 @@ from models.base import (
     check,
     choice,
     currency_check,
+    list_index,
 )
 from models.people import AdminUser
 
@@ -120,21 +121,22 @@ class AICampaign(UUIDKey, Timestamps, Base):
         ),
         currency_check("currency"),
         sa.Index("ix_ai_campaigns_status_starts_at", "status", "starts_at"),
+        *(list_index("ai_campaigns", c) for c in ("status", "channel")),
     )
 
     name: Mapped[str] = mapped_column(sa.String(200), index=True)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     status: Mapped[str] = mapped_column(
-        choice(CampaignStatus, "status"), default=CampaignStatus.DRAFT, index=True
+        choice(CampaignStatus, "status"), default=CampaignStatus.DRAFT
     )
-    channel: Mapped[str] = mapped_column(choice(CampaignChannel, "channel"), index=True)
+    channel: Mapped[str] = mapped_column(choice(CampaignChannel, "channel"))
     audience: Mapped[dict[str, Any]] = mapped_column(JSONDocument(), default=dict)
     """Who the campaign targets, e.g. {"countries": ["US"], "min_age": 21}."""
     budget: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     spend: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
     currency: Mapped[str] = mapped_column(sa.String(3), default="USD")
-    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     ai_model_id: Mapped[uuid.UUID | None] = mapped_column(
         sa.ForeignKey("ai_models.id", ondelete="SET NULL"), index=True
     )

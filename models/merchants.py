@@ -21,6 +21,7 @@ from models.base import (
     UUIDKey,
     check,
     choice,
+    list_index,
     trigram_index,
 )
 
@@ -73,7 +74,7 @@ class Merchant(UUIDKey, Timestamps, SoftDelete, Base):
             fields=("rejection_reason",),
             message="A rejected merchant needs a reason.",
         ),
-        sa.Index("ix_merchants_status_created_at", "status", "created_at"),
+        *(list_index("merchants", c) for c in ("status", "category")),
         *(trigram_index("merchants", c) for c in ("name", "legal_name", "contact_email", "phone")),
     )
 
@@ -83,17 +84,17 @@ class Merchant(UUIDKey, Timestamps, SoftDelete, Base):
     phone: Mapped[str | None] = mapped_column(sa.String(32))
     website: Mapped[str | None] = mapped_column(sa.String(255))
     status: Mapped[str] = mapped_column(
-        choice(MerchantStatus, "status"), default=MerchantStatus.PENDING, index=True
+        choice(MerchantStatus, "status"), default=MerchantStatus.PENDING
     )
     category: Mapped[str] = mapped_column(
-        choice(MerchantCategory, "category"), default=MerchantCategory.OTHER, index=True
+        choice(MerchantCategory, "category"), default=MerchantCategory.OTHER
     )
     cashback_rate: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0.00"))
     """Share of each purchase returned to the customer, in percent."""
     tags: Mapped[list[str]] = mapped_column(StringList(), default=list)
     address: Mapped[dict[str, Any]] = mapped_column(JSONDocument(), default=dict)
     rejection_reason: Mapped[str | None] = mapped_column(sa.Text)
-    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     deactivated_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
     """Set instead of deleting the row: merchants are never hard-deleted."""
 

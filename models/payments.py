@@ -19,6 +19,7 @@ from models.base import (
     check,
     choice,
     currency_check,
+    list_index,
     trigram_index,
 )
 from models.merchants import Merchant
@@ -96,14 +97,13 @@ class Wallet(UUIDKey, Timestamps, Base):
             minimum=0,
         ),
         currency_check("currency"),
+        *(list_index("wallets", c) for c in ("status", "currency")),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("users.id", ondelete="RESTRICT"))
     currency: Mapped[str] = mapped_column(sa.String(3), default="USD")
     balance: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))
-    status: Mapped[str] = mapped_column(
-        choice(WalletStatus, "status"), default=WalletStatus.ACTIVE, index=True
-    )
+    status: Mapped[str] = mapped_column(choice(WalletStatus, "status"), default=WalletStatus.ACTIVE)
 
     user: Mapped[User] = relationship(back_populates="wallets")
     transactions: Mapped[list[WalletTransaction]] = relationship(back_populates="wallet")
@@ -152,6 +152,7 @@ class PaymentMethod(UUIDKey, Timestamps, Base):
             postgresql_where=sa.text("is_default"),
             sqlite_where=sa.text("is_default"),
         ),
+        *(list_index("payment_methods", c) for c in ("kind", "status", "is_default")),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(
@@ -166,7 +167,7 @@ class PaymentMethod(UUIDKey, Timestamps, Base):
     holder_name: Mapped[str] = mapped_column(sa.String(200))
     is_default: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(
-        choice(PaymentMethodStatus, "status"), default=PaymentMethodStatus.ACTIVE, index=True
+        choice(PaymentMethodStatus, "status"), default=PaymentMethodStatus.ACTIVE
     )
 
     user: Mapped[User] = relationship(back_populates="payment_methods")
@@ -221,8 +222,7 @@ class WalletTransaction(UUIDKey, Timestamps, Base):
         currency_check("currency"),
         sa.Index("ix_wallet_transactions_wallet_id_created_at", "wallet_id", "created_at"),
         sa.Index("ix_wallet_transactions_merchant_id_created_at", "merchant_id", "created_at"),
-        sa.Index("ix_wallet_transactions_type_created_at", "type", "created_at"),
-        sa.Index("ix_wallet_transactions_status_created_at", "status", "created_at"),
+        *(list_index("wallet_transactions", c) for c in ("type", "status", "currency")),
         trigram_index("wallet_transactions", "reference"),
         trigram_index("wallet_transactions", "description"),
     )
@@ -232,7 +232,7 @@ class WalletTransaction(UUIDKey, Timestamps, Base):
     wallet_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("wallets.id", ondelete="RESTRICT"))
     type: Mapped[str] = mapped_column(choice(TransactionType, "type"))
     status: Mapped[str] = mapped_column(
-        choice(TransactionStatus, "status"), default=TransactionStatus.PENDING, index=True
+        choice(TransactionStatus, "status"), default=TransactionStatus.PENDING
     )
     amount: Mapped[Decimal] = mapped_column(Money())
     fee: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0.00"))

@@ -20,6 +20,7 @@ from models.base import (
     UUIDKey,
     check,
     choice,
+    list_index,
     trigram_index,
     utcnow,
 )
@@ -71,7 +72,7 @@ class User(UUIDKey, Timestamps, SoftDelete, Base):
             fields=("deactivated_at",),
             message="Deactivated users have a deactivation time, others none.",
         ),
-        sa.Index("ix_users_status_created_at", "status", "created_at"),
+        *(list_index("users", c) for c in ("status", "kyc_status", "email_verified")),
         *(trigram_index("users", c) for c in ("email", "first_name", "last_name", "phone")),
     )
 
@@ -81,11 +82,9 @@ class User(UUIDKey, Timestamps, SoftDelete, Base):
     last_name: Mapped[str] = mapped_column(sa.String(100))
     date_of_birth: Mapped[date | None] = mapped_column(sa.Date)
     country: Mapped[str] = mapped_column(sa.String(2), default="US")
-    status: Mapped[str] = mapped_column(
-        choice(UserStatus, "status"), default=UserStatus.ACTIVE, index=True
-    )
+    status: Mapped[str] = mapped_column(choice(UserStatus, "status"), default=UserStatus.ACTIVE)
     kyc_status: Mapped[str] = mapped_column(
-        choice(KycStatus, "kyc_status"), default=KycStatus.UNVERIFIED, index=True
+        choice(KycStatus, "kyc_status"), default=KycStatus.UNVERIFIED
     )
     email_verified: Mapped[bool] = mapped_column(default=False)
     """The customer confirmed their email address (separate from KYC identity checks)."""

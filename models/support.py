@@ -19,6 +19,7 @@ from models.base import (
     UUIDKey,
     check,
     choice,
+    list_index,
     trigram_index,
 )
 from models.people import AdminUser, User
@@ -93,6 +94,7 @@ class SupportTicket(UUIDKey, Timestamps, Base):
             message="A ticket cannot be resolved before it was opened.",
         ),
         sa.Index("ix_support_tickets_status_priority", "status", "priority"),
+        *(list_index("support_tickets", c) for c in ("status", "priority", "category", "channel")),
         trigram_index("support_tickets", "reference"),
         trigram_index("support_tickets", "subject"),
     )
@@ -103,14 +105,12 @@ class SupportTicket(UUIDKey, Timestamps, Base):
     )
     subject: Mapped[str] = mapped_column(sa.String(200))
     description: Mapped[str] = mapped_column(sa.Text, default="")
-    status: Mapped[str] = mapped_column(
-        choice(TicketStatus, "status"), default=TicketStatus.OPEN, index=True
-    )
+    status: Mapped[str] = mapped_column(choice(TicketStatus, "status"), default=TicketStatus.OPEN)
     priority: Mapped[str] = mapped_column(
-        choice(TicketPriority, "priority"), default=TicketPriority.NORMAL, index=True
+        choice(TicketPriority, "priority"), default=TicketPriority.NORMAL
     )
     category: Mapped[str] = mapped_column(
-        choice(TicketCategory, "category"), default=TicketCategory.OTHER, index=True
+        choice(TicketCategory, "category"), default=TicketCategory.OTHER
     )
     channel: Mapped[str] = mapped_column(
         choice(TicketChannel, "channel"), default=TicketChannel.IN_APP
@@ -160,6 +160,7 @@ class TicketMessage(UUIDKey, CreatedAt, Base):
             message="An agent message needs its author.",
         ),
         sa.Index("ix_ticket_messages_ticket_id_created_at", "ticket_id", "created_at"),
+        *(list_index("ticket_messages", c) for c in ("author_type", "is_internal")),
     )
 
     ticket_id: Mapped[uuid.UUID] = mapped_column(

@@ -15,6 +15,19 @@ from models import AuditLog
 
 ROW_ID = re.compile(r'<input type="hidden" value="([0-9a-f-]{36})">')
 TOTAL = re.compile(r"of (\d+) items")
+BIG_TABLES = frozenset(
+    {
+        "users",
+        "wallets",
+        "wallet_transactions",
+        "payment_methods",
+        "merchants",
+        "support_tickets",
+        "ticket_messages",
+        "ai_campaigns",
+    }
+)
+"""Tables that grow with the business: no form lists their rows, every filter has an index."""
 
 
 async def listing(client: httpx.AsyncClient, slug: str, **params: str) -> tuple[int, list[str]]:
