@@ -30,15 +30,21 @@ from sqlalchemy.orm import RelationshipDirection, selectinload
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
-from wtforms import validators
+from wtforms import Form, validators
 
 from admin_views.shared import export, keyset, search
-from admin_views.shared.actions import ActionContext, ActionRefusedError, ActionSpec
+from admin_views.shared.actions import (
+    ActionContext,
+    ActionRefusedError,
+    ActionSpec,
+    AlreadyDoneError,
+)
 from admin_views.shared.counting import EXACT_PARAM, EXACT_VALUE, row_count
 from admin_views.shared.form_errors import FieldErrorsError, delete_blockers, explain, stash
 from admin_views.shared.formatting import column_formatter
 from admin_views.shared.labels import humanize
 from admin_views.shared.related import Related, panels
+from admin_views.shared.staff_form import UNSTORABLE, StaffForm
 from audit import trail
 from audit.snapshot import changes, masked_fields, snapshot
 from auth.middleware import actor, current_staff
@@ -71,6 +77,7 @@ class StaffView(ModelView):
     """Lists longer than this (by PostgreSQL's estimate) show "about N" instead of counting."""
     export_types: ClassVar[list[str]] = list(EXPORT_TYPES)
     details_template: ClassVar[str] = "sqladmin/details.html"
+    form_base_class: ClassVar[type[Form]] = StaffForm
 
     related: ClassVar[list[Related]] = []
     """Panels of related rows on the detail page."""
@@ -237,6 +244,11 @@ class StaffView(ModelView):
     # The list and the export read the same query.
     def filtered_query(self, request: Request) -> sa.Select:
         """The list's rows: filters, then search, then sort; no paging."""
+        for name, value in request.query_params.multi_items():
+            if UNSTORABLE.search(value):
+                raise HTTPException(
+                    400, f"{humanize(name)}: control characters (such as NUL) cannot be searched."
+                )
         stmt = self.list_query(request)
         for filter_ in self.get_filters():
             stmt = filter_.apply(stmt, request)
@@ -440,6 +452,7 @@ class StaffView(ModelView):
                 )
             params = form.data
         context = ActionContext(request=request, staff=staff, params=params)
+        made: list[str] = []
         try:
             async with self.session_maker(expire_on_commit=False) as db, db.begin():
                 for pk in pks:
@@ -448,6 +461,8 @@ class StaffView(ModelView):
                         raise ActionRefusedError(f"{self.name} {pk} no longer exists.")
                     before = snapshot(obj)
                     details = await spec.change(self, db, obj, context)
+                    if details and "transaction" in details:
+                        made.append(details["transaction"])
                     await db.flush()
                     changed_before, changed_after = changes(before, snapshot(obj))
                     await self._audit(
@@ -461,9 +476,15 @@ class StaffView(ModelView):
         except ActionRefusedError as refused:
             Flash.error(request, str(refused), title=f"{spec.label}: nothing was changed")
             return RedirectResponse(destination, status_code=303)
+        except AlreadyDoneError as done:
+            Flash.info(request, str(done), title=f"{spec.label}: already done")
+            return RedirectResponse(destination, status_code=303)
         noun = self.name if len(pks) == 1 else self.name_plural
+        made_note = f" Made {', '.join(made)}." if made else ""
         Flash.success(
-            request, f"{spec.label}: done for {len(pks)} {noun.lower()}.", title=spec.label
+            request,
+            f"{spec.label}: done for {len(pks)} {noun.lower()}.{made_note}",
+            title=spec.label,
         )
         return RedirectResponse(destination, status_code=303)
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from wtforms import Form, TextAreaField, validators
+from wtforms import TextAreaField, validators
 
 from admin_views.base import StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
 from admin_views.shared.related import Related
 from admin_views.shared.search import Exact
+from admin_views.shared.staff_form import StaffForm
 from models.base import utcnow
 from models.merchants import Merchant, MerchantStatus
 from models.payments import WalletTransaction
@@ -17,7 +18,7 @@ from models.payments import WalletTransaction
 MENU = "Merchants"
 
 
-class RejectionForm(Form):
+class RejectionForm(StaffForm):
     reason = TextAreaField(
         "Reason",
         validators=[validators.InputRequired(), validators.Length(min=5, max=1000)],

@@ -7,18 +7,53 @@ is read-only.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncSession
-from wtforms import validators
+from wtforms import RadioField, TextAreaField, validators
 
 from admin_views.base import ReadOnlyView, StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
+from admin_views.shared.money import amount_field, moved
+from admin_views.shared.once import SubmittedOnceForm, key_for
 from admin_views.shared.related import Related
 from admin_views.shared.search import Exact
+from ledger import corrections
+from models.base import utcnow
 from models.payments import CURRENCIES, PaymentMethod, Wallet, WalletStatus, WalletTransaction
 
 MENU = "Payments"
 USER_LOOKUP = {"fields": ("email", "first_name", "last_name"), "order_by": "email"}
+
+
+def reason_field(*, description: str) -> TextAreaField:
+    return TextAreaField(
+        "Reason",
+        validators=[validators.InputRequired(), validators.Length(min=5, max=255)],
+        description=description,
+    )
+
+
+class AdjustmentForm(SubmittedOnceForm):
+    direction = RadioField(
+        "Direction",
+        choices=[("credit", "Credit: add to the balance"), ("debit", "Debit: take from it")],
+        validators=[validators.InputRequired()],
+    )
+    amount = amount_field("Amount", description="In the wallet's currency.")
+    reason = reason_field(description="Kept on the transaction and in the audit trail.")
+
+
+class RefundForm(SubmittedOnceForm):
+    amount = amount_field(
+        "Amount", required=False, description="Leave empty to refund all that is left."
+    )
+    reason = reason_field(description="Shown on the customer's refund.")
+
+
+class ReversalForm(SubmittedOnceForm):
+    reason = reason_field(description="Why the transaction is undone; kept on the reversal.")
 
 
 class WalletAdmin(StaffView, model=Wallet):
@@ -67,6 +102,23 @@ class WalletAdmin(StaffView, model=Wallet):
             raise ActionRefusedError(f"Wallet {str(wallet.id)[:8]} is {wallet.status}, not frozen.")
         wallet.status = WalletStatus.ACTIVE
 
+    @row_action("adjust", "Adjust balance", form=AdjustmentForm)
+    async def adjust(
+        self, db: AsyncSession, wallet: Wallet, context: ActionContext
+    ) -> dict[str, Any]:
+        amount = context.params["amount"]
+        signed = amount if context.params["direction"] == "credit" else -amount
+        return await moved(
+            corrections.adjust(
+                db,
+                wallet.id,
+                signed,
+                context.params["reason"],
+                key_for(context.params, wallet.id),
+                utcnow(),
+            )
+        )
+
 
 class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
     name = "Transaction"
@@ -95,6 +147,36 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
         DateRangeFilter(WalletTransaction.created_at, "Made"),
         DateRangeFilter(WalletTransaction.posted_at, "Posted"),
     ]
+
+    @row_action("refund", "Refund", form=RefundForm)
+    async def refund(
+        self, db: AsyncSession, purchase: WalletTransaction, context: ActionContext
+    ) -> dict[str, Any]:
+        amount = context.params["amount"] or await corrections.refundable(db, purchase)
+        return await moved(
+            corrections.refund(
+                db,
+                purchase,
+                amount,
+                context.params["reason"],
+                key_for(context.params, purchase.id),
+                utcnow(),
+            )
+        )
+
+    @row_action("reverse", "Reverse", form=ReversalForm)
+    async def reverse(
+        self, db: AsyncSession, original: WalletTransaction, context: ActionContext
+    ) -> dict[str, Any]:
+        return await moved(
+            corrections.reverse(
+                db,
+                original,
+                context.params["reason"],
+                key_for(context.params, original.id),
+                utcnow(),
+            )
+        )
 
 
 class PaymentMethodAdmin(StaffView, model=PaymentMethod):

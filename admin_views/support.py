@@ -18,6 +18,7 @@ from admin_views.base import StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
 from admin_views.shared.search import Exact
+from admin_views.shared.staff_form import StaffForm
 from audit import trail
 from audit.snapshot import changes, snapshot
 from auth.middleware import actor, current_staff
@@ -47,7 +48,7 @@ async def agent_form(view: StaffView) -> type[Form]:
             )
         ).all()
 
-    class AssignForm(Form):
+    class AssignForm(StaffForm):
         agent = SelectField(
             "Agent",
             choices=[(str(key), f"{name} <{email}>") for key, name, email in agents],
@@ -57,7 +58,7 @@ async def agent_form(view: StaffView) -> type[Form]:
     return AssignForm
 
 
-class StatusForm(Form):
+class StatusForm(StaffForm):
     status = SelectField(
         "Status",
         choices=[(s.value, s.value.replace("_", " ")) for s in TicketStatus],

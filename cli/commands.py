@@ -28,6 +28,7 @@ from demo_data.generate import estimated_rows
 from demo_data.load import SeedRefusedError, has_customer_data
 from demo_data.load import seed_demo as write_demo_data
 from flags import client_keys
+from ledger.verify import Mismatch, mismatches
 from migrations import runner
 from models.base import utcnow
 from models.people import AdminUser, Role
@@ -145,6 +146,15 @@ async def verify_audit_trail(settings: Settings) -> Report:
     try:
         async with database.session() as session:
             return await verify_chain(session)
+    finally:
+        await database.dispose()
+
+
+async def ledger_mismatches(settings: Settings) -> list[Mismatch]:
+    database = Database(settings)
+    try:
+        async with database.session() as session:
+            return [mismatch async for mismatch in mismatches(session)]
     finally:
         await database.dispose()
 

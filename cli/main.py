@@ -137,6 +137,30 @@ def audit_verify() -> None:
 
 
 @cli.group()
+def ledger() -> None:
+    """The money ledger."""
+
+
+@ledger.command("verify")
+def ledger_verify() -> None:
+    """List every wallet whose balance differs from its posted transactions; exit 1 if any."""
+    settings = settings_or_exit()
+    try:
+        commands.check_database(settings)
+    except commands.CommandError as exc:
+        fail(str(exc))
+    found = asyncio.run(commands.ledger_mismatches(settings))
+    for wallet in found:
+        click.echo(
+            f"wallet {wallet.wallet_id} ({wallet.currency}): balance {wallet.balance}, "
+            f"posted transactions {wallet.posted}, off by {wallet.difference}"
+        )
+    if found:
+        fail(f"ledger out of balance: {len(found):,} wallets differ from their transactions.")
+    click.echo("ledger balanced: every wallet equals the sum of its posted transactions")
+
+
+@cli.group()
 def flags() -> None:
     """Keys the mobile app sends to read feature flags."""
 

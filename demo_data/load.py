@@ -65,9 +65,19 @@ KEPT_BY_FORCE = frozenset({"roles", "admin_users", "audit_logs"})
 
 
 async def clear_demo_data(session: AsyncSession) -> None:
-    for table in reversed(Base.metadata.sorted_tables):
-        if table.name not in KEPT_BY_FORCE:
-            await session.execute(sa.delete(table))
+    """Empty every table but those `--force` keeps.
+
+    On PostgreSQL one TRUNCATE: the ledger refuses row deletes (it is append-only, by
+    trigger), and replacing a whole demo is not deleting transactions one by one.
+    """
+    cleared = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT_BY_FORCE]
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        names = ", ".join(connection.dialect.identifier_preparer.format_table(t) for t in cleared)
+        await session.execute(sa.text(f"TRUNCATE {names}"))
+        return
+    for table in cleared:
+        await session.execute(sa.delete(table))
 
 
 async def existing_demo_staff(session: AsyncSession) -> list[Staff]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from datetime import datetime
 from decimal import Decimal
@@ -77,6 +78,11 @@ class PaymentMethodStatus(StrEnum):
     ACTIVE = "active"
     EXPIRED = "expired"
     REMOVED = "removed"
+
+
+def new_transaction_reference(now: datetime) -> str:
+    """A unique reference for a transaction made at `now`, e.g. `TXN-20261127-8F3K2Q9Z1C`."""
+    return f"TXN-{now:%Y%m%d}-{secrets.token_hex(5).upper()}"
 
 
 def _sql_list(values: frozenset[TransactionType]) -> str:

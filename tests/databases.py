@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import Secret
 
 from core.database import Database
@@ -82,6 +83,17 @@ def make_settings(database_url: str, **overrides: Any) -> Settings:
         "log_level": "WARNING",
     }
     return Settings(**(values | overrides))
+
+
+async def empty_tables(db: AsyncSession, names: Sequence[str]) -> None:
+    """Delete every row of these tables; TRUNCATE on PostgreSQL, whose ledger refuses
+    row deletes (append-only by trigger)."""
+    connection = await db.connection()
+    if connection.dialect.name == "postgresql":
+        await db.execute(sa.text(f"TRUNCATE {', '.join(names)} CASCADE"))
+        return
+    for name in names:
+        await db.execute(sa.delete(Base.metadata.tables[name]))
 
 
 async def reset_database(database: Database, rows: dict[str, list[dict[str, Any]]]) -> None:

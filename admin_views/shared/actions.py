@@ -35,6 +35,11 @@ class ActionRefusedError(Exception):
     """An action cannot apply to a row; the message is shown and nothing is changed."""
 
 
+class AlreadyDoneError(Exception):
+    """This very submission was applied before (a double click, a retry): nothing new is
+    done, and the message says what the first one did."""
+
+
 @dataclass
 class ActionContext:
     request: Request
@@ -44,7 +49,8 @@ class ActionContext:
 
 
 RowChange = Callable[[View, "AsyncSession", Any, ActionContext], Awaitable[dict[str, Any] | None]]
-"""Changes one row in place; may return details for the audit entry (e.g. rows touched)."""
+"""Changes one row in place; may return details for the audit entry (e.g. rows touched).
+A `transaction` detail (the reference of money moved) is also shown to the staff member."""
 
 
 FormFactory = type[Form] | Callable[[Any], Awaitable[type[Form]]]

@@ -6,7 +6,6 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
-import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,8 +13,8 @@ from analytics import cohorts, funnel, money, users
 from analytics.period import Period
 from analytics.refresh import refresh
 from core.database import Database
-from models import Base
 from tests import rows
+from tests.databases import empty_tables
 
 BASE = datetime(2026, 9, 28, tzinfo=UTC)  # a Monday
 SPAN_MINUTES = 60 * 24 * 56
@@ -69,8 +68,7 @@ async def test_rollups_equal_live_figures(
     ranges: list[tuple[date, date]],
 ) -> None:
     async with clean_database.session() as db:
-        for table in TABLES:
-            await db.execute(sa.delete(Base.metadata.tables[table]))
+        await empty_tables(db, TABLES)
         for created, kyc, seen, currency, moves in data:
             user = await rows.insert(
                 db, "users", rows.user_row(created_at=created, kyc_status=kyc, last_active_at=seen)

@@ -1,0 +1,1 @@
+"""The ledger: the only way money moves. See `ledger.postings` and `ledger.verify`."""

@@ -1,0 +1,282 @@
+"""Staff money actions through the screens: adjust a balance, refund, reverse.
+
+Each needs its own permission, is audited, refuses bad input on the field with nothing
+written, and happens once however often its form is submitted.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from decimal import Decimal
+
+import httpx
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Wallet, WalletTransaction
+from tests import staff
+from tests.admin_views.screens import act, audit_for, count, field_error
+from tests.ledger.conftest import Ledger, make_ledger
+
+STORABLE = "Remove the control characters (such as NUL) from this text: they cannot be stored."
+KEY = re.compile(
+    r'name="idempotency_key"[^>]*value="([0-9a-f]{32})"|value="([0-9a-f]{32})"[^>]*name="idempotency_key"'
+)
+
+
+@pytest.fixture
+async def ledger(db: AsyncSession, boss: staff.Account) -> Ledger:
+    return await make_ledger(db)
+
+
+async def form_key(client: httpx.AsyncClient, slug: str, name: str, pk: uuid.UUID) -> str:
+    """Open the action's form, as the button does, and read the key it carries."""
+    form = await act(client, slug, name, [pk])
+    assert form.status_code == 200, form.text[:300]
+    found = KEY.search(form.text)
+    assert found, form.text
+    return found[1] or found[2]
+
+
+async def balance(db: AsyncSession, wallet_id: uuid.UUID) -> Decimal:
+    await db.commit()
+    return Decimal(await db.scalar(sa.select(Wallet.balance).where(Wallet.id == wallet_id)))
+
+
+async def flashed(client: httpx.AsyncClient, response: httpx.Response) -> str:
+    assert response.status_code == 303, response.text[:500]
+    return (await client.get(response.headers["location"])).text
+
+
+async def test_an_adjustment_submitted_twice_moves_money_once_and_is_audited(
+    client: httpx.AsyncClient, db: AsyncSession, ledger: Ledger
+) -> None:
+    key = await form_key(client, "wallets", "adjust", ledger.wallet_id)
+    fields = {
+        "direction": "credit",
+        "amount": "12.50",
+        "reason": "Goodwill for outage",
+        "idempotency_key": key,
+    }
+
+    first = await act(client, "wallets", "adjust", [ledger.wallet_id], **fields)
+    first_page = await flashed(client, first)
+    again = await act(client, "wallets", "adjust", [ledger.wallet_id], **fields)
+    again_page = await flashed(client, again)
+
+    made = await count(db, WalletTransaction, WalletTransaction.wallet_id == ledger.wallet_id)
+    assert await balance(db, ledger.wallet_id) == Decimal("112.50")
+    assert made == 2
+    reference = await db.scalar(
+        sa.select(WalletTransaction.reference).where(
+            WalletTransaction.wallet_id == ledger.wallet_id,
+            WalletTransaction.type == "adjustment",
+        )
+    )
+    assert f"Made {reference}" in first_page
+    assert f"already made {reference}; nothing new was done" in again_page
+    [entry] = await audit_for(db, "action:adjust", ledger.wallet_id)
+    assert entry.after["transaction"] == reference
+    assert (entry.before["balance"], entry.after["balance"]) == ("100.00", "112.50")
+    assert entry.after["description"] == "Goodwill for outage"
+
+
+async def test_a_debit_beyond_the_balance_is_refused_with_nothing_written(
+    client: httpx.AsyncClient, db: AsyncSession, ledger: Ledger
+) -> None:
+    key = await form_key(client, "wallets", "adjust", ledger.wallet_id)
+
+    response = await act(
+        client,
+        "wallets",
+        "adjust",
+        [ledger.wallet_id],
+        direction="debit",
+        amount="100.01",
+        reason="Chargeback fee",
+        idempotency_key=key,
+    )
+
+    assert "below zero" in await flashed(client, response)
+    assert await balance(db, ledger.wallet_id) == Decimal("100.00")
+    assert await audit_for(db, "action:adjust", ledger.wallet_id) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"amount": "12.50", "reason": ""}, "This field is required."),
+        ({"amount": "12.50", "reason": "ok"}, "Field must be between 5 and 255 characters long."),
+        ({"amount": "", "reason": "Goodwill"}, "This field is required."),
+        ({"amount": "NaN", "reason": "Goodwill"}, "Enter an amount, e.g. 12.50."),
+        ({"amount": "Infinity", "reason": "Goodwill"}, "Enter an amount, e.g. 12.50."),
+        ({"amount": "1.005", "reason": "Goodwill"}, "At most two decimal places (cents)."),
+        ({"amount": "-5", "reason": "Goodwill"}, "Between 0.01 and 1,000,000.00 for one action."),
+        (
+            {"amount": "1000000.01", "reason": "Goodwill"},
+            "Between 0.01 and 1,000,000.00 for one action.",
+        ),
+        ({"amount": "twelve", "reason": "Goodwill"}, "Not a valid decimal value."),
+        ({"amount": "5", "reason": "Goodwill\x00"}, STORABLE),
+        ({"amount": "5", "reason": "Good\x1bwill"}, STORABLE),
+    ],
+)
+async def test_a_bad_adjustment_is_refused_on_its_field_and_writes_nothing(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    ledger: Ledger,
+    fields: dict[str, str],
+    message: str,
+) -> None:
+    key = await form_key(client, "wallets", "adjust", ledger.wallet_id)
+
+    response = await act(
+        client,
+        "wallets",
+        "adjust",
+        [ledger.wallet_id],
+        direction="credit",
+        idempotency_key=key,
+        **fields,
+    )
+
+    assert response.status_code == 400
+    assert field_error(response.text, message), response.text
+    assert await balance(db, ledger.wallet_id) == Decimal("100.00")
+    assert await audit_for(db, "action:adjust", ledger.wallet_id) == []
+
+
+async def test_a_damaged_form_key_is_refused(
+    client: httpx.AsyncClient, db: AsyncSession, ledger: Ledger
+) -> None:
+    response = await act(
+        client,
+        "wallets",
+        "adjust",
+        [ledger.wallet_id],
+        direction="credit",
+        amount="5.00",
+        reason="Goodwill",
+        idempotency_key="../../etc/passwd",
+    )
+
+    assert response.status_code == 400
+    assert "This form is damaged" in response.text
+    assert await balance(db, ledger.wallet_id) == Decimal("100.00")
+
+
+async def test_an_empty_refund_amount_refunds_all_that_is_left_and_then_nothing_more(
+    client: httpx.AsyncClient, db: AsyncSession, ledger: Ledger
+) -> None:
+    slug = "wallet-transactions"
+    part_key = await form_key(client, slug, "refund", ledger.purchase_id)
+    await act(
+        client,
+        slug,
+        "refund",
+        [ledger.purchase_id],
+        amount="15.00",
+        reason="Damaged item",
+        idempotency_key=part_key,
+    )
+    rest_key = await form_key(client, slug, "refund", ledger.purchase_id)
+    rest = await act(
+        client,
+        slug,
+        "refund",
+        [ledger.purchase_id],
+        amount="",
+        reason="Returned",
+        idempotency_key=rest_key,
+    )
+    rest_page = await flashed(client, rest)
+    more_key = await form_key(client, slug, "refund", ledger.purchase_id)
+    more = await act(
+        client,
+        slug,
+        "refund",
+        [ledger.purchase_id],
+        amount="",
+        reason="Again",
+        idempotency_key=more_key,
+    )
+
+    assert "Made TXN-" in rest_page
+    assert "already refunded in full" in await flashed(client, more)
+    refunds = sorted(
+        await db.scalars(
+            sa.select(WalletTransaction.amount).where(
+                WalletTransaction.related_transaction_id == ledger.purchase_id
+            )
+        )
+    )
+    assert refunds == [Decimal("15.00"), Decimal("25.00")]
+    assert await balance(db, ledger.shop_wallet_id) == Decimal("100.00")
+    assert len(await audit_for(db, "action:refund", ledger.purchase_id)) == 2
+
+
+async def test_a_transaction_is_reversed_once_through_the_screen(
+    client: httpx.AsyncClient, db: AsyncSession, ledger: Ledger
+) -> None:
+    slug = "wallet-transactions"
+    first_key = await form_key(client, slug, "reverse", ledger.purchase_id)
+    first = await act(
+        client,
+        slug,
+        "reverse",
+        [ledger.purchase_id],
+        reason="Charged twice",
+        idempotency_key=first_key,
+    )
+    first_page = await flashed(client, first)
+    second_key = await form_key(client, slug, "reverse", ledger.purchase_id)
+    second = await act(
+        client,
+        slug,
+        "reverse",
+        [ledger.purchase_id],
+        reason="Charged twice",
+        idempotency_key=second_key,
+    )
+
+    assert "Made TXN-" in first_page
+    assert "was already reversed by TXN-" in await flashed(client, second)
+    assert await balance(db, ledger.shop_wallet_id) == Decimal("100.00")
+    [entry] = await audit_for(db, "action:reverse", ledger.purchase_id)
+    assert entry.after["amount"] == "40.00"
+    assert entry.after["type"] == "reversal"
+
+
+@pytest.mark.parametrize(
+    ("role", "slug", "name"),
+    [
+        ("operations", "wallets", "adjust"),
+        ("support", "wallets", "adjust"),
+        ("support", "wallet-transactions", "refund"),
+        ("analyst", "wallet-transactions", "reverse"),
+    ],
+)
+async def test_money_actions_need_their_own_permission(
+    client: httpx.AsyncClient, db: AsyncSession, ledger: Ledger, role: str, slug: str, name: str
+) -> None:
+    target = ledger.wallet_id if slug == "wallets" else ledger.purchase_id
+    account = await staff.make_staff(db, role)
+    await staff.signed_in(client, account)
+
+    response = await act(
+        client,
+        slug,
+        name,
+        [target],
+        direction="credit",
+        amount="5.00",
+        reason="Not allowed",
+        idempotency_key=uuid.uuid4().hex,
+    )
+
+    assert response.status_code == 403
+    assert await count(db, WalletTransaction) == await count(db, WalletTransaction)
+    assert await balance(db, ledger.wallet_id) == Decimal("100.00")
+    assert await balance(db, ledger.shop_wallet_id) == Decimal("60.00")
