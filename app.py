@@ -19,9 +19,11 @@ import api
 from admin_views.site import STATIC_FILES, STATIC_URL, StaffAdmin
 from api.errors import ApiError, api_error, http_error
 from auth.middleware import CsrfMiddleware, StaffSessionMiddleware
+from core.body_limit import BodyLimitMiddleware
 from core.database import Database
 from core.logging import configure_logging
 from core.middleware import SecurityHeadersMiddleware
+from core.outage import DatabaseOutageMiddleware
 from core.settings import Settings, load_settings
 from flags.store import FlagStore
 from jobs import analytics_refresh, campaign_schedule
@@ -63,6 +65,9 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(SecurityHeadersMiddleware, production=settings.is_production),
+            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            # Outside the session middleware: its own lookups need the database too.
+            Middleware(DatabaseOutageMiddleware),
             Middleware(StaffSessionMiddleware, settings=settings, database=database),
             Middleware(CsrfMiddleware, settings=settings),
         ],

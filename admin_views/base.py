@@ -60,11 +60,18 @@ class DeleteBlockedError(Exception):
     """Other rows still point at the one to delete; the message names them."""
 
 
-def back_to(request: Request, fallback: str) -> str:
-    """Where the staff member came from, if it is a page of this admin."""
-    referer = urlsplit(request.headers.get("referer", ""))
-    if referer.netloc == request.url.netloc and referer.path.startswith("/admin"):
-        return referer.path + (f"?{referer.query}" if referer.query else "")
+def back_to(request: Request, fallback: str, asked: str = "") -> str:
+    """Where the staff member came from, if it is a page of this admin: `asked` (an action
+    form's own `next`), else the referring page. Never an action's URL, which only takes
+    POST, and never another site."""
+    for candidate in (urlsplit(asked), urlsplit(request.headers.get("referer", ""))):
+        if candidate.netloc not in ("", request.url.netloc) or candidate.scheme not in (
+            "",
+            request.url.scheme,
+        ):
+            continue
+        if candidate.path.startswith("/admin") and "/action/" not in candidate.path:
+            return candidate.path + (f"?{candidate.query}" if candidate.query else "")
     return fallback
 
 
@@ -427,7 +434,11 @@ class StaffView(ModelView):
         form_data = await request.form()
         raw = str(form_data.get("pks") or request.query_params.get("pks") or "")
         pks = [pk for pk in raw.split(",") if pk]
-        destination = back_to(request, str(request.url_for("admin:list", identity=self.identity)))
+        destination = back_to(
+            request,
+            str(request.url_for("admin:list", identity=self.identity)),
+            str(form_data.get("next") or ""),
+        )
         staff = current_staff(request)
         if not pks or staff is None:
             Flash.warning(request, "Select at least one row first.", title=spec.label)

@@ -16,8 +16,9 @@ from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFil
 from admin_views.shared.related import Related
 from admin_views.shared.search import Exact
 from auth import sessions
+from auth.middleware import current_staff
 from auth.passwords import WeakPasswordError, check_password_policy, hash_password
-from auth.permissions import is_well_formed
+from auth.permissions import allows, is_well_formed
 from models.base import utcnow
 from models.ops import AuditLog
 from models.payments import PaymentMethod, Wallet
@@ -237,6 +238,25 @@ class RoleAdmin(StaffView, model=Role):
     form_columns = [Role.name, Role.description, Role.permissions]
     form_args = {"permissions": {"validators": [_permission_strings]}}
     lowercase_fields = ("name",)
+
+    async def on_model_change(
+        self, data: dict, model: Any, is_created: bool, request: Request
+    ) -> None:
+        """Nobody takes from their own role the right to edit roles: the change could not
+        be undone by them, nor by anyone else holding that role."""
+        await super().on_model_change(data, model, is_created, request)
+        staff = current_staff(request)
+        if is_created or staff is None or model.name != staff.role:
+            return
+        if not allows(data.get("permissions") or [], "roles", "edit"):
+            raise self.refuse(
+                request,
+                {
+                    "permissions": "This is your own role: keep roles:edit (or *), or ask "
+                    "another superadmin to make this change."
+                },
+            )
+
     related = [
         Related(
             "Staff with this role",

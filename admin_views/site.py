@@ -10,6 +10,7 @@ from sqladmin._menu import CategoryMenu, ViewMenu
 from sqladmin.authentication import login_required
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -19,6 +20,7 @@ from admin_views.shared.form_errors import apply_to_form, general_errors
 from auth.authorization import StaffAuthorization
 from auth.backend import StaffAuthBackend
 from auth.middleware import csrf_token_for, current_staff
+from core import outage
 from core.database import Database
 from core.settings import Settings
 
@@ -38,7 +40,8 @@ class StaffCategoryMenu(CategoryMenu):
 
 
 class StaffAdmin(Admin):
-    """SQLAdmin at /admin, where nothing that changes data answers a GET.
+    """SQLAdmin at /admin, where nothing that changes data answers a GET, and a database
+    that cannot answer is a 503 page, never a 500 or an error printed on a form.
 
     Stock SQLAdmin signs out and runs `@action`s on GET; here both take POST only, so the
     CSRF middleware sees them.
@@ -55,7 +58,10 @@ class StaffAdmin(Admin):
             favicon_url=f"{STATIC_URL}/favicon.svg",
             templates_dir=str(TEMPLATES),
             authorization_backend=StaffAuthorization(),
+            # Inside SQLAdmin's own ServerErrorMiddleware, which would answer 500 first.
+            middlewares=[Middleware(outage.DatabaseOutageMiddleware)],
         )
+        outage.watch_swallowing_logger()
         self.authentication_backend = StaffAuthBackend(settings, database, self.templates)
         self.admin.state.settings = settings
         self.admin.state.database = database
@@ -85,6 +91,20 @@ class StaffAdmin(Admin):
             if home and view.is_accessible(request):
                 return await view.render(request)
         return await super().index(request)
+
+    # SQLAdmin's create, edit and delete catch every exception and show its text; an
+    # outage is lifted out of that and answered by the outage middleware instead.
+    async def create(self, request: Request) -> Response:
+        with outage.surfacing():
+            return await super().create(request)
+
+    async def edit(self, request: Request) -> Response:
+        with outage.surfacing():
+            return await super().edit(request)
+
+    async def delete(self, request: Request) -> Response:
+        with outage.surfacing():
+            return await super().delete(request)
 
     @login_required
     async def export(self, request: Request) -> Response:

@@ -2,8 +2,15 @@
 
 from starlette.routing import BaseRoute
 
-from api import auth, dashboard, flag_feed, health, ofrep
+from api import auth, dashboard, flag_feed, health, ofrep, openapi
 
 
 def routes() -> list[BaseRoute]:
-    return [*health.routes, *auth.routes, *dashboard.routes, *flag_feed.routes, *ofrep.routes]
+    return [
+        *health.routes,
+        *auth.routes,
+        *dashboard.routes,
+        *flag_feed.routes,
+        *ofrep.routes,
+        *openapi.routes,
+    ]

@@ -29,6 +29,8 @@ INVALID_CREDENTIALS = ApiError(
     "Email or password is incorrect, or this account cannot sign in right now.",
 )
 _decoy = login.Decoy()
+LOGIN_FIELDS = {"email": Text(255), "password": Text(1024), "totp_code": Text(16, required=False)}
+REFRESH_FIELDS = {"refresh_token": Text(256)}
 
 
 def _settings(request: Request) -> Settings:
@@ -61,14 +63,7 @@ def _token_pair(
 
 
 async def sign_in(request: Request) -> Response:
-    body = await json_object(
-        request,
-        {
-            "email": Text(255),
-            "password": Text(1024),
-            "totp_code": Text(16, required=False),
-        },
-    )
+    body = await json_object(request, LOGIN_FIELDS)
     settings = _settings(request)
     attempt = login.Attempt(
         email=str(body["email"]),
@@ -120,7 +115,7 @@ async def sign_in(request: Request) -> Response:
 
 
 async def refresh(request: Request) -> Response:
-    body = await json_object(request, {"refresh_token": Text(256)})
+    body = await json_object(request, REFRESH_FIELDS)
     settings = _settings(request)
     async with _database(request).session() as db:
         rotated = await sessions.rotate_refresh_token(db, str(body["refresh_token"]), settings)

@@ -18,6 +18,7 @@ from flags.store import FlagStore
 from models.base import utcnow
 
 MAX_USER_ID = 256
+MAX_APP_VERSION = 64
 MAX_ATTRIBUTES = 50
 MAX_ATTRIBUTE_LENGTH = 256
 ATTRIBUTE_PREFIX = "attr."
@@ -39,8 +40,11 @@ def feed_context(request: Request) -> Context:
             f"platform must be one of ios, android, web; got {platform[:40]!r}."
         )
     version = params.get("app_version") or None
+    # Refused rather than cut short: a cut could turn a version that is not one into one.
+    if version is not None and len(version) > MAX_APP_VERSION:
+        raise BadFeedRequestError(f"app_version is longer than {MAX_APP_VERSION} characters.")
     try:
-        app_version = parse_version(version[:64]) if version else None
+        app_version = parse_version(version) if version else None
     except ValueError:
         raise BadFeedRequestError(
             f"app_version {version[:40]!r} is not a version like 4.2.0."

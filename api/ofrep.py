@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -17,7 +18,7 @@ from starlette.routing import Route
 from api.client_keys import allowed
 from api.etag import answer_etag, conditional_json, json_answer, matches, not_modified
 from api.outcomes import RenderedOutcomes
-from flags.engine import PLATFORMS, Context, Evaluation, evaluate, parse_version
+from flags.engine import PLATFORMS, Context, Evaluation, Version, evaluate, parse_version
 from flags.snapshot import Snapshot
 from flags.store import FlagStore
 from models.base import utcnow
@@ -25,6 +26,24 @@ from models.base import utcnow
 MAX_BODY = 64 * 1024
 MAX_TARGETING_KEY = 256
 POLLING_INTERVAL_MS = 30_000
+VERSION_ATTRIBUTES = ("appVersion", "app_version")
+
+
+class FlagKeyConvertor(Convertor[str]):
+    """Any text, line breaks included. The stock `path` convertor's `.*` stops at a line
+    break, so a key holding one fell through to the router's plain 404 instead of OFREP's
+    FLAG_NOT_FOUND, and one ending in a line break was read without it: a different flag."""
+
+    regex = "(?s:.*)"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("flag_key", FlagKeyConvertor())
 
 
 class OfrepError(Exception):
@@ -45,7 +64,8 @@ async def _context(request: Request) -> Context:
     if len(raw) > MAX_BODY:
         raise OfrepError(400, "PARSE_ERROR", f"The body is larger than {MAX_BODY} bytes.")
     try:
-        body = orjson.loads(raw) if raw.strip() else {}
+        # No body at all is an empty context; a blank one is a body that is not JSON.
+        body = orjson.loads(raw) if raw else {}
     except orjson.JSONDecodeError:
         raise OfrepError(400, "PARSE_ERROR", "The body is not valid JSON.") from None
     if not isinstance(body, dict):
@@ -64,16 +84,23 @@ async def _context(request: Request) -> Context:
     platform = attributes.get("platform")
     if platform is not None and (not isinstance(platform, str) or platform not in PLATFORMS):
         raise OfrepError(400, "INVALID_CONTEXT", "platform must be one of ios, android, web.")
-    version = attributes.get("appVersion", attributes.get("app_version"))
+    # appVersion wins when both are sent, but each is checked: one left unread would be
+    # invalid input accepted.
+    versions = {name: _version(attributes, name) for name in VERSION_ATTRIBUTES}
+    app_version = next((versions[name] for name in VERSION_ATTRIBUTES if name in attributes), None)
+    return Context(key or None, platform, app_version, attributes)
+
+
+def _version(attributes: dict[str, Any], name: str) -> Version | None:
+    version = attributes.get(name)
+    if version is not None and not isinstance(version, str):
+        raise OfrepError(400, "INVALID_CONTEXT", f"{name} must be a string.")
     try:
-        app_version = parse_version(version) if isinstance(version, str) and version else None
+        return parse_version(version) if version else None
     except ValueError:
         raise OfrepError(
-            400, "INVALID_CONTEXT", f"appVersion {version[:40]!r} is not a version."
+            400, "INVALID_CONTEXT", f"{name} {version[:40]!r} is not a version."
         ) from None
-    if version is not None and not isinstance(version, str):
-        raise OfrepError(400, "INVALID_CONTEXT", "appVersion must be a string.")
-    return Context(key or None, platform, app_version, attributes)
 
 
 def _metadata(snapshot: Snapshot, stale: bool, flag_type: str) -> dict[str, Any]:
@@ -177,6 +204,8 @@ async def configuration(request: Request) -> Response:
 
 routes = [
     Route("/ofrep/v1/evaluate/flags", evaluate_all, methods=["POST"], name="ofrep-bulk"),
-    Route("/ofrep/v1/evaluate/flags/{key:path}", evaluate_one, methods=["POST"], name="ofrep-one"),
+    Route(
+        "/ofrep/v1/evaluate/flags/{key:flag_key}", evaluate_one, methods=["POST"], name="ofrep-one"
+    ),
     Route("/ofrep/v1/configuration", configuration, methods=["GET"], name="ofrep-configuration"),
 ]

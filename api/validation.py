@@ -13,7 +13,9 @@ from api.errors import ApiError
 
 @dataclass(frozen=True)
 class Text:
-    """A required (or optional) string field with a length limit."""
+    """A required (or optional) string field with a length limit, holding text a database
+    can take: no NUL (PostgreSQL cannot store or even compare text holding U+0000) and no
+    lone surrogate (JSON's `\\ud800` escape, which no driver can encode)."""
 
     max_length: int
     required: bool = True
@@ -41,5 +43,11 @@ async def json_object(request: Request, schema: dict[str, Text]) -> dict[str, st
             raise ApiError(
                 400, "invalid_request", f"'{name}' is longer than {rule.max_length} characters."
             )
+        if "\x00" in value:
+            raise ApiError(400, "invalid_request", f"'{name}' must not contain a NUL character.")
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise ApiError(400, "invalid_request", f"'{name}' is not valid Unicode text.") from None
         values[name] = value
     return values

@@ -22,6 +22,7 @@ from analytics.refresh import Refreshed
 from audit import trail
 from audit.verify import Report, verify_chain
 from auth.passwords import WeakPasswordError, check_password_policy, hash_password
+from cli.http_protocol import NoDelayH11Protocol
 from core.database import Database, database_url
 from core.settings import ConfigError, Settings
 from demo_data.generate import estimated_rows
@@ -252,6 +253,10 @@ async def _prepare_demo(database: Database, settings: Settings, *, email: str, u
     return password
 
 
+GRACEFUL_SHUTDOWN_S = 30
+"""How long a stopping server lets requests in flight finish."""
+
+
 def serve(settings: Settings, *, host: str, port: int, workers: int, reload: bool) -> None:
     uvicorn.run(
         "app:create_app",
@@ -262,6 +267,10 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
         reload=reload,
         log_level=settings.log_level.lower(),
         proxy_headers=False,
+        http=NoDelayH11Protocol,
+        # On SIGTERM requests in flight finish; one that is stuck (a huge export) may not
+        # hold a deploy for ever.
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
     )
 
 

@@ -37,6 +37,14 @@ def database_url(raw: str) -> URL:
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
+    """Every engine of the app, its commands and its migrations comes from here.
+
+    On PostgreSQL each connection is opened with `statement_timeout`, so every statement
+    on it (SQLAdmin's too: it shares this engine) is cancelled past the limit. SQLite has
+    no statement timeout; its one wait, for another writer's lock, ends after the busy
+    timeout with "database is locked".
+    Pre-ping replaces connections the server dropped, so an outage ends without a restart.
+    """
     url = database_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})

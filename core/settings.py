@@ -38,7 +38,10 @@ class Settings:
     db_pool_size: int = 10
     """Connections kept open per worker process (PostgreSQL only)."""
     db_statement_timeout_ms: int = 30_000
-    """Any single statement running longer than this is cancelled by the server."""
+    """Any single statement running longer than this is cancelled by the server (PostgreSQL;
+    SQLite has no statement timeout, only its busy timeout for another writer's lock)."""
+    max_body_bytes: int = 1_048_576
+    """Request bodies larger than this are refused with 413 before the app reads them."""
     bcrypt_rounds: int = 12
     """Cost factor for staff password hashes (2**rounds iterations)."""
     session_idle_timeout_s: int = 30 * 60
@@ -121,6 +124,7 @@ def load_settings(
 INTEGER_SETTINGS = {
     "DB_POOL_SIZE": "db_pool_size",
     "DB_STATEMENT_TIMEOUT_MS": "db_statement_timeout_ms",
+    "MAX_BODY_BYTES": "max_body_bytes",
     "BCRYPT_ROUNDS": "bcrypt_rounds",
     "SESSION_IDLE_TIMEOUT_S": "session_idle_timeout_s",
     "SESSION_LIFETIME_S": "session_lifetime_s",

@@ -22,6 +22,7 @@ from core.settings import Settings
 from migrations import runner
 from models import Base
 from tests.databases import fresh_database_url, make_settings, reset_database
+from tests.tcp_proxy import TcpProxy
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -85,3 +86,12 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         yield client
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[TcpProxy]:
+    """A TCP proxy in front of the local PostgreSQL that a test can cut and restore."""
+    proxy = TcpProxy()
+    await proxy.start()
+    yield proxy
+    await proxy.close()

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Base, Role
+from models import AIModel, AuditLog, Base, Role
 
 Row = dict[str, Any]
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -323,3 +323,13 @@ def payment_method_row(user_id: uuid.UUID, **overrides: Any) -> Row:
         "created_at": NOW,
         "updated_at": NOW,
     } | overrides
+
+
+async def ai_models_written(db: AsyncSession) -> tuple[int, int]:
+    """(AI models, their audit entries) as committed: a save's row and its entry, or neither."""
+    await db.rollback()
+    models = await db.scalar(sa.select(sa.func.count()).select_from(AIModel))
+    entries = await db.scalar(
+        sa.select(sa.func.count()).where(AuditLog.entity_type == AIModel.__tablename__)
+    )
+    return int(models or 0), int(entries or 0)

@@ -196,6 +196,23 @@ async def test_two_factor_accounts_send_a_code(client: httpx.AsyncClient, db: As
         ),
         (b"", "application/json", "not valid JSON"),
         ("\udcff".encode("utf-8", "surrogatepass"), "application/json", "not valid JSON"),
+        # Each once a 500: PostgreSQL refuses text holding NUL, and no driver (nor bcrypt)
+        # can encode a lone surrogate.
+        (
+            b'{"email": "a\\u0000b@example.com", "password": "x"}',
+            "application/json",
+            "'email' must not contain a NUL character",
+        ),
+        (
+            b'{"email": "a\\ud800b@example.com", "password": "x"}',
+            "application/json",
+            "'email' is not valid Unicode text",
+        ),
+        (
+            b'{"email": "a@example.com", "password": "x\\udfff"}',
+            "application/json",
+            "'password' is not valid Unicode text",
+        ),
     ],
 )
 async def test_bad_input_is_a_clear_400(

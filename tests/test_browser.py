@@ -301,6 +301,32 @@ def test_disable_a_feature_flag_through_the_confirmation(page: Page, server: Ser
     assert server.rows("SELECT enabled FROM feature_flags WHERE id = ?", flag_id) == [(0,)]
 
 
+def test_adjust_a_wallet_balance_through_its_form(page: Page, server: Server) -> None:
+    [(wallet_id, cents)] = server.rows(
+        "SELECT id, balance FROM wallets WHERE status = 'active' ORDER BY id LIMIT 1"
+    )
+    page.goto(f"{server.base_url}/admin/wallets/details/{as_uuid(wallet_id)}")
+
+    page.get_by_role("link", name="Adjust balance").click()
+    page.wait_for_url(f"{server.base_url}/admin/wallets/action/adjust")
+    page.get_by_label("Credit: add to the balance").check()
+    page.fill("input[name=amount]", "12.50")
+    page.fill("textarea[name=reason]", "Goodwill credit after the outage")
+    screenshot(page, "wallet-adjust-form")
+    with page.expect_response(lambda response: response.request.method == "POST") as posted:
+        page.get_by_role("button", name="Adjust balance").click()
+
+    assert posted.value.status == 303, f"the adjustment POST answered {posted.value.status}"
+    expect(page.locator(".toast"), "the action names what it made").to_contain_text("Made TXN-")
+    screenshot(page, "wallet-after-adjust")
+    assert server.rows("SELECT balance FROM wallets WHERE id = ?", wallet_id) == [(cents + 1250,)]
+    assert server.rows(
+        "SELECT type, amount, description FROM wallet_transactions"
+        " WHERE wallet_id = ? AND type = 'adjustment'",
+        wallet_id,
+    ) == [("adjustment", 1250, "Goodwill credit after the outage")]
+
+
 def test_bulk_assign_tickets_to_me(page: Page, server: Server) -> None:
     me = server.admin_id()
     page.goto(f"{server.base_url}/admin/support-tickets/list")

@@ -547,6 +547,29 @@ async def test_a_flag_key_cannot_change_once_created(
     assert flag.key != "renamed-flag"
 
 
+@pytest.mark.parametrize(
+    ("permissions", "refused"),
+    [("users:view", True), ("roles:view", True), ("roles:edit", False), ("*", False)],
+)
+async def test_nobody_takes_roles_edit_from_their_own_role(
+    client: httpx.AsyncClient, db: AsyncSession, ids: Ids, permissions: str, refused: bool
+) -> None:
+    own = await db.scalar(sa.select(Role).where(Role.name == "superadmin"))
+    form = {"name": "superadmin", "description": own.description, "permissions": permissions}
+
+    response = await save(client, "roles", form, pk=own.id)
+
+    message = "This is your own role: keep roles:edit (or *), or ask another superadmin"
+    await db.refresh(own)
+    if refused:
+        assert response.status_code == 400
+        assert message in response.text
+        assert own.permissions == ["*"]
+    else:
+        assert response.status_code in (302, 303), response.text[-400:]
+        assert own.permissions == [permissions]
+
+
 async def test_a_secret_setting_is_written_but_never_shown(
     client: httpx.AsyncClient, db: AsyncSession, ids: Ids
 ) -> None:

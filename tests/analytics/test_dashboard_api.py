@@ -159,6 +159,15 @@ async def test_every_door_needs_the_dashboard_permission(
         ("from=2026-02-30&to=2026-03-01", "from and to must both be dates like 2026-11-01."),
         ("from=2020-01-01&to=2026-11-01", "A range is at most 731 days."),
         ("currency=usd", "currency must be a three-letter code such as USD."),
+        # Once a 500: '²' is a digit to str.isdigit() but not to int().
+        ("days=%C2%B2", "days must be one of 7, 30, 90."),
+        # Once ignored, because from and to take its place.
+        ("days=abc&from=2026-11-02&to=2026-11-08", "days must be one of 7, 30, 90."),
+        # Once read by date.fromisoformat, which takes more than YYYY-MM-DD.
+        ("from=20261102&to=20261108", "from and to must both be dates like 2026-11-01."),
+        # Once a 500: the previous period, or the day after, falls outside `date`.
+        ("from=0001-01-01&to=0001-01-07", "from and to must be between 1970-01-01 and 2999-12-31."),
+        ("from=9999-12-25&to=9999-12-31", "from and to must be between 1970-01-01 and 2999-12-31."),
     ],
 )
 async def test_a_bad_range_is_a_clear_400(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import pytest
@@ -209,6 +210,8 @@ async def test_a_scheduled_start_changes_the_answer_and_its_etag(
         ({"user_id": "u" * 10_000}, "user_id is longer than 256"),
         ({f"attr.k{n}": "v" for n in range(51)}, "at most 50 attr.* parameters"),
         ({"attr.country": "x" * 300}, "at most 256 characters"),
+        # Once read as its first 64 characters, which made it the valid version "4.2".
+        ({"app_version": "4.2" + " " * 61 + "not a version"}, "app_version is longer than 64"),
     ],
 )
 async def test_bad_feed_parameters_are_a_clear_400(
@@ -331,17 +334,40 @@ async def test_ofrep_single_flag(client: httpx.AsyncClient, flags: dict[str, Any
     assert needs_key.json()["errorCode"] == "TARGETING_KEY_MISSING"
 
 
+@pytest.mark.parametrize("key", ["everyone\n", "every\none", "\n"])
+async def test_a_key_with_a_line_break_is_no_flag_of_ours(
+    client: httpx.AsyncClient, flags: dict[str, Any], key: str
+) -> None:
+    # The router once stopped the key at a line break: "everyone\n" was read as the flag
+    # "everyone", and "every\none" got the router's plain 404 instead of OFREP's.
+    response = await client.post(f"{BULK}/{quote(key)}", json={"context": {}})
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "key": key,
+        "errorCode": "FLAG_NOT_FOUND",
+        "errorDetails": f"No flag {key!r}.",
+    }
+
+
 @pytest.mark.parametrize(
     ("content", "code"),
     [
         (b"{not json", "PARSE_ERROR"),
         (b"[]", "PARSE_ERROR"),
+        # Once read as no body at all: blank is not JSON.
+        (b"\n", "PARSE_ERROR"),
+        (b"   ", "PARSE_ERROR"),
         (b'{"context": "me"}', "INVALID_CONTEXT"),
         (b'{"context": {"targetingKey": 42}}', "INVALID_CONTEXT"),
         (b'{"context": {"targetingKey": "' + b"x" * 300 + b'"}}', "INVALID_CONTEXT"),
         (b'{"context": {"platform": "palm"}}', "INVALID_CONTEXT"),
         (b'{"context": {"appVersion": "v-next"}}', "INVALID_CONTEXT"),
         (b'{"context": {"appVersion": 4}}', "INVALID_CONTEXT"),
+        (b'{"context": {"app_version": "v-next"}}', "INVALID_CONTEXT"),
+        # appVersion wins, but app_version beside it was once not read at all.
+        (b'{"context": {"appVersion": "4.2", "app_version": "v-next"}}', "INVALID_CONTEXT"),
+        (b'{"context": {"appVersion": null, "app_version": 4}}', "INVALID_CONTEXT"),
     ],
 )
 async def test_ofrep_bad_requests_use_the_protocol_error_shape(
@@ -356,6 +382,16 @@ async def test_ofrep_bad_requests_use_the_protocol_error_shape(
     assert bulk.json()["errorCode"] == single.json()["errorCode"] == code
     assert single.json()["key"] == "everyone"
     assert bulk.json()["errorDetails"]
+
+
+async def test_ofrep_without_a_body_evaluates_an_empty_context(
+    client: httpx.AsyncClient, flags: dict[str, Any]
+) -> None:
+    bulk = await client.post(BULK)
+    single = await client.post(f"{BULK}/everyone")
+
+    assert bulk.status_code == single.status_code == 200
+    assert single.json()["value"] is True
 
 
 async def test_ofrep_configuration(client: httpx.AsyncClient) -> None:

@@ -6,14 +6,12 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
 import httpx
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
@@ -24,7 +22,7 @@ from flags.snapshot import REVISION_KEY, stored_revision
 from models import FeatureFlag, RuntimeSetting
 from tests import staff
 from tests.databases import TEST_SECRET_KEY
-from tests.tcp_proxy import TcpProxy
+from tests.tcp_proxy import TcpProxy, through_proxy
 from tests.test_processes import free_port, running, wait_until_up
 
 FEED = "/api/feature-flags/mobile/active"
@@ -111,19 +109,6 @@ async def test_a_running_worker_refreshes_within_a_second(
 def postgres_only(backend: str) -> None:
     if backend != "postgresql":
         pytest.skip("LISTEN/NOTIFY and the outage proxy are PostgreSQL's")
-
-
-def through_proxy(settings: Settings, proxy_port: int) -> Settings:
-    url = make_url(settings.database_url).set(host="127.0.0.1", port=proxy_port)
-    return replace(settings, database_url=url.render_as_string(hide_password=False))
-
-
-@pytest.fixture
-async def proxy() -> AsyncIterator[TcpProxy]:
-    proxy = TcpProxy()
-    await proxy.start()
-    yield proxy
-    await proxy.close()
 
 
 async def test_the_feed_serves_its_last_snapshot_while_the_database_is_away(
