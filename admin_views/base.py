@@ -443,6 +443,13 @@ class StaffView(ModelView):
         if not pks or staff is None:
             Flash.warning(request, "Select at least one row first.", title=spec.label)
             return RedirectResponse(destination, status_code=303)
+        if spec.one_row and len(pks) > 1:
+            Flash.warning(
+                request,
+                f"{spec.label} applies to one {self.name.lower()} at a time; nothing was changed.",
+                title=spec.label,
+            )
+            return RedirectResponse(destination, status_code=303)
         params: dict[str, Any] = {}
         form_class = await spec.form_class(self)
         if form_class is not None:

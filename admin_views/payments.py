@@ -102,7 +102,7 @@ class WalletAdmin(StaffView, model=Wallet):
             raise ActionRefusedError(f"Wallet {str(wallet.id)[:8]} is {wallet.status}, not frozen.")
         wallet.status = WalletStatus.ACTIVE
 
-    @row_action("adjust", "Adjust balance", form=AdjustmentForm)
+    @row_action("adjust", "Adjust balance", form=AdjustmentForm, one_row=True)
     async def adjust(
         self, db: AsyncSession, wallet: Wallet, context: ActionContext
     ) -> dict[str, Any]:
@@ -148,7 +148,7 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
         DateRangeFilter(WalletTransaction.posted_at, "Posted"),
     ]
 
-    @row_action("refund", "Refund", form=RefundForm)
+    @row_action("refund", "Refund", form=RefundForm, one_row=True)
     async def refund(
         self, db: AsyncSession, purchase: WalletTransaction, context: ActionContext
     ) -> dict[str, Any]:
@@ -164,7 +164,7 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
             )
         )
 
-    @row_action("reverse", "Reverse", form=ReversalForm)
+    @row_action("reverse", "Reverse", form=ReversalForm, one_row=True)
     async def reverse(
         self, db: AsyncSession, original: WalletTransaction, context: ActionContext
     ) -> dict[str, Any]:

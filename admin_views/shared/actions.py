@@ -63,6 +63,8 @@ class ActionSpec:
     label: str
     change: Callable[..., Awaitable[dict[str, Any] | None]]
     form: FormFactory | None = None
+    one_row: bool = False
+    """Refuse a selection of several rows: each needs its own look (money, say)."""
 
     async def form_class(self, view: Any) -> type[Form] | None:
         if self.form is None or isinstance(self.form, type):
@@ -76,11 +78,12 @@ def row_action(
     *,
     confirm: str | None = None,
     form: FormFactory | None = None,
+    one_row: bool = False,
 ) -> Callable[[RowChange[View]], Callable[[View, Request], Awaitable[Response]]]:
     """Declare an action that applies `change` to each selected row (see the module doc)."""
 
     def wrap(change: RowChange[View]) -> Callable[[View, Request], Awaitable[Response]]:
-        spec = ActionSpec(name, label, change, form)
+        spec = ActionSpec(name, label, change, form, one_row)
 
         @functools.wraps(change)
         async def endpoint(self: View, request: Request) -> Response:

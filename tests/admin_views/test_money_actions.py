@@ -280,3 +280,24 @@ async def test_money_actions_need_their_own_permission(
     assert await count(db, WalletTransaction) == await count(db, WalletTransaction)
     assert await balance(db, ledger.wallet_id) == Decimal("100.00")
     assert await balance(db, ledger.shop_wallet_id) == Decimal("60.00")
+
+
+async def test_money_moves_one_row_at_a_time(
+    client: httpx.AsyncClient, db: AsyncSession, ledger: Ledger
+) -> None:
+    both = [ledger.wallet_id, ledger.shop_wallet_id]
+
+    response = await act(
+        client,
+        "wallets",
+        "adjust",
+        both,
+        direction="credit",
+        amount="5.00",
+        reason="Goodwill for both",
+        idempotency_key=uuid.uuid4().hex,
+    )
+
+    assert "Adjust balance applies to one wallet at a time" in await flashed(client, response)
+    assert await balance(db, ledger.wallet_id) == Decimal("100.00")
+    assert await balance(db, ledger.shop_wallet_id) == Decimal("60.00")
