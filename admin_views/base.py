@@ -462,6 +462,7 @@ class StaffView(ModelView):
                         "form": form,
                         "spec": spec,
                         "pks": raw,
+                        "facts": await self._action_facts(spec, pks),
                         "model_view": self,
                         "destination": destination,
                         "title": spec.label,
@@ -505,6 +506,13 @@ class StaffView(ModelView):
             title=spec.label,
         )
         return RedirectResponse(destination, status_code=303)
+
+    async def _action_facts(self, spec: ActionSpec, pks: list[str]) -> list[tuple[str, str]]:
+        if spec.facts is None or len(pks) != 1:
+            return []
+        async with self.session_maker() as db:
+            obj = (await db.execute(self._stmt_by_identifier(pks[0]))).scalars().first()
+            return [] if obj is None else await spec.facts(self, db, obj)
 
     async def details_context(self, request: Request) -> dict[str, Any]:
         staff = current_staff(request)

@@ -9,19 +9,29 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from wtforms import RadioField, TextAreaField, validators
 
 from admin_views.base import ReadOnlyView, StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
+from admin_views.shared.formatting import money
 from admin_views.shared.money import amount_field, moved
 from admin_views.shared.once import SubmittedOnceForm, key_for
 from admin_views.shared.related import Related
 from admin_views.shared.search import Exact
 from ledger import corrections
 from models.base import utcnow
-from models.payments import CURRENCIES, PaymentMethod, Wallet, WalletStatus, WalletTransaction
+from models.payments import (
+    CURRENCIES,
+    PaymentMethod,
+    TransactionType,
+    Wallet,
+    WalletStatus,
+    WalletTransaction,
+)
+from models.people import User
 
 MENU = "Payments"
 USER_LOOKUP = {"fields": ("email", "first_name", "last_name"), "order_by": "email"}
@@ -33,6 +43,36 @@ def reason_field(*, description: str) -> TextAreaField:
         validators=[validators.InputRequired(), validators.Length(min=5, max=255)],
         description=description,
     )
+
+
+async def wallet_facts(
+    _view: WalletAdmin, db: AsyncSession, wallet: Wallet
+) -> list[tuple[str, str]]:
+    email = await db.scalar(sa.select(User.email).where(User.id == wallet.user_id))
+    return [
+        ("Customer", email or ""),
+        ("Wallet", str(wallet)),
+        ("Balance", money(wallet.balance, wallet.currency)),
+        ("Status", str(wallet.status)),
+    ]
+
+
+async def transaction_facts(
+    _view: WalletTransactionAdmin, db: AsyncSession, transaction: WalletTransaction
+) -> list[tuple[str, str]]:
+    facts = [
+        ("Transaction", transaction.reference),
+        ("Type", str(transaction.type).replace("_", " ")),
+        ("Status", str(transaction.status)),
+        ("Amount", money(transaction.amount, transaction.currency)),
+    ]
+    if transaction.type == TransactionType.PURCHASE:
+        refunded = await corrections.refunded(db, transaction.id)
+        facts += [
+            ("Refunded so far", money(refunded, transaction.currency)),
+            ("Left to refund", money(-transaction.amount - refunded, transaction.currency)),
+        ]
+    return facts
 
 
 class AdjustmentForm(SubmittedOnceForm):
@@ -102,7 +142,7 @@ class WalletAdmin(StaffView, model=Wallet):
             raise ActionRefusedError(f"Wallet {str(wallet.id)[:8]} is {wallet.status}, not frozen.")
         wallet.status = WalletStatus.ACTIVE
 
-    @row_action("adjust", "Adjust balance", form=AdjustmentForm, one_row=True)
+    @row_action("adjust", "Adjust balance", form=AdjustmentForm, one_row=True, facts=wallet_facts)
     async def adjust(
         self, db: AsyncSession, wallet: Wallet, context: ActionContext
     ) -> dict[str, Any]:
@@ -148,7 +188,7 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
         DateRangeFilter(WalletTransaction.posted_at, "Posted"),
     ]
 
-    @row_action("refund", "Refund", form=RefundForm, one_row=True)
+    @row_action("refund", "Refund", form=RefundForm, one_row=True, facts=transaction_facts)
     async def refund(
         self, db: AsyncSession, purchase: WalletTransaction, context: ActionContext
     ) -> dict[str, Any]:
@@ -164,7 +204,7 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
             )
         )
 
-    @row_action("reverse", "Reverse", form=ReversalForm, one_row=True)
+    @row_action("reverse", "Reverse", form=ReversalForm, one_row=True, facts=transaction_facts)
     async def reverse(
         self, db: AsyncSession, original: WalletTransaction, context: ActionContext
     ) -> dict[str, Any]:

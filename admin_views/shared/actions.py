@@ -53,6 +53,10 @@ RowChange = Callable[[View, "AsyncSession", Any, ActionContext], Awaitable[dict[
 A `transaction` detail (the reference of money moved) is also shown to the staff member."""
 
 
+Facts = Callable[[Any, "AsyncSession", Any], Awaitable[list[tuple[str, str]]]]
+"""(label, value) pairs about one row, read in the action's session."""
+
+
 FormFactory = type[Form] | Callable[[Any], Awaitable[type[Form]]]
 """A form class, or an async function of the view that builds one (choices from the DB)."""
 
@@ -65,6 +69,8 @@ class ActionSpec:
     form: FormFactory | None = None
     one_row: bool = False
     """Refuse a selection of several rows: each needs its own look (money, say)."""
+    facts: Facts | None = None
+    """What the form shows about the row it acts on, e.g. the balance being adjusted."""
 
     async def form_class(self, view: Any) -> type[Form] | None:
         if self.form is None or isinstance(self.form, type):
@@ -79,11 +85,12 @@ def row_action(
     confirm: str | None = None,
     form: FormFactory | None = None,
     one_row: bool = False,
+    facts: Facts | None = None,
 ) -> Callable[[RowChange[View]], Callable[[View, Request], Awaitable[Response]]]:
     """Declare an action that applies `change` to each selected row (see the module doc)."""
 
     def wrap(change: RowChange[View]) -> Callable[[View, Request], Awaitable[Response]]:
-        spec = ActionSpec(name, label, change, form, one_row)
+        spec = ActionSpec(name, label, change, form, one_row, facts)
 
         @functools.wraps(change)
         async def endpoint(self: View, request: Request) -> Response:

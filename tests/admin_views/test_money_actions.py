@@ -301,3 +301,14 @@ async def test_money_moves_one_row_at_a_time(
     assert "Adjust balance applies to one wallet at a time" in await flashed(client, response)
     assert await balance(db, ledger.wallet_id) == Decimal("100.00")
     assert await balance(db, ledger.shop_wallet_id) == Decimal("60.00")
+
+
+async def test_a_money_form_shows_what_it_acts_on(
+    client: httpx.AsyncClient, ledger: Ledger
+) -> None:
+    wallet_form = await act(client, "wallets", "adjust", [ledger.wallet_id])
+    refund_form = await act(client, "wallet-transactions", "refund", [ledger.purchase_id])
+
+    assert re.search(r"<dt[^>]*>Balance</dt><dd[^>]*>100\.00 USD</dd>", wallet_form.text)
+    assert re.search(r"<dt[^>]*>Amount</dt><dd[^>]*>-40\.00 EUR</dd>", refund_form.text)
+    assert re.search(r"<dt[^>]*>Left to refund</dt><dd[^>]*>40\.00 EUR</dd>", refund_form.text)
