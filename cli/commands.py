@@ -152,12 +152,12 @@ async def verify_audit_trail(settings: Settings) -> Report:
 
 
 async def ledger_mismatches(settings: Settings) -> list[Mismatch]:
-    database = Database(settings)
-    try:
-        async with database.session() as session:
-            return [mismatch async for mismatch in mismatches(session)]
-    finally:
-        await database.dispose()
+    return await _with_database(settings, _mismatches)
+
+
+async def _mismatches(database: Database, _settings: Settings) -> list[Mismatch]:
+    async with database.session() as session:
+        return [mismatch async for mismatch in mismatches(session)]
 
 
 async def manage_flag_keys(settings: Settings, action: str, name: str | None) -> Any:

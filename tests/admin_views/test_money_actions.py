@@ -40,6 +40,14 @@ async def form_key(client: httpx.AsyncClient, slug: str, name: str, pk: uuid.UUI
     return found[1] or found[2]
 
 
+async def submitted(
+    client: httpx.AsyncClient, slug: str, name: str, pk: uuid.UUID, **fields: str
+) -> httpx.Response:
+    """Open the action's form and submit it filled in, with the key it carries."""
+    key = await form_key(client, slug, name, pk)
+    return await act(client, slug, name, [pk], idempotency_key=key, **fields)
+
+
 async def balance(db: AsyncSession, wallet_id: uuid.UUID) -> Decimal:
     await db.commit()
     return Decimal(await db.scalar(sa.select(Wallet.balance).where(Wallet.id == wallet_id)))
@@ -171,37 +179,11 @@ async def test_an_empty_refund_amount_refunds_all_that_is_left_and_then_nothing_
     client: httpx.AsyncClient, db: AsyncSession, ledger: Ledger
 ) -> None:
     slug = "wallet-transactions"
-    part_key = await form_key(client, slug, "refund", ledger.purchase_id)
-    await act(
-        client,
-        slug,
-        "refund",
-        [ledger.purchase_id],
-        amount="15.00",
-        reason="Damaged item",
-        idempotency_key=part_key,
-    )
-    rest_key = await form_key(client, slug, "refund", ledger.purchase_id)
-    rest = await act(
-        client,
-        slug,
-        "refund",
-        [ledger.purchase_id],
-        amount="",
-        reason="Returned",
-        idempotency_key=rest_key,
-    )
+    pk = ledger.purchase_id
+    await submitted(client, slug, "refund", pk, amount="15.00", reason="Damaged item")
+    rest = await submitted(client, slug, "refund", pk, amount="", reason="Returned")
     rest_page = await flashed(client, rest)
-    more_key = await form_key(client, slug, "refund", ledger.purchase_id)
-    more = await act(
-        client,
-        slug,
-        "refund",
-        [ledger.purchase_id],
-        amount="",
-        reason="Again",
-        idempotency_key=more_key,
-    )
+    more = await submitted(client, slug, "refund", pk, amount="", reason="Again")
 
     assert "Made TXN-" in rest_page
     assert "already refunded in full" in await flashed(client, more)
@@ -221,25 +203,10 @@ async def test_a_transaction_is_reversed_once_through_the_screen(
     client: httpx.AsyncClient, db: AsyncSession, ledger: Ledger
 ) -> None:
     slug = "wallet-transactions"
-    first_key = await form_key(client, slug, "reverse", ledger.purchase_id)
-    first = await act(
-        client,
-        slug,
-        "reverse",
-        [ledger.purchase_id],
-        reason="Charged twice",
-        idempotency_key=first_key,
-    )
+    pk = ledger.purchase_id
+    first = await submitted(client, slug, "reverse", pk, reason="Charged twice")
     first_page = await flashed(client, first)
-    second_key = await form_key(client, slug, "reverse", ledger.purchase_id)
-    second = await act(
-        client,
-        slug,
-        "reverse",
-        [ledger.purchase_id],
-        reason="Charged twice",
-        idempotency_key=second_key,
-    )
+    second = await submitted(client, slug, "reverse", pk, reason="Charged twice")
 
     assert "Made TXN-" in first_page
     assert "was already reversed by TXN-" in await flashed(client, second)
