@@ -16,6 +16,7 @@ module adds the rest, once for every table:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -27,6 +28,7 @@ from sqladmin.pagination import Pagination
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import RelationshipDirection, selectinload
+from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -43,17 +45,35 @@ from admin_views.shared.counting import EXACT_PARAM, EXACT_VALUE, row_count
 from admin_views.shared.form_errors import FieldErrorsError, delete_blockers, explain, stash
 from admin_views.shared.formatting import column_formatter
 from admin_views.shared.labels import humanize
+from admin_views.shared.record import FieldGroup, field_groups, status_field
 from admin_views.shared.related import Related, panels
 from admin_views.shared.staff_form import UNSTORABLE, StaffForm
 from audit import trail
 from audit.snapshot import changes, masked_fields, snapshot
 from auth.middleware import actor, current_staff
-from models.base import SoftDelete, utcnow
+from auth.permissions import allows
+from models.base import FixedPoint, SoftDelete, utcnow
 
 READ_ONLY_COLUMNS = frozenset({"id", "created_at", "updated_at"})
 """Set by the database or the app, never typed in a form."""
 EXPORT_TYPES = ("csv", "json")
 EMAIL = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
+
+
+def may_view(request: Request, table: str) -> bool:
+    staff = current_staff(request)
+    return staff is not None and allows(staff.permissions, table, "view")
+
+
+@dataclass(frozen=True)
+class RecordAction:
+    """An action as the record's page offers it."""
+
+    name: str
+    label: str
+    url: str
+    confirm: str | None
+    """Asked in a dialog before the POST; None when the action has its own page."""
 
 
 class DeleteBlockedError(Exception):
@@ -92,6 +112,15 @@ class StaffView(ModelView):
     """Extra templates shown under the detail table (e.g. a ticket's thread)."""
     lowercase_fields: ClassVar[tuple[str, ...]] = ()
     """Text fields stored in lower case (emails), whatever case staff type."""
+    detail_groups: ClassVar[dict[str, list[Any]] | None] = None
+    """Detail page sections, e.g. `{"Identity": [User.email, ...], ...}`; by default the
+    fields are grouped by kind (details, status, money, data, record)."""
+    export_extra: ClassVar[dict[str, str]] = {}
+    """What a reader of an export needs beside the list's columns, by column or path
+    through related rows, with its header: `{"wallet.user.email": "Customer email"}`.
+    A table's currency always goes with its amounts."""
+    status_badge: ClassVar[str | None] = None
+    """The field shown as a badge beside the record's title; found by name when unset."""
 
     def __init__(self) -> None:
         mapper = sa.inspect(self.model)
@@ -110,6 +139,68 @@ class StaffView(ModelView):
         super().__init__()
         if not self.column_default_sort and hasattr(self.model, "created_at"):
             self.column_default_sort = [(self.model.created_at, True)]
+        self.action_specs: dict[str, ActionSpec] = {
+            spec.name: spec
+            for klass in reversed(type(self).__mro__)
+            for member in vars(klass).values()
+            if isinstance(spec := getattr(member, "spec", None), ActionSpec)
+        }
+
+    # The record's page: its title, its state, its sections, what can be done to it.
+    def record_status(self, obj: Any) -> Any:
+        name = status_field(self.model, self.status_badge)
+        return (
+            None
+            if name is None
+            else self.column_formatters_detail.get(name, lambda o, n: getattr(o, n))(obj, name)
+        )
+
+    def record_query(self, pk: str) -> sa.Select:
+        """One row with what its page shows: related rows and the rows labels name. A
+        malformed id is a 404, as an unknown one is."""
+        try:
+            stmt = self._stmt_by_identifier(pk)
+        except (ValueError, TypeError):
+            raise HTTPException(status_code=404) from None
+        for relation in self._details_relations:
+            stmt = stmt.options(with_label_rows(relation))
+        for name in getattr(self.model, "label_loads", ()):
+            stmt = stmt.options(selectinload(getattr(self.model, name)))
+        return stmt
+
+    def details_query(self, request: Request) -> sa.Select:
+        return self.record_query(request.path_params["pk"])
+
+    def record_groups(self) -> list[FieldGroup]:
+        return field_groups(self.model, self._details_prop_names, self.detail_groups)
+
+    def record_actions(self, request: Request, obj: Any) -> list[RecordAction]:
+        """The actions this staff member may take on `obj` in its current state, in the
+        order declared; a confirmation names the record."""
+        allowed = self._visible_custom_actions(request, True)
+        pk = str(obj.id)
+        offered = []
+        for name, spec in self.action_specs.items():
+            if name not in allowed or not spec.applies_to(obj):
+                continue
+            url = f"{self._url_for_action(request, name)}?pks={pk}"
+            asks = spec.form is not None or spec.reason
+            offered.append(
+                RecordAction(
+                    spec.name, spec.label, url, None if asks else spec.confirmation(str(obj))
+                )
+            )
+        return offered
+
+    # Links between records: to the screen of the row's own table, and only for staff who
+    # may open it (otherwise templates show the label as plain text).
+    def _identity_for_object(self, obj: Any) -> str:
+        return obj.__tablename__.replace("_", "-")
+
+    def _build_url_for(self, name: str, request: Request, obj: Any) -> URL | str:
+        if name == "admin:details" and not may_view(request, obj.__tablename__):
+            return ""
+        return super()._build_url_for(name, request, obj)
 
     # Declaration helpers
     @staticmethod
@@ -278,7 +369,7 @@ class StaffView(ModelView):
             )
         page = min(max(page, 1), Pagination.max_page(count, page_size))
         for relation in self._list_relations:
-            stmt = stmt.options(selectinload(relation))
+            stmt = stmt.options(with_label_rows(relation))
         order = keyset.order_for(self.model, self._sorting(request))
         after, before = (request.query_params.get(p) for p in (keyset.AFTER, keyset.BEFORE))
         if order is not None and (after or before):
@@ -311,12 +402,12 @@ class StaffView(ModelView):
 
     async def export_response(self, request: Request, export_type: str) -> Response:
         """Stream the filtered list; audited with what was asked for."""
-        columns = self.get_export_columns()
+        columns = self.export_columns()
         relationships = frozenset(self._relation_names)
         stmt = self.filtered_query(request)
         for name in columns:
-            if name in relationships:
-                stmt = stmt.options(selectinload(getattr(self.model, name)))
+            if name in relationships or "." in name:
+                stmt = stmt.options(self._loader(name))
         async with self.session_maker() as db, db.begin():
             await trail.append(
                 db,
@@ -330,9 +421,8 @@ class StaffView(ModelView):
             )
         filename = f"{self.resource()}-{utcnow():%Y%m%d-%H%M%S}.{export_type}"
         if export_type == "csv":
-            body = export.csv_stream(
-                self.session_maker, stmt, columns, self._column_labels.get, relationships
-            )
+            labels = {**self._column_labels, **self.export_extra}
+            body = export.csv_stream(self.session_maker, stmt, columns, labels.get, relationships)
             media = "text/csv; charset=utf-8"
         else:
             body = export.json_stream(self.session_maker, stmt, columns, relationships)
@@ -342,6 +432,29 @@ class StaffView(ModelView):
             media_type=media,
             headers={"Content-Disposition": f'attachment; filename="{filename}"'},
         )
+
+    def export_columns(self) -> list[str]:
+        columns = self.get_export_columns()
+        table = sa.inspect(self.model).columns
+        has_money = any(isinstance(column.type, FixedPoint) for column in table)
+        currency = ["currency"] if has_money and "currency" in table else []
+        extra = [name for name in [*currency, *self.export_extra] if name not in columns]
+        return [*columns, *extra]
+
+    def _loader(self, path: str) -> Any:
+        """Eager loading for a related row named in an export, and the rows its label
+        names (a wallet's customer), so no row is fetched one at a time."""
+        steps = path.split(".")
+        if len(steps) > 1:
+            steps = steps[:-1]  # the last step is a column of the last row
+        if len(steps) == 1:
+            return with_label_rows(getattr(self.model, path))
+        model, option = self.model, None
+        for step in steps:
+            attribute = getattr(model, step)
+            option = selectinload(attribute) if option is None else option.selectinload(attribute)
+            model = attribute.property.mapper.class_
+        return option
 
     # Changes: each one and its audit entry commit or roll back together.
     async def _audit(
@@ -431,13 +544,16 @@ class StaffView(ModelView):
         await self.after_model_delete(obj, request)
 
     async def run_row_action(self, request: Request, spec: ActionSpec) -> Response:
-        form_data = await request.form()
-        raw = str(form_data.get("pks") or request.query_params.get("pks") or "")
+        """GET answers with the action's page (its form, or a confirmation); POST runs it
+        once the form, if any, comes back valid."""
+        form_data = await request.form() if request.method == "POST" else None
+        asked = form_data or {}
+        raw = str(asked.get("pks") or request.query_params.get("pks") or "")
         pks = [pk for pk in raw.split(",") if pk]
         destination = back_to(
             request,
             str(request.url_for("admin:list", identity=self.identity)),
-            str(form_data.get("next") or ""),
+            str(asked.get("next") or ""),
         )
         staff = current_staff(request)
         if not pks or staff is None:
@@ -450,26 +566,21 @@ class StaffView(ModelView):
                 title=spec.label,
             )
             return RedirectResponse(destination, status_code=303)
+        rows = await self._action_rows(pks)
+        refusal = self._refusal(spec, pks, rows)
+        if refusal is not None:
+            Flash.error(request, refusal, title=f"{spec.label}: nothing was changed")
+            return RedirectResponse(destination, status_code=303)
         params: dict[str, Any] = {}
         form_class = await spec.form_class(self)
-        if form_class is not None:
-            form = form_class(form_data if "action_form" in form_data else None)
-            if "action_form" not in form_data or not form.validate():
-                return await self.templates.TemplateResponse(
-                    request,
-                    "staff/action_form.html",
-                    {
-                        "form": form,
-                        "spec": spec,
-                        "pks": raw,
-                        "facts": await self._action_facts(spec, pks),
-                        "model_view": self,
-                        "destination": destination,
-                        "title": spec.label,
-                    },
-                    status_code=200 if "action_form" not in form_data else 400,
+        submitted = form_data is not None and "action_form" in form_data
+        if form_class is not None or form_data is None:
+            form = form_class(form_data if submitted else None) if form_class else None
+            if not submitted or (form is not None and not form.validate()):
+                return await self._action_page(
+                    request, spec, raw, rows, form, destination, 400 if submitted else 200
                 )
-            params = form.data
+            params = form.data if form is not None else {}
         context = ActionContext(request=request, staff=staff, params=params)
         made: list[str] = []
         try:
@@ -478,19 +589,22 @@ class StaffView(ModelView):
                     obj = (await db.execute(self._stmt_by_identifier(pk))).scalars().first()
                     if obj is None:
                         raise ActionRefusedError(f"{self.name} {pk} no longer exists.")
+                    if not spec.applies_to(obj):
+                        raise ActionRefusedError(spec.refusal(obj))
                     before = snapshot(obj)
                     details = await spec.change(self, db, obj, context)
                     if details and "transaction" in details:
                         made.append(details["transaction"])
                     await db.flush()
                     changed_before, changed_after = changes(before, snapshot(obj))
+                    reason = {"reason": params["reason"]} if spec.reason else {}
                     await self._audit(
                         db,
                         request,
                         f"action:{spec.name}",
                         pk,
                         changed_before,
-                        changed_after | (details or {}),
+                        changed_after | (details or {}) | reason,
                     )
         except ActionRefusedError as refused:
             Flash.error(request, str(refused), title=f"{spec.label}: nothing was changed")
@@ -498,21 +612,67 @@ class StaffView(ModelView):
         except AlreadyDoneError as done:
             Flash.info(request, str(done), title=f"{spec.label}: already done")
             return RedirectResponse(destination, status_code=303)
-        noun = self.name if len(pks) == 1 else self.name_plural
+        what = str(rows[0]) if len(rows) == 1 else f"{len(pks)} {self.name_plural.lower()}"
         made_note = f" Made {', '.join(made)}." if made else ""
-        Flash.success(
-            request,
-            f"{spec.label}: done for {len(pks)} {noun.lower()}.{made_note}",
-            title=spec.label,
-        )
+        Flash.success(request, f"{spec.label}: done for {what}.{made_note}", title=spec.label)
         return RedirectResponse(destination, status_code=303)
 
-    async def _action_facts(self, spec: ActionSpec, pks: list[str]) -> list[tuple[str, str]]:
-        if spec.facts is None or len(pks) != 1:
-            return []
-        async with self.session_maker() as db:
-            obj = (await db.execute(self._stmt_by_identifier(pks[0]))).scalars().first()
-            return [] if obj is None else await spec.facts(self, db, obj)
+    async def _action_rows(self, pks: list[str]) -> list[Any]:
+        """The selected rows, read for the action's page and its state check; a malformed
+        or unknown id is left out (and so refused)."""
+        rows = []
+        async with self.session_maker(expire_on_commit=False) as db:
+            for pk in pks:
+                try:
+                    stmt = self.record_query(pk)
+                except HTTPException:
+                    continue
+                obj = (await db.execute(stmt)).scalars().first()
+                if obj is not None:
+                    rows.append(obj)
+        return rows
+
+    def _refusal(self, spec: ActionSpec, pks: list[str], rows: list[Any]) -> str | None:
+        if len(rows) < len(pks):
+            missing = len(pks) - len(rows)
+            noun = self.name.lower() if missing == 1 else self.name_plural.lower()
+            return f"{missing} selected {noun} no longer exist."
+        refused = [spec.refusal(obj) for obj in rows if not spec.applies_to(obj)]
+        return " ".join(refused) if refused else None
+
+    async def _action_page(
+        self,
+        request: Request,
+        spec: ActionSpec,
+        raw: str,
+        rows: list[Any],
+        form: Form | None,
+        destination: str,
+        status_code: int,
+    ) -> Response:
+        one = rows[0] if len(rows) == 1 else None
+        record = str(one) if one is not None else f"{len(rows)} {self.name_plural.lower()}"
+        facts = []
+        if spec.facts is not None and one is not None:
+            async with self.session_maker() as db:
+                facts = await spec.facts(self, db, one)
+        return await self.templates.TemplateResponse(
+            request,
+            "staff/action_form.html",
+            {
+                "form": form,
+                "spec": spec,
+                "pks": raw,
+                "record": record,
+                "confirm": spec.confirmation(record if one is not None else f"these {record}"),
+                "facts": facts,
+                "currency": getattr(one, "currency", None),
+                "model_view": self,
+                "destination": destination,
+                "title": f"{spec.label}: {record}",
+            },
+            status_code=status_code,
+        )
 
     async def details_context(self, request: Request) -> dict[str, Any]:
         staff = current_staff(request)
@@ -526,6 +686,16 @@ class StaffView(ModelView):
                     db, staff, self.related, row_id, str(request.url_for("admin:index")).rstrip("/")
                 )
             }
+
+
+def with_label_rows(attribute: Any) -> Any:
+    """Eager loading of a related row together with the rows its label names (a wallet
+    is "USD wallet of Erica Murphy"), so labels never fetch a row at a time."""
+    option = selectinload(attribute)
+    target = attribute.property.mapper.class_
+    for name in getattr(target, "label_loads", ()):
+        option = option.selectinload(getattr(target, name))
+    return option
 
 
 class ReadOnlyView(StaffView):

@@ -11,9 +11,10 @@ from admin_views.shared.actions import ActionContext, ActionRefusedError, row_ac
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter
 from admin_views.shared.related import Related
 from models.base import utcnow
-from models.campaigns import AICampaign, AIModel, CampaignPerformance
+from models.campaigns import AICampaign, AIModel, CampaignPerformance, CampaignStatus
 
 MENU = "Marketing"
+COMPLETABLE = frozenset({CampaignStatus.ACTIVE, CampaignStatus.PAUSED, CampaignStatus.SCHEDULED})
 
 
 class AICampaignAdmin(StaffView, model=AICampaign):
@@ -68,23 +69,33 @@ class AICampaignAdmin(StaffView, model=AICampaign):
         ),
     ]
 
-    @row_action("launch", "Launch", confirm="Launch these campaigns (now, or at their start)?")
+    @row_action(
+        "launch",
+        "Launch",
+        confirm="Launch {record} (now, or at its start)?",
+        when=lambda campaign: campaign.status == CampaignStatus.DRAFT,
+    )
     async def launch(
         self, _db: AsyncSession, campaign: AICampaign, _context: ActionContext
     ) -> None:
         _move(lambda: campaign.launch(utcnow()))
 
-    @row_action("pause", "Pause")
+    @row_action("pause", "Pause", when=lambda campaign: campaign.status == CampaignStatus.ACTIVE)
     async def pause(self, _db: AsyncSession, campaign: AICampaign, _context: ActionContext) -> None:
         _move(campaign.pause)
 
-    @row_action("resume", "Resume")
+    @row_action("resume", "Resume", when=lambda campaign: campaign.status == CampaignStatus.PAUSED)
     async def resume(
         self, _db: AsyncSession, campaign: AICampaign, _context: ActionContext
     ) -> None:
         _move(lambda: campaign.resume(utcnow()))
 
-    @row_action("complete", "Complete", confirm="End these campaigns now? This cannot be undone.")
+    @row_action(
+        "complete",
+        "Complete",
+        confirm="End {record} now? This cannot be undone.",
+        when=lambda campaign: campaign.status in COMPLETABLE,
+    )
     async def complete(
         self, _db: AsyncSession, campaign: AICampaign, _context: ActionContext
     ) -> None:
@@ -101,6 +112,7 @@ def _move(transition: Callable[[], None]) -> None:
 class CampaignPerformanceAdmin(StaffView, model=CampaignPerformance):
     name = "Campaign day"
     name_plural = "Campaign performance"
+    export_extra = {"campaign.currency": "Currency"}
     icon = "fa-solid fa-chart-column"
     column_list = [
         CampaignPerformance.campaign,

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from admin_views.base import StaffView
-from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
+from admin_views.shared.actions import ActionContext, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
 from admin_views.shared.formatting import badge
 from flags.definition import compile_flag, problems
@@ -109,19 +109,18 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
                 "platforms": sorted(PLATFORMS),
             }
 
-    @row_action("enable", "Enable")
+    @row_action("enable", "Enable", when=lambda flag: not flag.enabled)
     async def enable(self, _db: AsyncSession, flag: FeatureFlag, _context: ActionContext) -> None:
-        if flag.enabled:
-            raise ActionRefusedError(f"{flag.key} is already on.")
         flag.enabled = True
         flag.revision += 1
 
     @row_action(
-        "disable", "Disable (kill switch)", confirm="Turn these flags off for every user now?"
+        "disable",
+        "Disable (kill switch)",
+        confirm="Turn {record} off for every user now?",
+        when=lambda flag: flag.enabled,
     )
     async def disable(self, _db: AsyncSession, flag: FeatureFlag, _context: ActionContext) -> None:
-        if not flag.enabled:
-            raise ActionRefusedError(f"{flag.key} is already off.")
         flag.enabled = False
         flag.revision += 1
 

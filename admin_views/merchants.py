@@ -1,4 +1,4 @@
-"""Screens for partner merchants. "Delete" deactivates: merchants are never removed."""
+"""Screens for partner merchants: never removed, deactivated (with a reason) instead."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wtforms import TextAreaField, validators
 
 from admin_views.base import StaffView
-from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
+from admin_views.shared.actions import ActionContext, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
 from admin_views.shared.related import Related
 from admin_views.shared.search import Exact
@@ -16,6 +16,8 @@ from models.merchants import Merchant, MerchantStatus
 from models.payments import WalletTransaction
 
 MENU = "Merchants"
+APPROVABLE = frozenset({MerchantStatus.PENDING, MerchantStatus.SUSPENDED, MerchantStatus.REJECTED})
+"""Approving a suspended or rejected merchant reinstates it."""
 
 
 class RejectionForm(StaffForm):
@@ -28,6 +30,7 @@ class RejectionForm(StaffForm):
 
 class MerchantAdmin(StaffView, model=Merchant):
     icon = "fa-solid fa-store"
+    can_delete = False
     column_list = [
         Merchant.name,
         Merchant.category,
@@ -81,28 +84,51 @@ class MerchantAdmin(StaffView, model=Merchant):
     ]
 
     @row_action(
-        "approve", "Approve", confirm="Approve these merchants? They can take payments at once."
+        "approve",
+        "Approve",
+        confirm="Approve {record}? They can take payments at once.",
+        when=lambda merchant: merchant.status in APPROVABLE and merchant.deactivated_at is None,
     )
     async def approve(self, _db: AsyncSession, merchant: Merchant, _context: ActionContext) -> None:
-        if merchant.status == MerchantStatus.ACTIVE:
-            raise ActionRefusedError(f"{merchant.name} is already active.")
         merchant.status = MerchantStatus.ACTIVE
         merchant.approved_at = utcnow()
         merchant.rejection_reason = None
 
-    @row_action("reject", "Reject", form=RejectionForm)
+    @row_action(
+        "reject",
+        "Reject",
+        form=RejectionForm,
+        when=lambda merchant: merchant.status == MerchantStatus.PENDING,
+    )
     async def reject(self, _db: AsyncSession, merchant: Merchant, context: ActionContext) -> None:
-        if merchant.status != MerchantStatus.PENDING:
-            raise ActionRefusedError(
-                f"{merchant.name} is {merchant.status}; only pending merchants can be rejected."
-            )
         merchant.status = MerchantStatus.REJECTED
         merchant.rejection_reason = context.params["reason"].strip()
 
     @row_action(
-        "suspend", "Suspend", confirm="Suspend these merchants? Their payments stop at once."
+        "suspend",
+        "Suspend",
+        confirm="Suspend {record}? Their payments stop at once.",
+        when=lambda merchant: merchant.status == MerchantStatus.ACTIVE,
+        reason=True,
     )
     async def suspend(self, _db: AsyncSession, merchant: Merchant, _context: ActionContext) -> None:
-        if merchant.status != MerchantStatus.ACTIVE:
-            raise ActionRefusedError(f"{merchant.name} is {merchant.status}, not active.")
         merchant.status = MerchantStatus.SUSPENDED
+
+    @row_action(
+        "deactivate",
+        "Deactivate",
+        when=lambda merchant: merchant.deactivated_at is None,
+        reason=True,
+    )
+    async def deactivate(
+        self, _db: AsyncSession, merchant: Merchant, _context: ActionContext
+    ) -> None:
+        merchant.deactivate(utcnow())
+
+    @row_action(
+        "reactivate", "Reactivate", when=lambda merchant: merchant.deactivated_at is not None
+    )
+    async def reactivate(
+        self, _db: AsyncSession, merchant: Merchant, _context: ActionContext
+    ) -> None:
+        merchant.deactivated_at = None

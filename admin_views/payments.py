@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from wtforms import RadioField, TextAreaField, validators
 
 from admin_views.base import ReadOnlyView, StaffView
-from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
+from admin_views.shared.actions import ActionContext, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
 from admin_views.shared.formatting import money
 from admin_views.shared.money import amount_field, moved
@@ -26,6 +26,7 @@ from models.base import utcnow
 from models.payments import (
     CURRENCIES,
     PaymentMethod,
+    TransactionStatus,
     TransactionType,
     Wallet,
     WalletStatus,
@@ -105,6 +106,7 @@ class WalletAdmin(StaffView, model=Wallet):
     search_exact = {Exact.EMAIL: ["user.email"], Exact.UUID: [Wallet.id]}
     column_sortable_list = [Wallet.balance, Wallet.updated_at, Wallet.created_at]
     column_labels = {Wallet.user: "Customer"}
+    export_extra = {"user.email": "Customer email"}
     column_filters = [
         ChoiceFilter(Wallet.status),
         ChoiceFilter(Wallet.currency, values=list(CURRENCIES)),
@@ -130,19 +132,28 @@ class WalletAdmin(StaffView, model=Wallet):
         ),
     ]
 
-    @row_action("freeze", "Freeze", confirm="Freeze these wallets? Nothing moves until unfrozen.")
+    @row_action(
+        "freeze",
+        "Freeze",
+        confirm="Freeze {record}? Nothing moves until unfrozen.",
+        when=lambda wallet: wallet.status == WalletStatus.ACTIVE,
+        reason=True,
+    )
     async def freeze(self, _db: AsyncSession, wallet: Wallet, _context: ActionContext) -> None:
-        if wallet.status != WalletStatus.ACTIVE:
-            raise ActionRefusedError(f"Wallet {str(wallet.id)[:8]} is {wallet.status}, not active.")
         wallet.status = WalletStatus.FROZEN
 
-    @row_action("unfreeze", "Unfreeze")
+    @row_action("unfreeze", "Unfreeze", when=lambda wallet: wallet.status == WalletStatus.FROZEN)
     async def unfreeze(self, _db: AsyncSession, wallet: Wallet, _context: ActionContext) -> None:
-        if wallet.status != WalletStatus.FROZEN:
-            raise ActionRefusedError(f"Wallet {str(wallet.id)[:8]} is {wallet.status}, not frozen.")
         wallet.status = WalletStatus.ACTIVE
 
-    @row_action("adjust", "Adjust balance", form=AdjustmentForm, one_row=True, facts=wallet_facts)
+    @row_action(
+        "adjust",
+        "Adjust balance",
+        form=AdjustmentForm,
+        one_row=True,
+        facts=wallet_facts,
+        when=lambda wallet: wallet.status == WalletStatus.ACTIVE,
+    )
     async def adjust(
         self, db: AsyncSession, wallet: Wallet, context: ActionContext
     ) -> dict[str, Any]:
@@ -173,6 +184,12 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
         WalletTransaction.created_at,
     ]
     column_searchable_list = [WalletTransaction.reference, WalletTransaction.description]
+    export_extra = {
+        "wallet": "Wallet",
+        "wallet.user.email": "Customer email",
+        "description": "Description",
+        "posted_at": "Posted",
+    }
     search_exact = {
         Exact.REFERENCE: [WalletTransaction.reference],
         Exact.UUID: [WalletTransaction.id],
@@ -188,7 +205,16 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
         DateRangeFilter(WalletTransaction.posted_at, "Posted"),
     ]
 
-    @row_action("refund", "Refund", form=RefundForm, one_row=True, facts=transaction_facts)
+    @row_action(
+        "refund",
+        "Refund",
+        form=RefundForm,
+        one_row=True,
+        facts=transaction_facts,
+        when=lambda txn: (
+            txn.type == TransactionType.PURCHASE and txn.status == TransactionStatus.POSTED
+        ),
+    )
     async def refund(
         self, db: AsyncSession, purchase: WalletTransaction, context: ActionContext
     ) -> dict[str, Any]:
@@ -204,7 +230,16 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
             )
         )
 
-    @row_action("reverse", "Reverse", form=ReversalForm, one_row=True, facts=transaction_facts)
+    @row_action(
+        "reverse",
+        "Reverse",
+        form=ReversalForm,
+        one_row=True,
+        facts=transaction_facts,
+        when=lambda txn: (
+            txn.status == TransactionStatus.POSTED and txn.type != TransactionType.REVERSAL
+        ),
+    )
     async def reverse(
         self, db: AsyncSession, original: WalletTransaction, context: ActionContext
     ) -> dict[str, Any]:
@@ -236,6 +271,7 @@ class PaymentMethodAdmin(StaffView, model=PaymentMethod):
     column_searchable_list = [PaymentMethod.last_four, PaymentMethod.holder_name, "user.email"]
     search_exact = {Exact.EMAIL: ["user.email"], Exact.UUID: [PaymentMethod.id]}
     column_labels = {PaymentMethod.user: "Customer"}
+    export_extra = {"user.email": "Customer email"}
     column_filters = [
         ChoiceFilter(PaymentMethod.kind),
         ChoiceFilter(PaymentMethod.status),

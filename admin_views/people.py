@@ -13,12 +13,15 @@ from wtforms.fields import Field
 from admin_views.base import ReadOnlyView, StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
+from admin_views.shared.permission_field import PermissionGridField, render
+from admin_views.shared.permission_grid import UnknownPermissionsError, grid, settle, summary
 from admin_views.shared.related import Related
+from admin_views.shared.screens import Screen, screens
 from admin_views.shared.search import Exact
 from auth import sessions
 from auth.middleware import current_staff
 from auth.passwords import WeakPasswordError, check_password_policy, hash_password
-from auth.permissions import allows, is_well_formed
+from auth.permissions import allows
 from models.base import utcnow
 from models.ops import AuditLog
 from models.payments import PaymentMethod, Wallet
@@ -29,9 +32,10 @@ MENU = "People"
 
 
 class UserAdmin(StaffView, model=User):
-    """App customers. "Delete" deactivates: customers are never removed."""
+    """App customers: never removed, deactivated (with a reason) instead."""
 
     icon = "fa-solid fa-user"
+    can_delete = False
     column_list = [
         User.email,
         User.first_name,
@@ -95,24 +99,28 @@ class UserAdmin(StaffView, model=User):
         await super().on_model_change(data, model, is_created, request)
 
     @row_action(
-        "suspend", "Suspend", confirm="Suspend these customers? They cannot pay until reactivated."
+        "suspend",
+        "Suspend",
+        confirm="Suspend {record}? They cannot pay until reactivated.",
+        when=lambda user: user.status == UserStatus.ACTIVE,
+        reason=True,
     )
     async def suspend(self, _db: AsyncSession, user: User, _context: ActionContext) -> None:
-        if user.status != UserStatus.ACTIVE:
-            raise ActionRefusedError(f"{user.email} is {user.status}, not active.")
         user.status = UserStatus.SUSPENDED
 
-    @row_action("reactivate", "Reactivate")
+    @row_action("reactivate", "Reactivate", when=lambda user: user.status != UserStatus.ACTIVE)
     async def reactivate(self, _db: AsyncSession, user: User, _context: ActionContext) -> None:
-        if user.status == UserStatus.ACTIVE:
-            raise ActionRefusedError(f"{user.email} is already active.")
         user.status = UserStatus.ACTIVE
         user.deactivated_at = None
 
-    @row_action("deactivate", "Deactivate", confirm="Deactivate these customers' accounts?")
+    @row_action(
+        "deactivate",
+        "Deactivate",
+        confirm="Deactivate {record}? The account stays on record and can be reactivated.",
+        when=lambda user: user.status != UserStatus.DEACTIVATED,
+        reason=True,
+    )
     async def deactivate(self, _db: AsyncSession, user: User, _context: ActionContext) -> None:
-        if user.status == UserStatus.DEACTIVATED:
-            raise ActionRefusedError(f"{user.email} is already deactivated.")
         user.deactivate(utcnow())
 
 
@@ -195,17 +203,26 @@ class AdminUserAdmin(StaffView, model=AdminUser):
             model.password_changed_at = utcnow()
         await super().on_model_change(data, model, is_created, request)
 
-    @row_action("disable", "Disable", confirm="Disable these staff accounts and sign them out?")
+    @row_action(
+        "disable",
+        "Disable",
+        confirm="Disable {record} and sign them out?",
+        when=lambda admin: admin.is_active,
+    )
     async def disable(self, _db: AsyncSession, admin: AdminUser, context: ActionContext) -> None:
         if context.staff.id == admin.id:
             raise ActionRefusedError("You cannot disable your own account.")
         admin.is_active = False
 
-    @row_action("enable", "Enable")
+    @row_action("enable", "Enable", when=lambda admin: not admin.is_active)
     async def enable(self, _db: AsyncSession, admin: AdminUser, _context: ActionContext) -> None:
         admin.is_active = True
 
-    @row_action("reset-lockout", "Reset lockout")
+    @row_action(
+        "reset-lockout",
+        "Reset lockout",
+        when=lambda admin: admin.locked_until is not None or admin.failed_login_count > 0,
+    )
     async def reset_lockout(
         self, _db: AsyncSession, admin: AdminUser, _context: ActionContext
     ) -> None:
@@ -214,7 +231,7 @@ class AdminUserAdmin(StaffView, model=AdminUser):
         admin.locked_until = None
 
     @row_action(
-        "sign-out-everywhere", "Sign out everywhere", confirm="End every session of these accounts?"
+        "sign-out-everywhere", "Sign out everywhere", confirm="End every session of {record}?"
     )
     async def sign_out_everywhere(
         self, db: AsyncSession, admin: AdminUser, _context: ActionContext
@@ -222,29 +239,57 @@ class AdminUserAdmin(StaffView, model=AdminUser):
         return {"sessions_revoked": await sessions.revoke_all(db, admin.id, "signed out by staff")}
 
 
-def _permission_strings(_form: Form, field: Field) -> None:
-    wrong = [value for value in field.data or [] if not is_well_formed(value)]
-    if wrong:
-        raise ValidationError(
-            f"Not a permission: {', '.join(wrong)}. Use <table>:<verb>, e.g. merchants:edit."
-        )
-
-
 class RoleAdmin(StaffView, model=Role):
+    """Staff roles: permissions read and edited as a grid of screens and verbs."""
+
     icon = "fa-solid fa-key"
     column_list = [Role.name, Role.description, Role.permissions, Role.updated_at]
     column_searchable_list = [Role.name]
     column_default_sort = [(Role.name, False)]
     form_columns = [Role.name, Role.description, Role.permissions]
-    form_args = {"permissions": {"validators": [_permission_strings]}}
     lowercase_fields = ("name",)
+
+    def permission_screens(self) -> list[Screen]:
+        return screens(self._admin_ref)
+
+    async def get_list_value(self, obj: Any, prop: str, request: Request | None = None) -> Any:
+        if prop == "permissions":
+            return obj.permissions, summary(obj.permissions, self.permission_screens())
+        return await super().get_list_value(obj, prop, request)
+
+    async def get_detail_value(self, obj: Any, prop: str, request: Request | None = None) -> Any:
+        if prop == "permissions":
+            return obj.permissions, render(grid(obj.permissions, self.permission_screens()))
+        return await super().get_detail_value(obj, prop, request)
+
+    async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
+        base = await super().scaffold_form(rules)
+        shown = self.permission_screens()
+
+        class RoleForm(base):  # type: ignore[misc, valid-type]
+            permissions = PermissionGridField(
+                "Permissions",
+                screens=shown,
+                description='Tick what the role may do on each screen; "all" covers the '
+                "screen's actions, including ones added later.",
+            )
+
+        return RoleForm
 
     async def on_model_change(
         self, data: dict, model: Any, is_created: bool, request: Request
     ) -> None:
-        """Nobody takes from their own role the right to edit roles: the change could not
-        be undone by them, nor by anyone else holding that role."""
+        """The ticked boxes become the role's strings (unknown new ones refused). Nobody
+        takes from their own role the right to edit roles: the change could not be undone
+        by them, nor by anyone else holding that role."""
         await super().on_model_change(data, model, is_created, request)
+        had = [] if is_created else list(model.permissions or [])
+        try:
+            data["permissions"] = settle(
+                data.get("permissions") or [], had, self.permission_screens()
+            )
+        except UnknownPermissionsError as unknown:
+            raise self.refuse(request, {"permissions": str(unknown)}) from None
         staff = current_staff(request)
         if is_created or staff is None or model.name != staff.role:
             return
@@ -286,10 +331,14 @@ class AdminSessionAdmin(ReadOnlyView, model=AdminSession):
         DateRangeFilter(AdminSession.created_at, "Signed in"),
     ]
 
-    @row_action("revoke", "Revoke", confirm="End these sessions now?")
+    @row_action(
+        "revoke",
+        "Revoke",
+        confirm="End {record} now?",
+        when=lambda session: session.revoked_at is None,
+    )
     async def revoke(
         self, db: AsyncSession, session: AdminSession, _context: ActionContext
     ) -> None:
-        if session.revoked_at is None:
-            await sessions.revoke(db, session.id, "revoked by staff", utcnow())
-            await db.refresh(session)
+        await sessions.revoke(db, session.id, "revoked by staff", utcnow())
+        await db.refresh(session)

@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from admin_views.shared import insights
+from admin_views.shared import formatting, insights
 from admin_views.shared.form_errors import apply_to_form, general_errors
 from auth.authorization import StaffAuthorization
 from auth.backend import StaffAuthBackend
@@ -73,6 +73,8 @@ class StaffAdmin(Admin):
         self.templates.env.filters["figure"] = insights.figure
         self.templates.env.filters["heat"] = insights.heat
         self.templates.env.filters["duration"] = insights.duration
+        self.templates.env.filters.update(formatting.TIME_FILTERS)
+        self.templates.env.globals["time_zone"] = formatting.zone_name
         self._post_only("logout")
 
     def _build_menu(self, view: ModelView | BaseView) -> None:
@@ -114,11 +116,13 @@ class StaffAdmin(Admin):
         return await view.export_response(request, request.path_params["export_type"])
 
     def _post_only(self, name: str) -> None:
+        self._route(name).methods = {"POST"}
+
+    def _route(self, name: str) -> Route:
         for route in self.admin.router.routes:
             if isinstance(route, Route) and route.name == name:
-                route.methods = {"POST"}
-                return
-        raise RuntimeError(f"SQLAdmin has no route named {name!r} to restrict")
+                return route
+        raise RuntimeError(f"SQLAdmin has no route named {name!r}")
 
     def _handle_action_decorated_func(
         self,
@@ -127,5 +131,13 @@ class StaffAdmin(Admin):
         view_instance: BaseView | ModelView,
     ) -> None:
         super()._handle_action_decorated_func(func, view, view_instance)
-        if hasattr(func, "_action"):
-            self._post_only(f"action-{view_instance.identity}-{func._slug}")
+        if not hasattr(func, "_action"):
+            return
+        # GET shows the action's page (its form or a confirmation); only POST changes data.
+        self._route(f"action-{view_instance.identity}-{func._slug}").methods = {"GET", "POST"}
+        spec = getattr(func, "spec", None)
+        if spec is not None and func._slug in view_instance._custom_actions_confirmation:
+            plural = getattr(view_instance, "name_plural", "rows").lower()
+            view_instance._custom_actions_confirmation[func._slug] = spec.confirmation(
+                f"the selected {plural}"
+            )

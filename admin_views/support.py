@@ -99,6 +99,7 @@ class SupportTicketAdmin(StaffView, model=SupportTicket):
     }
     column_sortable_list = [SupportTicket.priority, SupportTicket.status, SupportTicket.created_at]
     column_labels = {SupportTicket.user: "Customer"}
+    export_extra = {"user.email": "Customer email"}
     column_filters = [
         ChoiceFilter(SupportTicket.status),
         ChoiceFilter(SupportTicket.priority),
@@ -192,13 +193,15 @@ class SupportTicketAdmin(StaffView, model=SupportTicket):
         Flash.success(request, "Internal note added." if internal else "Reply sent.", title="Reply")
         return RedirectResponse(page, status_code=303)
 
-    @row_action("assign-to-me", "Assign to me")
+    @row_action("assign-to-me", "Assign to me", when=lambda ticket: ticket.status not in DONE)
     async def assign_to_me(
         self, _db: AsyncSession, ticket: SupportTicket, context: ActionContext
     ) -> None:
         ticket.assignee_id = context.staff.id
 
-    @row_action("assign", "Assign to…", form=agent_form)
+    @row_action(
+        "assign", "Assign to…", form=agent_form, when=lambda ticket: ticket.status not in DONE
+    )
     async def assign(self, db: AsyncSession, ticket: SupportTicket, context: ActionContext) -> None:
         agent = await db.get(AdminUser, uuid.UUID(context.params["agent"]))
         if agent is None or not agent.is_active:
@@ -211,20 +214,21 @@ class SupportTicketAdmin(StaffView, model=SupportTicket):
     ) -> None:
         _set_status(ticket, context.params["status"])
 
-    @row_action("resolve", "Resolve")
+    @row_action("resolve", "Resolve", when=lambda ticket: ticket.status not in DONE)
     async def resolve(
         self, _db: AsyncSession, ticket: SupportTicket, _context: ActionContext
     ) -> None:
-        if ticket.status in DONE:
-            raise ActionRefusedError(f"{ticket.reference} is already {ticket.status}.")
         _set_status(ticket, TicketStatus.RESOLVED)
 
-    @row_action("close", "Close", confirm="Close these tickets?")
+    @row_action(
+        "close",
+        "Close",
+        confirm="Close {record}?",
+        when=lambda ticket: ticket.status != TicketStatus.CLOSED,
+    )
     async def close(
         self, _db: AsyncSession, ticket: SupportTicket, _context: ActionContext
     ) -> None:
-        if ticket.status == TicketStatus.CLOSED:
-            raise ActionRefusedError(f"{ticket.reference} is already closed.")
         _set_status(ticket, TicketStatus.CLOSED)
 
 

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm.base import NO_VALUE
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 NAMING_CONVENTION = {
@@ -183,6 +184,13 @@ def trigram_index(table: str, column: str) -> sa.Index:
 
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def loaded(obj: Any, relationship: str) -> Any | None:
+    """The related row if it is already loaded, else None: a label may mention it, but
+    must never make an async session fetch it behind the caller's back."""
+    value = sa.inspect(obj).attrs[relationship].loaded_value
+    return None if value is NO_VALUE else value
 
 
 class UUIDKey:

@@ -22,6 +22,7 @@ from models.base import (
     choice,
     currency_check,
     list_index,
+    loaded,
 )
 from models.people import AdminUser
 
@@ -196,6 +197,9 @@ class AICampaign(UUIDKey, Timestamps, Base):
 class CampaignPerformance(UUIDKey, Timestamps, Base):
     """One campaign's metrics for one day."""
 
+    label_loads = ("campaign",)
+    """Named in the label when loaded: see `loaded`."""
+
     __tablename__ = "campaign_performance"
     __table_args__ = (
         sa.UniqueConstraint("campaign_id", "day"),
@@ -234,4 +238,6 @@ class CampaignPerformance(UUIDKey, Timestamps, Base):
     campaign: Mapped[AICampaign] = relationship(back_populates="performance")
 
     def __str__(self) -> str:
-        return self.day.isoformat()
+        campaign = loaded(self, "campaign")
+        day = f"{self.day:%-d %b %Y}"
+        return f"{campaign} · {day}" if campaign is not None else day

@@ -21,6 +21,7 @@ from models.base import (
     choice,
     currency_check,
     list_index,
+    loaded,
     trigram_index,
 )
 from models.merchants import Merchant
@@ -92,6 +93,9 @@ def _sql_list(values: frozenset[TransactionType]) -> str:
 class Wallet(UUIDKey, Timestamps, Base):
     """A customer's balance in one currency; it equals the sum of its posted transactions."""
 
+    label_loads = ("user",)
+    """Named in the label when loaded: see `loaded`."""
+
     __tablename__ = "wallets"
     __table_args__ = (
         sa.UniqueConstraint("user_id", "currency"),
@@ -115,7 +119,8 @@ class Wallet(UUIDKey, Timestamps, Base):
     transactions: Mapped[list[WalletTransaction]] = relationship(back_populates="wallet")
 
     def __str__(self) -> str:
-        return f"{self.currency} wallet {str(self.id)[:8]}"
+        user = loaded(self, "user")
+        return f"{self.currency} wallet of {user.full_name}" if user else f"{self.currency} wallet"
 
 
 class PaymentMethod(UUIDKey, Timestamps, Base):

@@ -21,6 +21,7 @@ from models.base import (
     check,
     choice,
     list_index,
+    loaded,
     trigram_index,
     utcnow,
 )
@@ -104,7 +105,7 @@ class User(UUIDKey, Timestamps, SoftDelete, Base):
         self.deactivated_at = now
 
     def __str__(self) -> str:
-        return f"{self.full_name} <{self.email}>"
+        return f"{self.full_name} · {self.email}"
 
 
 class Role(UUIDKey, Timestamps, Base):
@@ -176,6 +177,10 @@ class AdminUser(UUIDKey, Timestamps, Base):
     """Base32 seed of the staff member's authenticator app; set means two-factor is on."""
     totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
     """The 30-second step of the last accepted code, so a code works only once."""
+    time_zone: Mapped[str] = mapped_column(
+        sa.String(64), default="UTC", server_default=sa.text("'UTC'")
+    )
+    """IANA name (`Europe/Paris`) the screens show times in; stored times stay UTC."""
 
     role: Mapped[Role] = relationship(back_populates="admins")
     sessions: Mapped[list[AdminSession]] = relationship(back_populates="admin_user")
@@ -183,11 +188,14 @@ class AdminUser(UUIDKey, Timestamps, Base):
     audit_entries: Mapped[list[AuditLog]] = relationship(back_populates="actor")
 
     def __str__(self) -> str:
-        return f"{self.full_name} <{self.email}>"
+        return self.full_name or self.email
 
 
 class AdminSession(UUIDKey, Timestamps, Base):
     """A staff sign-in: a browser session or an API refresh-token family."""
+
+    label_loads = ("admin_user",)
+    """Named in the label when loaded: see `loaded`."""
 
     __tablename__ = "admin_sessions"
     __table_args__ = (
@@ -224,4 +232,7 @@ class AdminSession(UUIDKey, Timestamps, Base):
     admin_user: Mapped[AdminUser] = relationship(back_populates="sessions")
 
     def __str__(self) -> str:
-        return f"{self.kind} session {str(self.id)[:8]}"
+        staff = loaded(self, "admin_user")
+        owner = f" of {staff}" if staff is not None else ""
+        started = f" · {self.created_at:%-d %b %Y}" if self.created_at else ""
+        return f"{str(self.kind).capitalize()} session{owner}{started}"

@@ -1,12 +1,16 @@
-"""Row actions: POST-only, permission-checked by SQLAdmin, audited per row, all or nothing.
+"""Row actions: permission-checked by SQLAdmin, audited per row, all or nothing.
 
-    @row_action("reject", "Reject", confirm="Reject these merchants?", form=RejectForm)
-    async def reject(self, db, merchant, context):
-        merchant.status = "rejected"
-        merchant.rejection_reason = context.params["reason"]
+    @row_action("suspend", "Suspend", when=lambda user: user.status == "active",
+                confirm="Suspend {record}?", reason=True)
+    async def suspend(self, db, user, context):
+        user.status = "suspended"
 
-An action with a `form` first answers with that form (for a reason, an agent, a status)
-and runs when it comes back filled in and valid.
+`when` says in which states the action applies: a detail page offers it only then, and a
+submission for a row in another state is refused with a message. `confirm` names the record
+(`{record}` is its label, or "the selected customers" on a list). An action with a `form`
+(or `reason=True`, which asks a reason that goes to the audit entry) first answers with that
+form and runs when it comes back filled in and valid. Opening an action's URL answers with its
+form or confirmation page; only a POST changes anything.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqladmin import action
 from starlette.requests import Request
 from starlette.responses import Response
-from wtforms import Form
+from wtforms import Form, TextAreaField, validators
 
+from admin_views.shared.staff_form import StaffForm
 from auth.sessions import Staff
 
 if TYPE_CHECKING:
@@ -60,6 +65,27 @@ Facts = Callable[[Any, "AsyncSession", Any], Awaitable[list[tuple[str, str]]]]
 FormFactory = type[Form] | Callable[[Any], Awaitable[type[Form]]]
 """A form class, or an async function of the view that builds one (choices from the DB)."""
 
+Applies = Callable[[Any], bool]
+"""Whether an action applies to a row in its current state."""
+
+
+def with_reason(form: type[Form] | None) -> type[Form]:
+    """`form` plus a required reason, unless it asks one already."""
+    base = form or StaffForm
+    if hasattr(base, "reason"):
+        return base
+    return type(
+        f"{base.__name__}WithReason",
+        (base,),
+        {
+            "reason": TextAreaField(
+                "Reason",
+                validators=[validators.InputRequired(), validators.Length(min=5, max=500)],
+                description="Kept in the audit trail.",
+            )
+        },
+    )
+
 
 @dataclass(frozen=True)
 class ActionSpec:
@@ -71,11 +97,35 @@ class ActionSpec:
     """Refuse a selection of several rows: each needs its own look (money, say)."""
     facts: Facts | None = None
     """What the form shows about the row it acts on, e.g. the balance being adjusted."""
+    when: Applies | None = None
+    confirm: str | None = None
+    reason: bool = False
 
     async def form_class(self, view: Any) -> type[Form] | None:
-        if self.form is None or isinstance(self.form, type):
-            return self.form
-        return await self.form(view)
+        form = self.form
+        if form is not None and not isinstance(form, type):
+            form = await form(view)
+        return with_reason(form) if self.reason else form
+
+    def applies_to(self, obj: Any) -> bool:
+        return self.when is None or self.when(obj)
+
+    def confirmation(self, record: str) -> str | None:
+        return self.confirm.format(record=record) if self.confirm else None
+
+    def refusal(self, obj: Any) -> str:
+        return f"{self.label} does not apply to {obj}: it is {state_of(obj)}."
+
+
+def state_of(obj: Any) -> str:
+    """The state a refusal names: a status, else on/off."""
+    for name in ("status", "enabled", "is_active"):
+        if hasattr(obj, name):
+            value = getattr(obj, name)
+            if isinstance(value, bool):
+                return "on" if value else "off"
+            return str(value).replace("_", " ")
+    return "in another state"
 
 
 def row_action(
@@ -86,16 +136,22 @@ def row_action(
     form: FormFactory | None = None,
     one_row: bool = False,
     facts: Facts | None = None,
+    when: Applies | None = None,
+    reason: bool = False,
 ) -> Callable[[RowChange[View]], Callable[[View, Request], Awaitable[Response]]]:
     """Declare an action that applies `change` to each selected row (see the module doc)."""
 
     def wrap(change: RowChange[View]) -> Callable[[View, Request], Awaitable[Response]]:
-        spec = ActionSpec(name, label, change, form, one_row, facts)
+        spec = ActionSpec(name, label, change, form, one_row, facts, when, confirm, reason)
 
         @functools.wraps(change)
         async def endpoint(self: View, request: Request) -> Response:
             return await self.run_row_action(request, spec)
 
-        return action(name=name, label=label, confirmation_message=confirm)(endpoint)
+        endpoint.spec = spec  # type: ignore[attr-defined]
+        # Actions that ask something (a form, a reason) confirm on their own page.
+        asks = form is not None or reason
+        confirmation = None if asks else spec.confirmation("the selected rows")
+        return action(name=name, label=label, confirmation_message=confirmation)(endpoint)
 
     return wrap

@@ -53,6 +53,11 @@ def cells(obj: Any, columns: list[str], relationships: frozenset[str]) -> list[A
 
 
 def cell(obj: Any, name: str, relationships: frozenset[str]) -> Any:
+    """A column, a related row's label, or a path through related rows (`wallet.user.email`)."""
+    if "." in name:
+        for step in name.split("."):
+            obj = getattr(obj, step) if obj is not None else None
+        return obj
     value = getattr(obj, name)
     if name in relationships:
         return str(value) if value is not None else None

@@ -1,17 +1,27 @@
-"""How values read on screen: money with its currency, status badges, masked cards, times."""
+"""How values read on screen: money with its currency, status badges, masked cards, times.
+
+Times read in the signed-in staff member's zone (`core.time_zones`), in one format
+everywhere: `3 Dec 2026, 14:05` for a moment, `3 Dec 2026` for a date.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
+from admin_views.shared.record import readable
+from core import time_zones
 from models.base import FixedPoint, UtcDateTime, utcnow
+
+Moment = datetime | str
+"""A moment as a datetime (aware, or naive UTC), or its ISO text as the JSON answers carry it."""
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+"""Spelled out rather than `%b`, so a date reads the same whatever the server's locale."""
 
 BADGE_COLOURS = {
     "green": {"active", "posted", "verified", "resolved", "completed", "approved", "enabled"},
@@ -55,20 +65,71 @@ def relative(when: datetime, now: datetime | None = None) -> str:
     return "just now"
 
 
-def timestamp(when: datetime | None) -> Markup:
-    """Relative on screen, absolute (UTC) on hover and for machines."""
+def _utc(when: Moment) -> datetime:
+    parsed = datetime.fromisoformat(when) if isinstance(when, str) else when
+    # A naive value is UTC, as `UtcDateTime` takes it.
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def local(when: Moment) -> datetime:
+    """The moment in the zone the signed-in staff member reads times in."""
+    return _utc(when).astimezone(time_zones.current())
+
+
+def day(value: date | str | None) -> str:
+    """`3 Dec 2026`: a calendar date (or its ISO text), the same in every zone: a Date
+    column, a UTC day of the analytics."""
+    if value is None:
+        return ""
+    value = date.fromisoformat(value) if isinstance(value, str) else value
+    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+
+
+def exact(when: Moment | None) -> str:
+    """`3 Dec 2026, 14:05`: the moment in the staff member's zone."""
+    if when is None:
+        return ""
+    here = local(when)
+    return f"{day(here)}, {here:%H:%M}"
+
+
+def clock(when: Moment) -> str:
+    """`14:05`: the time of day in the staff member's zone."""
+    return f"{local(when):%H:%M}"
+
+
+def zone_name() -> str:
+    """The IANA name of the zone times are shown in (`Europe/Paris`)."""
+    return time_zones.current().key
+
+
+def timestamp(
+    when: Moment | None, now: datetime | None = None, *, exact_text: bool = False
+) -> Markup:
+    """`2 hours ago` on screen (the exact time with `exact_text`), the exact time in the
+    staff member's zone on hover, ISO UTC for machines."""
     if when is None:
         return Markup("")
-    absolute = when.strftime("%Y-%m-%d %H:%M:%S UTC")
-    return Markup('<time datetime="{}" title="{}">{}</time>').format(
-        when.isoformat(), absolute, relative(when)
+    utc = _utc(when)
+    shown = exact(utc) if exact_text else relative(utc, now)
+    return Markup('<time datetime="{}" title="{} ({})">{}</time>').format(
+        utc.isoformat(), exact(utc), zone_name(), shown
     )
 
 
-def json_block(value: Any) -> Markup:
-    return Markup("<pre class='staff-json'>{}</pre>").format(
-        escape(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-    )
+def moment(when: Moment | None) -> Markup:
+    """`3 Dec 2026, 14:05` on screen, in a `<time>` for machines and the hover."""
+    return timestamp(when, exact_text=True)
+
+
+TIME_FILTERS: dict[str, Callable[..., Any]] = {
+    "timestamp": timestamp,
+    "moment": moment,
+    "exact": exact,
+    "day": day,
+    "clock": clock,
+}
+"""The time formatters as template filters: `{{ row.created_at | timestamp }}`."""
 
 
 def column_formatter(column: sa.Column[Any]) -> Callable[[Any, str], Any] | None:
@@ -81,8 +142,8 @@ def column_formatter(column: sa.Column[Any]) -> Callable[[Any, str], Any] | None
         return lambda obj, name: money(getattr(obj, name), getattr(obj, "currency", None))
     if isinstance(column.type, UtcDateTime):
         return lambda obj, name: timestamp(getattr(obj, name))
-    if isinstance(column.type, sa.ARRAY):
-        return lambda obj, name: ", ".join(getattr(obj, name) or [])
-    if isinstance(column.type, sa.JSON):
-        return lambda obj, name: json_block(getattr(obj, name))
+    if isinstance(column.type, sa.Date):
+        return lambda obj, name: day(getattr(obj, name))
+    if isinstance(column.type, sa.ARRAY | sa.JSON):
+        return lambda obj, name: readable(getattr(obj, name))
     return None
