@@ -54,15 +54,26 @@ def discover_pages() -> list[type[StaffPage]]:
 
 
 def check_views(views: list[type[StaffView]]) -> None:
-    """Fail at startup, not on first click, when two views claim one table."""
-    seen: dict[str, str] = {}
+    """Fail at startup, not on first click, when two views claim one table, or when a
+    related panel's "see all" would open a list that cannot filter on the record."""
+    seen: dict[str, type[StaffView]] = {}
     for view in views:
         table = view.resource()
         if table in seen:
             raise RuntimeError(
-                f"{view.__qualname__} and {seen[table]} both declare screens for {table!r}."
+                f"{view.__qualname__} and {seen[table].__qualname__} both declare screens "
+                f"for {table!r}."
             )
-        seen[table] = view.__qualname__
+        seen[table] = view
+    for view in views:
+        for related in view.related:
+            target = seen.get(related.table)
+            filters = {getattr(f, "parameter_name", None) for f in target.column_filters or []}
+            if target is None or related.foreign_key.key not in filters:
+                raise RuntimeError(
+                    f"{view.__qualname__}: the {related.title!r} panel's 'see all' needs a "
+                    f"filter on {related.table}.{related.foreign_key.key}."
+                )
 
 
 def _bound_to_one_site(view: type[StaffView]) -> type[StaffView]:
