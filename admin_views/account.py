@@ -1,9 +1,12 @@
-"""The signed-in staff member's own page: password, two-factor, sessions."""
+"""The signed-in staff member's own page: password, two-factor, time zone, sessions."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqladmin import expose
@@ -25,12 +28,64 @@ from auth.middleware import (
 )
 from auth.passwords import WeakPasswordError, check_password_policy, hash_password, verify_password
 from auth.sessions import Staff
+from core import time_zones
 from core.database import Database
 from core.settings import Settings
 from models.base import utcnow
 from models.people import AdminSession, AdminUser, SessionKind
 
 PENDING_SECRET = "pending_two_factor_secret"  # noqa: S105 - a session key name
+ZONE_AREAS = (
+    "Africa",
+    "America",
+    "Antarctica",
+    "Arctic",
+    "Asia",
+    "Atlantic",
+    "Australia",
+    "Europe",
+    "Indian",
+    "Pacific",
+)
+"""The areas of the canonical `Area/Place` zone names the picker lists; aliases such as
+`US/Eastern` or `Japan` stay accepted but would only double the list."""
+
+ZoneGroups = list[tuple[str, list[tuple[str, str]]]]
+"""(area, [(zone name, label)]) for a select's option groups."""
+
+
+def _offset(zone: str, now: datetime) -> str:
+    offset = now.astimezone(ZoneInfo(zone)).strftime("%z")
+    return f"UTC{offset[:3]}:{offset[3:]}"
+
+
+@cache
+def _listed() -> tuple[tuple[str, tuple[str, ...]], ...]:
+    by_area: dict[str, list[str]] = {area: [] for area in ZONE_AREAS}
+    for name in sorted(time_zones.names()):
+        area = name.split("/", 1)[0]
+        if "/" in name and area in by_area:
+            by_area[area].append(name)
+    return tuple((area, tuple(names)) for area, names in by_area.items() if names)
+
+
+def zone_groups(current: str, now: datetime) -> ZoneGroups:
+    """The picker's options by area, each with its offset today; UTC first, and the staff
+    member's own zone even when it is an alias the list leaves out."""
+    first = [time_zones.DEFAULT] + ([current] if current != time_zones.DEFAULT else [])
+    groups: ZoneGroups = [("", [(name, f"{name} ({_offset(name, now)})") for name in first])]
+    for area, names in _listed():
+        groups.append(
+            (
+                area,
+                [
+                    (name, f"{name.split('/', 1)[1].replace('_', ' ')} ({_offset(name, now)})")
+                    for name in names
+                    if name != current
+                ],
+            )
+        )
+    return groups
 
 
 def _signed_in(request: Request) -> Staff:
@@ -71,8 +126,45 @@ class AccountPage(StaffPage):
         return await self.templates.TemplateResponse(
             request,
             "staff/account.html",
-            {"staff": staff, "sessions": live, "title": "My account"},
+            {
+                "staff": staff,
+                "sessions": live,
+                "title": "My account",
+                "zone_groups": zone_groups(staff.time_zone, utcnow()),
+            },
         )
+
+    @expose("/account/time-zone", methods=["POST"], identity="account-time-zone")
+    async def change_time_zone(self, request: Request) -> Response:
+        staff = _signed_in(request)
+        form = await request.form()
+        chosen = str(form.get("time_zone") or "").strip()
+        if not time_zones.is_zone(chosen):
+            Flash.error(
+                request,
+                f"“{chosen[:64]}” is not a time zone we know; pick one from the list."
+                if chosen
+                else "Pick a time zone from the list.",
+                title="Time zone",
+            )
+            return self._home(request)
+        async with self._database(request).session() as db, db.begin():
+            admin = await db.get(AdminUser, staff.id)
+            if admin is not None and admin.time_zone != chosen:
+                before, admin.time_zone = admin.time_zone, chosen
+                await trail.append(
+                    db,
+                    actor(request),
+                    trail.Entry(
+                        "time_zone.change",
+                        "admin_users",
+                        str(admin.id),
+                        before={"time_zone": before},
+                        after={"time_zone": chosen},
+                    ),
+                )
+        Flash.success(request, f"Times now show in {chosen}.", title="Time zone")
+        return self._home(request)
 
     @expose("/account/password", methods=["POST"], identity="account-password")
     async def change_password(self, request: Request) -> Response:

@@ -2,7 +2,8 @@
 
 `StaffSessionMiddleware` reads the signed session cookie, loads the live session from
 `admin_sessions` and puts the staff member in `scope["staff"]` and the session's small
-state in `scope["session"]` (where SQLAdmin keeps flash messages). Routes that sign in or
+state in `scope["session"]` (where SQLAdmin keeps flash messages); while the request runs,
+times are shown in the staff member's zone (`core.time_zones`). Routes that sign in or
 out say so through `issue_session_cookie` / `end_session_cookie`.
 
 `CsrfMiddleware` refuses any state-changing request under /admin without the session's
@@ -26,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from audit import trail
 from auth import sessions, tokens
 from auth.sessions import Staff
+from core import time_zones
 from core.database import Database
 from core.middleware import request_id
 from core.settings import Settings
@@ -146,7 +148,8 @@ class StaffSessionMiddleware:
                     await self._save(staff.session_id, scope["session"])
             await send(message)
 
-        await self.app(scope, receive, send_with_cookie)
+        with time_zones.showing(staff.time_zone if staff else time_zones.DEFAULT):
+            await self.app(scope, receive, send_with_cookie)
 
 
 def _replay(body: bytes) -> Callable[[], Awaitable[Message]]:

@@ -37,6 +37,8 @@ class Staff:
     session_id: uuid.UUID
     session_kind: str
     two_factor: bool
+    time_zone: str
+    """IANA name of the zone the staff member reads times in."""
     data: dict[str, Any] = field(default_factory=dict)
 
 
@@ -50,6 +52,7 @@ def staff_from(admin: AdminUser, role: Role, session: AdminSession) -> Staff:
         session_id=session.id,
         session_kind=session.kind,
         two_factor=admin.totp_secret is not None,
+        time_zone=admin.time_zone,
         data=dict(session.data or {}),
     )
 

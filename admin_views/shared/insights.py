@@ -1,8 +1,14 @@
 """Pages of figures for a date range, drawn from the same answers the JSON API serves
-(`analytics.answers`), so a page and its API always agree."""
+(`analytics.answers`), so a page and its API always agree.
+
+Each page says when its figures were counted (`as_of`, now: the rollups add what happened
+since their last refresh, except today's daily active users, counted at that refresh), that
+days are UTC days, and which day or week of its charts is still running.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
@@ -12,7 +18,7 @@ from starlette.responses import Response
 
 from admin_views.base import StaffPage
 from admin_views.shared.formatting import money
-from analytics import answers
+from analytics import answers, cohorts, rollups
 from analytics.period import PRESETS, Period
 from api.dashboard import DEFAULT_CURRENCY, BadQueryError, read_query
 from core.database import Database
@@ -35,6 +41,9 @@ class InsightsPage(StaffPage):
     """The answers on the page, by name (`analytics.answers.QUESTIONS`)."""
     shows_money: ClassVar[bool] = True
     """Says which currency the amounts are in."""
+    ACTIVE_USERS: ClassVar[frozenset[str]] = frozenset({"overview", "users"})
+    """Answers with daily active users: today's count stays as of the last rollup refresh
+    (a distinct count cannot be topped up), so their pages say when that was."""
 
     path: ClassVar[str]
     """Where the page is, under /admin; with `identity`, a page declares its route."""
@@ -50,30 +59,47 @@ class InsightsPage(StaffPage):
 
     async def render(self, request: Request) -> Response:
         error = None
+        as_of = utcnow()
+        today = as_of.date()  # the analytics count UTC days
         try:
             period, currency = read_query(request.query_params)
         except BadQueryError as bad:
             error = str(bad)
-            period = Period.ending(utcnow().date(), DEFAULT_DAYS)
+            period = Period.ending(today, DEFAULT_DAYS)
             currency = DEFAULT_CURRENCY
         database: Database = request.app.state.database
         async with database.session() as db:
             data: dict[str, Any] = {
                 name: await answers.QUESTIONS[name](db, period, currency) for name in self.shows
             }
+            covered = await rollups.coverage(db)
+        partial = today if period.first <= today <= period.last else None
         context = {
             "title": self.name,
             "period": period,
             "currency": currency,
             "shows_money": self.shows_money,
             "presets": PRESETS,
-            "preset": period.days if period.last == utcnow().date() else None,
+            "preset": period.days if period.last == today else None,
             "range_error": error,
             "data": data,
+            "as_of": as_of,
+            "today": partial,
+            "this_week": cohorts.monday(partial) if partial else None,
+            "active_users_as_of": self._active_users_as_of(covered, period, partial),
         }
         return await self.templates.TemplateResponse(
             request, self.template, context, status_code=400 if error else 200
         )
+
+    def _active_users_as_of(
+        self, covered: rollups.Coverage | None, period: Period, today: date | None
+    ) -> datetime | None:
+        """When today's daily active users were counted, if the page shows them from the
+        rollups' stored open day; None when they are live or not on the page."""
+        if today is None or covered is None or not self.ACTIVE_USERS & set(self.shows):
+            return None
+        return covered.as_of if covered.open_day(period) == today else None
 
 
 def figure(value: Any, unit: str = "count", currency: str | None = None) -> str:

@@ -1,4 +1,6 @@
 // Insight pages: draws each <canvas data-chart="name"> from the page's JSON answers.
+// A canvas with data-partial="YYYY-MM-DD" names the day (or week) still running: its point is
+// hollow on a dashed segment, its bar lighter, its axis label "so far".
 (function () {
   "use strict";
 
@@ -8,6 +10,8 @@
   }
   var data = JSON.parse(source.textContent);
   var palette = ["#206bc4", "#2fb344", "#f59f00", "#d63939", "#ae3ec9", "#17a2b8", "#667382"];
+  // Fixed names, not the browser's locale: dates read "3 Dec" like everywhere else.
+  var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
   Chart.defaults.animation = false; // figures, not a show: draw at once
   Chart.defaults.maintainAspectRatio = false;
@@ -18,8 +22,33 @@
   }
 
   function shortDay(iso) {
-    var d = new Date(iso + "T00:00:00Z");
-    return d.toLocaleDateString(undefined, { month: "short", day: "numeric", timeZone: "UTC" });
+    var d = new Date(iso + "T00:00:00Z"); // the analytics' days are UTC days
+    return d.getUTCDate() + " " + months[d.getUTCMonth()];
+  }
+
+  function faded(hex) {
+    var n = parseInt(hex.slice(1), 16);
+    return "rgba(" + (n >> 16) + ", " + ((n >> 8) & 255) + ", " + (n & 255) + ", 0.35)";
+  }
+
+  // Marks the running day or week of a time series, so nobody reads it as a finished drop.
+  function markPartial(config, days, partial) {
+    var last = partial ? days.indexOf(partial) : -1;
+    if (last < 0) {
+      return config;
+    }
+    config.data.datasets.forEach(function (set) {
+      var colour = set.borderColor;
+      if (config.type === "line") {
+        set.segment = { borderDash: function (ctx) { return ctx.p1DataIndex === last ? [6, 4] : undefined; } };
+        set.pointBackgroundColor = days.map(function (_, i) { return i === last ? "#fff" : colour; });
+      } else {
+        set.backgroundColor = days.map(function (_, i) { return i === last ? faded(colour) : colour; });
+        set.borderWidth = days.map(function (_, i) { return i === last ? 1 : 0; });
+      }
+    });
+    config.data.labels[last] = [config.data.labels[last], "so far"];
+    return config;
   }
 
   function dataset(label, values, colour, extra) {
@@ -28,15 +57,15 @@
   }
 
   var charts = {
-    activity: function () {
-      return activityChart(data.overview);
+    activity: function (partial) {
+      return activityChart(data.overview, partial);
     },
-    "user-activity": function () {
-      return activityChart(data.users);
+    "user-activity": function (partial) {
+      return activityChart(data.users, partial);
     },
-    money: function () {
+    money: function (partial) {
       var r = data.revenue;
-      return {
+      return markPartial({
         type: "bar",
         data: {
           labels: r.days.map(shortDay),
@@ -47,7 +76,7 @@
         },
         options: { scales: { y: { beginAtZero: true, title: { display: true, text: "Volume" } },
           y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "Revenue" } } } }
-      };
+      }, r.days, partial);
     },
     funnel: function () {
       var steps = data.funnel.steps;
@@ -72,19 +101,20 @@
         options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { beginAtZero: true } } }
       };
     },
-    "campaign-days": function () {
+    "campaign-days": function (partial) {
       var report = data.campaigns;
-      return {
+      var days = report.days.map(function (d) { return d.day; });
+      return markPartial({
         type: "line",
         data: {
-          labels: report.days.map(function (d) { return shortDay(d.day); }),
+          labels: days.map(shortDay),
           datasets: [
             dataset("Spend", report.days.map(function (d) { return d.figures.spend; }), palette[3], { tension: 0.25 }),
             dataset("Revenue", report.days.map(function (d) { return d.figures.revenue; }), palette[1], { tension: 0.25 })
           ]
         },
         options: { scales: { y: { beginAtZero: true } } }
-      };
+      }, days, partial);
     },
     "user-status": function () {
       var t = data.users.totals;
@@ -102,22 +132,22 @@
     "support-status": function () {
       return tallyChart(data.support.open.by_status, "Open tickets");
     },
-    "merchants-weekly": function () {
+    "merchants-weekly": function (partial) {
       var weeks = data.merchants.new_per_week;
       var mondays = Object.keys(weeks);
-      return {
+      return markPartial({
         type: "bar",
         data: {
           labels: mondays.map(shortDay),
           datasets: [dataset("New merchants", mondays.map(function (m) { return weeks[m]; }), palette[0])]
         },
         options: { plugins: { legend: { display: false } }, scales: { y: { beginAtZero: true, ticks: { precision: 0 } } } }
-      };
+      }, mondays, partial);
     }
   };
 
-  function activityChart(answer) {
-    return {
+  function activityChart(answer, partial) {
+    return markPartial({
       type: "line",
       data: {
         labels: answer.days.map(shortDay),
@@ -128,7 +158,7 @@
       },
       options: { scales: { y: { beginAtZero: true, title: { display: true, text: "Active users" } },
         y1: { beginAtZero: true, position: "right", grid: { drawOnChartArea: false }, title: { display: true, text: "Sign-ups" } } } }
-    };
+    }, answer.days, partial);
   }
 
   function tallyChart(tallies, label) {
@@ -145,7 +175,7 @@
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
     var build = charts[canvas.getAttribute("data-chart")];
     if (build) {
-      canvas.chart = new Chart(canvas, build());
+      canvas.chart = new Chart(canvas, build(canvas.getAttribute("data-partial")));
     }
   });
 })();
