@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqladmin.pagination import Pagination
+from starlette.requests import Request
+
 from admin_views.base import ReadOnlyView, StaffView
+from admin_views.shared import audit_words
 from admin_views.shared.filters import (
     DateRangeFilter,
     DistinctValuesFilter,
     RelatedFilter,
     YesNoFilter,
 )
+from admin_views.shared.screens import tables_by_resource
 from models.ops import AuditLog, DashboardAnalytics, RuntimeSetting
 from models.people import AdminUser
 
 MENU = "Operations"
+WHAT_HAPPENED = "what_happened"
+"""The audit list's sentence column: read from the entry and the records it names."""
 
 
 class DashboardAnalyticsAdmin(ReadOnlyView, model=DashboardAnalytics):
@@ -33,20 +42,24 @@ class DashboardAnalyticsAdmin(ReadOnlyView, model=DashboardAnalytics):
 
 
 class AuditLogAdmin(ReadOnlyView, model=AuditLog):
-    """The audit trail: append-only, so there is nothing to create, edit or delete."""
+    """The audit trail: append-only, so there is nothing to create, edit or delete.
+
+    Entries read as sentences, the actor and the record linked for staff who may open them;
+    the export keeps the raw columns.
+    """
 
     name = "Audit entry"
     name_plural = "Audit trail"
     icon = "fa-solid fa-clipboard-list"
+    details_template = "staff/audit_entry.html"
     column_list = [
         AuditLog.sequence,
         AuditLog.created_at,
         AuditLog.actor_email,
-        AuditLog.action,
-        AuditLog.entity_type,
-        AuditLog.entity_id,
+        WHAT_HAPPENED,
         AuditLog.ip_address,
     ]
+    column_labels = {WHAT_HAPPENED: "What happened"}
     column_searchable_list = [
         AuditLog.actor_email,
         AuditLog.entity_id,
@@ -60,6 +73,60 @@ class AuditLogAdmin(ReadOnlyView, model=AuditLog):
         RelatedFilter(AuditLog.actor_id, "Staff member", label=AdminUser.email),
         DateRangeFilter(AuditLog.created_at, "When"),
     ]
+    # The page's title names the actor, linked, and its changes table reads before/after.
+    column_details_exclude_list = [
+        AuditLog.actor,
+        AuditLog.actor_id,
+        AuditLog.before,
+        AuditLog.after,
+    ]
+    column_export_list = [
+        AuditLog.sequence,
+        AuditLog.created_at,
+        AuditLog.actor_id,
+        AuditLog.actor_email,
+        AuditLog.action,
+        AuditLog.entity_type,
+        AuditLog.entity_id,
+        AuditLog.before,
+        AuditLog.after,
+        AuditLog.ip_address,
+        AuditLog.user_agent,
+        AuditLog.request_id,
+        AuditLog.prev_hash,
+        AuditLog.row_hash,
+    ]
+
+    async def _reading(self, request: Request, entries: list[AuditLog]) -> audit_words.Reading:
+        async with self.session_maker() as db:
+            return await audit_words.read(db, entries, tables_by_resource(self._admin_ref), request)
+
+    async def list(self, request: Request) -> Pagination:
+        pagination = await super().list(request)
+        request.state.audit_reading = await self._reading(request, list(pagination.rows))
+        return pagination
+
+    async def get_list_value(self, obj: Any, prop: str, request: Request | None = None) -> Any:
+        """The sentence and the actor, from the page's lookups (`list` made them)."""
+        reading = getattr(request.state, "audit_reading", None) if request else None
+        if reading is None or prop not in (WHAT_HAPPENED, "actor_email"):
+            return await super().get_list_value(obj, prop, request)
+        if prop == WHAT_HAPPENED:
+            sentence = reading.sentence(obj)
+            return sentence.text(), sentence.html()
+        return obj.actor_email, reading.actor(obj).html()
+
+    async def details_context(self, request: Request) -> dict[str, Any]:
+        context = await super().details_context(request)
+        entry = await self.get_object_for_details(request)
+        if entry is None:
+            return context
+        reading = await self._reading(request, [entry])
+        return context | {
+            "sentence": reading.sentence(entry),
+            "actor": reading.actor(entry),
+            "changes": reading.changes(entry),
+        }
 
 
 class RuntimeSettingAdmin(StaffView, model=RuntimeSetting):

@@ -1,0 +1,94 @@
+"""What one site offers, by the names permissions use: its tables and its pages.
+
+Roles are edited against this (a grid row per screen) and the audit trail reads with it (a
+table's noun, its actions' labels, its detail page), so both follow the views as declared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqladmin import BaseView, ModelView
+from sqladmin.application import BaseAdmin
+
+from admin_views.base import StaffPage, StaffView
+
+TABLE_VERBS = ("view", "create", "edit", "delete", "export")
+"""The verbs of a table screen, as the role grid's columns show them."""
+
+
+@dataclass(frozen=True)
+class Screen:
+    resource: str
+    """The name in permission strings: a table (`feature_flags`) or a page (`dashboard`)."""
+    title: str
+    """The menu's name for it, e.g. "Feature flags"."""
+    noun: str = ""
+    """One row of the table in a sentence, e.g. "feature flag"; empty for a page."""
+    verbs: tuple[str, ...] = ("view",)
+    """The verbs the screen offers (a read-only table has no create, edit or delete)."""
+    actions: dict[str, str] = field(default_factory=dict)
+    """Row actions, by name (`suspend`) to label (`Suspend`)."""
+    view: StaffView | None = None
+    also: str = ""
+    """Other pages behind the same permission, e.g. the statistics behind `dashboard`."""
+
+    @property
+    def is_table(self) -> bool:
+        return self.view is not None
+
+
+def sentence_case(name: str) -> str:
+    """A menu name inside a sentence: "Feature Flag" -> "feature flag", "AI model" kept."""
+    return " ".join(word if word.isupper() else word.lower() for word in name.split())
+
+
+def _declared_actions(view: StaffView) -> dict[str, str]:
+    """Row actions by name and label, in the order the view declares them (SQLAdmin's own
+    registry sorts them by name)."""
+    return {
+        member._slug: member._label
+        for klass in reversed(type(view).__mro__)
+        for member in vars(klass).values()
+        if getattr(member, "_action", False)
+    }
+
+
+def _table(view: StaffView) -> Screen:
+    offered = {
+        "view": True,
+        "create": view.can_create,
+        "edit": view.can_edit,
+        "delete": view.can_delete,
+        "export": view.can_export,
+    }
+    return Screen(
+        resource=view.resource(),
+        title=view.name_plural,
+        noun=sentence_case(view.name),
+        verbs=tuple(verb for verb in TABLE_VERBS if offered[verb]),
+        actions=_declared_actions(view),
+        view=view,
+    )
+
+
+def _pages(views: list[BaseView | ModelView]) -> list[Screen]:
+    """One row per permission: pages sharing one (the insight pages) share a row."""
+    named: dict[str, list[str]] = {}
+    for page in views:
+        if isinstance(page, StaffPage) and not page.open_to_all_staff:
+            named.setdefault(page.resource or page.identity, []).append(page.name)
+    return [
+        Screen(resource=resource, title=names[0], also=", ".join(names[1:]))
+        for resource, names in named.items()
+    ]
+
+
+def screens(admin: BaseAdmin) -> list[Screen]:
+    """Every screen a role can be granted, pages first, in menu order."""
+    tables = [_table(view) for view in admin.views if isinstance(view, StaffView)]
+    return [*_pages(admin.views), *tables]
+
+
+def tables_by_resource(admin: BaseAdmin) -> dict[str, Screen]:
+    return {screen.resource: screen for screen in screens(admin) if screen.is_table}
