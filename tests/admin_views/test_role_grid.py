@@ -54,17 +54,18 @@ class GridForm(HTMLParser):
         return data
 
 
-async def edit_form(client: httpx.AsyncClient, pk: object) -> GridForm:
-    page = await client.get(f"/admin/roles/edit/{pk}")
+async def edit_form(client: httpx.AsyncClient, pk: object | None) -> GridForm:
+    """The role's edit form, or the create form without `pk`, as the page renders it."""
+    page = await client.get(f"/admin/roles/edit/{pk}" if pk else "/admin/roles/create")
     assert page.status_code == 200, page.text[:300]
     form = GridForm()
     form.feed(page.text[page.text.index("<form") :])
     return form
 
 
-async def post(client: httpx.AsyncClient, pk: object, form: GridForm) -> httpx.Response:
+async def post(client: httpx.AsyncClient, pk: object | None, form: GridForm) -> httpx.Response:
     data = form.posted() | {"csrf_token": [await token(client)]}
-    return await client.post(f"/admin/roles/edit/{pk}", data=data)
+    return await client.post(f"/admin/roles/edit/{pk}" if pk else "/admin/roles/create", data=data)
 
 
 async def stored(db: AsyncSession, pk: object) -> list[str]:
@@ -171,6 +172,26 @@ async def test_editing_a_role_through_its_grid_stores_the_ticked_strings(
         "merchants:view",
         "merchants:edit",
         "users:action:suspend",
+    ]
+
+
+async def test_a_new_role_is_made_from_its_grid(
+    client: httpx.AsyncClient, db: AsyncSession, superadmin: staff.Account
+) -> None:
+    form = await edit_form(client, None)
+    assert len(form.boxes) > 50
+    assert not any(form.boxes.values())
+
+    form.values = [("name", "Refunds"), ("description", "Refunds desk")]
+    form.boxes["wallet_transactions:view"] = True
+    form.boxes["wallet_transactions:action:refund"] = True
+    created = await post(client, None, form)
+
+    assert created.status_code == 302, created.text[-500:]
+    await db.commit()
+    assert await db.scalar(sa.select(Role.permissions).where(Role.name == "refunds")) == [
+        "wallet_transactions:view",
+        "wallet_transactions:action:refund",
     ]
 
 
