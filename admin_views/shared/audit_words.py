@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from markupsafe import Markup, escape
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import RelationshipDirection, joinedload
+from sqlalchemy.orm import joinedload
 from starlette.requests import Request
 
 from admin_views.shared.labels import humanize
@@ -266,13 +266,9 @@ def _ids(values: Iterable[str | None]) -> set[uuid.UUID]:
 
 
 async def _labelled(db: AsyncSession, model: type[Any], ids: set[uuid.UUID]) -> list[Any]:
-    """The rows, with what their labels mention (the rows they belong to) in the same query."""
-    parents = [
-        joinedload(rel.class_attribute)
-        for rel in sa.inspect(model).relationships
-        if rel.direction is RelationshipDirection.MANYTOONE
-    ]
-    return list(await db.scalars(sa.select(model).where(model.id.in_(ids)).options(*parents)))
+    """The rows, with the rows their labels name (`label_loads`) in the same query."""
+    named = [joinedload(getattr(model, name)) for name in getattr(model, "label_loads", ())]
+    return list(await db.scalars(sa.select(model).where(model.id.in_(ids)).options(*named)))
 
 
 async def read(
