@@ -442,15 +442,12 @@ class StaffView(ModelView):
         return [*columns, *extra]
 
     def _loader(self, path: str) -> Any:
-        """Eager loading for a related row named in an export, and the rows its label
-        names (a wallet's customer), so no row is fetched one at a time."""
-        steps = path.split(".")
-        if len(steps) > 1:
-            steps = steps[:-1]  # the last step is a column of the last row
-        if len(steps) == 1:
+        """Eager loading for what an export names: a related row with the rows its label
+        names, or the rows along a path to a column (`wallet.user.email`)."""
+        if "." not in path:
             return with_label_rows(getattr(self.model, path))
         model, option = self.model, None
-        for step in steps:
+        for step in path.split(".")[:-1]:
             attribute = getattr(model, step)
             option = selectinload(attribute) if option is None else option.selectinload(attribute)
             model = attribute.property.mapper.class_
