@@ -43,17 +43,6 @@ def sentence_case(name: str) -> str:
     return " ".join(word if word.isupper() else word.lower() for word in name.split())
 
 
-def _declared_actions(view: StaffView) -> dict[str, str]:
-    """Row actions by name and label, in the order the view declares them (SQLAdmin's own
-    registry sorts them by name)."""
-    return {
-        member._slug: member._label
-        for klass in reversed(type(view).__mro__)
-        for member in vars(klass).values()
-        if getattr(member, "_action", False)
-    }
-
-
 def _table(view: StaffView) -> Screen:
     offered = {
         "view": True,
@@ -67,7 +56,7 @@ def _table(view: StaffView) -> Screen:
         title=view.name_plural,
         noun=sentence_case(view.name),
         verbs=tuple(verb for verb in TABLE_VERBS if offered[verb]),
-        actions=_declared_actions(view),
+        actions={name: spec.label for name, spec in view.action_specs.items()},
         view=view,
     )
 
