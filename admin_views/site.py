@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from http import HTTPStatus
 from pathlib import Path
 from types import MethodType
 
@@ -10,11 +13,13 @@ from sqladmin._menu import CategoryMenu, ViewMenu
 from sqladmin.authentication import login_required
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from admin_views.base import back_to
 from admin_views.shared import formatting, insights
 from admin_views.shared.form_errors import apply_to_form, general_errors
 from auth.authorization import StaffAuthorization
@@ -22,12 +27,30 @@ from auth.backend import StaffAuthBackend
 from auth.middleware import csrf_token_for, current_staff
 from core import outage
 from core.database import Database
+from core.middleware import request_id
+from core.plain_errors import error_response
 from core.settings import Settings
 
 TITLE = "SwipeSavvy Admin"
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC_URL = "/static"
 STATIC_FILES = Path(__file__).parent / "static"
+ERROR_PAGES: dict[int, tuple[str, str]] = {
+    400: ("That cannot be shown", "Something in the address or the form was not as expected."),
+    403: ("Not allowed", "Your role does not open this page. Ask an administrator if you need it."),
+    404: ("Page not found", "There is no such page or record here; it may have been removed."),
+    405: ("Not opened this way", "This address only takes a form; start again from its page."),
+    500: ("Something went wrong", "The error was logged and nothing more was done. Try again."),
+}
+"""The title and explanation of an error page, by status; a specific message replaces the latter."""
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TableLink:
+    name: str
+    url: str
 
 
 class StaffCategoryMenu(CategoryMenu):
@@ -76,6 +99,12 @@ class StaffAdmin(Admin):
         self.templates.env.filters.update(formatting.TIME_FILTERS)
         self.templates.env.globals["time_zone"] = formatting.zone_name
         self._post_only("logout")
+        # Errors on admin routes (SQLAdmin's 403/404, the router's 405, any 500) are pages
+        # of the admin; the API's JSON errors are answered outside, by the app.
+        self.admin.exception_handlers = {
+            HTTPException: self._error_page,
+            Exception: self._error_page,
+        }
 
     def _build_menu(self, view: ModelView | BaseView) -> None:
         if not view.category:
@@ -114,6 +143,47 @@ class StaffAdmin(Admin):
         await self._export(request)
         view = self._find_model_view(request.path_params["identity"])
         return await view.export_response(request, request.path_params["export_type"])
+
+    async def _error_page(self, request: Request, exc: Exception) -> Response:
+        """What went wrong, inside the layout (the sidebar when signed in), with ways back: the
+        previous page, the table's list when the staff member may open it, and home."""
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        phrase = HTTPStatus(status).phrase
+        title, explanation = ERROR_PAGES.get(status, (phrase, ""))
+        detail = exc.detail if isinstance(exc, HTTPException) else ""
+        message = detail if detail and detail != phrase else explanation
+        headers = dict(exc.headers or {}) if isinstance(exc, HTTPException) else {}
+        context = {
+            "status_code": status,
+            "error_title": title,
+            "message": message,
+            "table": self._table_link(request),
+            "back": back_to(request, ""),
+            "request_id": request_id(request.scope),
+        }
+        try:
+            response = await self.templates.TemplateResponse(
+                request, "sqladmin/error.html", context, status_code=status
+            )
+        except Exception:
+            # The page itself failed to draw: the plain page still says what happened.
+            log.exception("the %s error page failed to render", status)
+            return error_response(request.url.path, status, "error", title, message, headers)
+        response.headers.update(headers)
+        return response
+
+    def _table_link(self, request: Request) -> TableLink | None:
+        """The list of the table an error happened on, if the staff member may open it."""
+        identity = request.path_params.get("identity")
+        if identity is None or current_staff(request) is None:
+            return None
+        for view in self._views:
+            if isinstance(view, ModelView) and view.identity == identity:
+                if not view.is_accessible(request):
+                    return None
+                url = str(request.url_for("admin:list", identity=identity))
+                return TableLink(f"Back to {view.name_plural.lower()}", url)
+        return None
 
     def _post_only(self, name: str) -> None:
         self._route(name).methods = {"POST"}

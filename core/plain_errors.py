@@ -2,7 +2,8 @@
 
 Middleware that refuses a request (too large, database away) answers in the shape the
 caller reads: the API's `{"error", "message"}` under /api, OFREP's `{"errorCode",
-"errorDetails"}` under /ofrep, a short HTML page for people everywhere else.
+"errorDetails"}` under /ofrep, a short HTML page for people everywhere else, with a way on:
+the same address again (a form's address opens the form) and the admin's home.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 
 API_PREFIX = "/api/"
 OFREP_PREFIX = "/ofrep/"
+HOME = "/admin/"
 PAGE = """<!doctype html>
 <html lang="en">
 <head>
@@ -23,6 +25,7 @@ PAGE = """<!doctype html>
 <body style="font-family: system-ui, sans-serif; max-width: 36rem; margin: 4rem auto;">
 <h1 style="font-size: 1.4rem;">{title}</h1>
 <p>{message}</p>
+<p><a href="{again}">Try again</a> &middot; <a href="{home}">Back to the dashboard</a></p>
 </body>
 </html>
 """
@@ -48,5 +51,10 @@ def error_response(
     if path.startswith(API_PREFIX):
         body = {"error": code, "message": message}
         return JSONResponse(body, status_code=status, headers=headers)
-    page = PAGE.format(title=html.escape(title), message=html.escape(message))
+    page = PAGE.format(
+        title=html.escape(title),
+        message=html.escape(message),
+        again=html.escape(path),
+        home=HOME,
+    )
     return HTMLResponse(page, status_code=status, headers=headers)

@@ -1,4 +1,4 @@
-// SwipeSavvy Admin: CSRF on every change, actions as POST, toasts without inline script.
+// SwipeSavvy Admin: CSRF on every change, actions as POST, toasts and "Go back" without inline script.
 (function () {
   "use strict";
 
@@ -90,6 +90,16 @@
         window.jQuery("#modal-delete-button").text("Deactivate");
       });
     }
+
+    // "Go back" on error pages: the browser's own history when there is one, else the link.
+    document.querySelectorAll("[data-history-back]").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        if (window.history.length > 1) {
+          event.preventDefault();
+          window.history.back();
+        }
+      });
+    });
 
     document.querySelectorAll(".toast").forEach(function (element) {
       if (window.tabler && window.tabler.bootstrap) {

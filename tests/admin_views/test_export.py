@@ -8,6 +8,7 @@ import csv
 import io
 import json
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from admin_views.shared import export
 from admin_views.shared.export import neutralise
 from models import AdminUser, Merchant, RuntimeSetting, User
 from tests import rows, staff
+from tests.admin_views.anchors import anchors
 from tests.admin_views.screens import listing
 
 
@@ -194,3 +196,38 @@ async def test_an_export_is_sent_in_pieces_as_rows_are_read(
     pieces = [m["body"] for m in sent if m["type"] == "http.response.body" and m.get("body")]
     assert len(pieces) >= users // 5  # the header and each batch of five rows as it came
     assert len(parse_csv(b"".join(pieces).decode())) == users
+
+
+async def test_the_export_links_carry_the_lists_search_filters_and_sort(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    """Export from a filtered, searched, sorted list: the links as rendered give its rows."""
+    active = list(await db.scalars(sa.select(User).where(User.status == "active")))
+    term = active[0].last_name
+    shown = {
+        "status": "active",
+        "search": term,
+        "sortBy": "email",
+        "sort": "desc",
+    }
+    page = await client.get(
+        "/admin/users/list", params={**shown, "page": "1", "pageSize": "50", "count": "exact"}
+    )
+    total, ids = await listing(client, "users", **shown)
+
+    links = {a.attrs["data-export"]: a.href for a in anchors(page.text) if "data-export" in a.attrs}
+    assert set(links) == {"csv", "json"}
+    for href in links.values():
+        assert href is not None
+        assert parse_qs(urlsplit(href).query) == {name: [value] for name, value in shown.items()}
+    exported_csv = parse_csv((await client.get(str(links["csv"]))).text)
+    exported_json = json.loads((await client.get(str(links["json"]))).text)
+
+    matching = sorted(
+        (u for u in active if term.lower() in f"{u.email} {u.first_name} {u.last_name}".lower()),
+        key=lambda user: user.email,
+        reverse=True,
+    )
+    assert 0 < total == len(ids) == len(matching) < len(active), "the list is narrowed"
+    assert [row["Email"] for row in exported_csv] == [user.email for user in matching]
+    assert [row["email"] for row in exported_json] == [user.email for user in matching]
