@@ -19,7 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from admin_views.base import back_to
+from admin_views.base import back_to, may_view
 from admin_views.shared import formatting, insights
 from admin_views.shared.form_errors import apply_to_form, general_errors
 from auth.authorization import StaffAuthorization
@@ -90,6 +90,7 @@ class StaffAdmin(Admin):
         self.admin.state.database = database
         self.templates.env.globals["csrf_token"] = lambda request: csrf_token_for(request, settings)
         self.templates.env.globals["current_staff"] = current_staff
+        self.templates.env.globals["may_view"] = may_view
         self.templates.env.globals["static_url"] = lambda path: f"{STATIC_URL}/{path}"
         self.templates.env.globals["apply_field_errors"] = apply_to_form
         self.templates.env.globals["general_errors"] = general_errors

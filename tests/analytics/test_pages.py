@@ -189,3 +189,19 @@ async def test_the_merchants_chart_says_when_the_range_has_none(
     html = (await analyst.get(f"/admin/dashboard/merchants?{WEEK}")).text
     assert 'data-chart="merchants-weekly"' in html
     assert "No data for this range" not in html
+
+
+async def test_merchant_names_link_only_for_staff_who_may_open_merchants(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    built = await world.build(db)
+    link = f'href="http://testserver/admin/merchants/details/{built.merchant}"'
+
+    analyst_page = await signed_in(client, await make_staff(db, "analyst"))
+    linked = (await analyst_page.get(f"/admin/dashboard/merchants?{WEEK}")).text
+    marketing_page = await signed_in(client, await make_staff(db, "marketing"))
+    unlinked = (await marketing_page.get(f"/admin/dashboard/merchants?{WEEK}")).text
+
+    assert link in linked
+    assert link not in unlinked
+    assert "/admin/merchants/details/" not in unlinked
