@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
@@ -164,14 +164,33 @@ class RelatedFilter:
         rows = await run_query(sa.select(target.id, self.label).order_by(self.label))
         return [(ALL, "All")] + [(str(key), str(text)) for key, text in rows]
 
+    async def chosen(self, request: Request, run_query: Callable[..., Any]) -> str | None:
+        """The label of the row the list is narrowed to ("Erica Murphy · erica@…"), or
+        None when it is not narrowed or the row is gone."""
+        value = request.query_params.get(self.parameter_name)
+        if not value or value == ALL:
+            return None
+        local = self.column.property.columns[0]
+        relations = sa.inspect(self.column.class_).relationships
+        relation = next(rel for rel in relations if local in rel.local_columns)
+        target = relation.mapper.class_
+        query = sa.select(target).where(target.id == self._id(value))
+        for name in getattr(target, "label_loads", ()):
+            query = query.options(selectinload(getattr(target, name)))
+        found = await run_query(query)
+        return str(found[0][0]) if found else None
+
+    def _id(self, value: str) -> Any:
+        try:
+            return self.column.type.python_type(value)
+        except (ValueError, TypeError):
+            raise HTTPException(400, f"{self.title}: {value!r} is not an id.") from None
+
     def apply(self, query: sa.Select, request: Request) -> sa.Select:
         value = request.query_params.get(self.parameter_name)
         if not value:
             return query
-        try:
-            return query.where(self.column == self.column.type.python_type(value))
-        except (ValueError, TypeError):
-            raise HTTPException(400, f"{self.title}: {value!r} is not an id.") from None
+        return query.where(self.column == self._id(value))
 
 
 class DistinctValuesFilter:

@@ -35,6 +35,18 @@
     form.submit();
   }
 
+  function searchFor(term) {
+    var params = new URLSearchParams(window.location.search);
+    ["page", "after", "before", "search"].forEach(function (name) {
+      params.delete(name);
+    });
+    if (term) {
+      params.set("search", term);
+    }
+    var query = params.toString();
+    window.location.href = window.location.pathname + (query ? "?" + query : "");
+  }
+
   function selectedPks() {
     var pks = [];
     document.querySelectorAll(".select-box:checked").forEach(function (box) {
@@ -58,6 +70,14 @@
       window.jQuery("[id^='action-custom-']").off("click").on("click", function (event) {
         event.preventDefault();
         postAction(this.getAttribute("data-url"), selectedPks());
+      });
+      // A new search starts the list again at its first page (SQLAdmin's keeps the page,
+      // and a cursor from another search would point into rows it no longer shows).
+      window.jQuery(document).off("click", "#search-button").on("click", "#search-button", function () {
+        searchFor(window.jQuery("#search-input").val());
+      });
+      window.jQuery(document).off("click", "#search-reset").on("click", "#search-reset", function () {
+        searchFor("");
       });
     }
 

@@ -1,0 +1,53 @@
+"""Filters as the list renders them: choosing one starts the list again at its first page,
+and a list narrowed to one related row names that row, not its id."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import User, Wallet
+from tests import staff
+from tests.admin_views.anchors import anchors
+
+
+async def test_a_filter_chosen_on_a_later_page_starts_at_the_first(
+    client: httpx.AsyncClient, boss: staff.Account
+) -> None:
+    second = await client.get(
+        "/admin/wallet-transactions/list", params={"pageSize": "25", "page": "2"}
+    )
+    choices = [
+        a for a in anchors(second.text) if "list-filters" in a.within and "type=" in (a.href or "")
+    ]
+
+    assert second.status_code == 200
+    assert choices, "the type filter offers its values"
+    for choice in choices:
+        query = parse_qs(urlsplit(choice.href or "").query)
+        assert "page" not in query, choice.href
+        followed = await client.get(choice.href or "")
+        assert followed.status_code == 200
+
+
+async def test_a_list_narrowed_to_a_customer_names_the_customer(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    wallet = await db.scalar(sa.select(Wallet).limit(1))
+    assert wallet is not None
+    user = await db.get(User, wallet.user_id)
+    assert user is not None
+    customer = await client.get(f"/admin/users/details/{user.id}")
+    see_all = next(
+        a for a in anchors(customer.text) if a.text.strip() == "See all" and "wallets" in a.href
+    )
+
+    narrowed = await client.get(see_all.href or "")
+
+    assert narrowed.status_code == 200
+    assert f"{user.first_name} {user.last_name} · {user.email}" in narrowed.text
+    clear = next(a for a in anchors(narrowed.text) if a.attrs.get("title") == "Clear filter")
+    assert "user_id" not in (clear.href or "")
