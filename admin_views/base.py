@@ -10,7 +10,7 @@ module adds the rest, once for every table:
   to the streamed CSV/JSON export;
 - every change, and every action, written to the audit trail in its own transaction;
 - refusals by the database shown on the form's fields; deletes that a foreign key blocks
-  explained; rows that are deactivated rather than deleted (`SoftDelete`) deactivated;
+  explained; rows that are deactivated rather than deleted (`SoftDelete`) never deleted;
 - related rows and extra panels on detail pages.
 """
 
@@ -137,6 +137,8 @@ class StaffView(ModelView):
         self.column_formatters_detail = {**formatters, **self._named(self.column_formatters_detail)}
         self.form_args = self._range_validators() | self._named(self.form_args)
         super().__init__()
+        if self.soft_delete:
+            self.can_delete = False
         if not self.column_default_sort and hasattr(self.model, "created_at"):
             self.column_default_sort = [(self.model.created_at, True)]
         self.action_specs: dict[str, ActionSpec] = {
@@ -246,7 +248,8 @@ class StaffView(ModelView):
 
     @property
     def soft_delete(self) -> bool:
-        """Whether "delete" deactivates the row instead (customers, merchants)."""
+        """Rows that are deactivated, through an action that asks why, never deleted
+        (customers, merchants)."""
         return issubclass(self.model, SoftDelete)
 
     def _to_many(self) -> frozenset[str]:
@@ -515,19 +518,13 @@ class StaffView(ModelView):
         return obj
 
     async def delete_model(self, request: Request, pk: Any) -> None:
-        """Delete, or deactivate a `SoftDelete` row; a row others still need stays, with why."""
+        """Delete a row; one others still need stays, with why."""
         async with self.session_maker(expire_on_commit=False) as db, db.begin():
             obj = (await db.execute(self._stmt_by_identifier(pk))).scalars().first()
             if obj is None:
                 raise HTTPException(status_code=404)
             before = snapshot(obj)
             await self.on_model_delete(obj, request)
-            if isinstance(obj, SoftDelete):
-                obj.deactivate(utcnow())
-                await db.flush()
-                changed_before, changed_after = changes(before, snapshot(obj))
-                await self._audit(db, request, "deactivate", pk, changed_before, changed_after)
-                return
             blockers = await delete_blockers(db, self.model, obj.id)
             if blockers:
                 # SQLAdmin shows the message of any error from a delete above the list.

@@ -30,7 +30,6 @@ class RejectionForm(StaffForm):
 
 class MerchantAdmin(StaffView, model=Merchant):
     icon = "fa-solid fa-store"
-    can_delete = False
     column_list = [
         Merchant.name,
         Merchant.category,

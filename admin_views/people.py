@@ -35,7 +35,6 @@ class UserAdmin(StaffView, model=User):
     """App customers: never removed, deactivated (with a reason) instead."""
 
     icon = "fa-solid fa-user"
-    can_delete = False
     column_list = [
         User.email,
         User.first_name,

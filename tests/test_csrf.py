@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.middleware import CONTENT_SECURITY_POLICY
 from core.settings import Environment, Settings
-from models import AdminSession, AdminUser, Merchant
+from models import AdminSession, AdminUser, FeatureFlag, Merchant
 from models.base import utcnow
 from tests import rows, staff
 from tests.clients import client_for
@@ -23,6 +23,7 @@ from tests.clients import client_for
 @dataclass
 class World:
     merchant_id: Any
+    flag_id: Any
     locked_id: Any
     account: staff.Account
     session_id: Any
@@ -32,6 +33,11 @@ async def merchant_state(db: AsyncSession) -> list[tuple[Any, ...]]:
     await db.rollback()
     columns = (Merchant.name, Merchant.cashback_rate, Merchant.deactivated_at)
     return list((await db.execute(sa.select(*columns))).all())
+
+
+async def flag_state(db: AsyncSession) -> list[tuple[Any, ...]]:
+    await db.rollback()
+    return list((await db.execute(sa.select(FeatureFlag.id, FeatureFlag.key))).all())
 
 
 async def staff_state(db: AsyncSession) -> list[tuple[Any, ...]]:
@@ -72,9 +78,9 @@ CHANGES: dict[str, tuple[Send, Callable[[AsyncSession], Awaitable[list[tuple[Any
     ),
     "delete": (
         lambda c, w, t: c.request(
-            "DELETE", f"/admin/merchants/delete?pks={w.merchant_id}", headers=t_header(t)
+            "DELETE", f"/admin/feature-flags/delete?pks={w.flag_id}", headers=t_header(t)
         ),
-        merchant_state,
+        flag_state,
     ),
     "action": (
         lambda c, w, t: c.post(
@@ -115,6 +121,7 @@ def t_header(token: dict[str, str]) -> dict[str, str]:
 @pytest.fixture
 async def world(db: AsyncSession, client: httpx.AsyncClient) -> World:
     merchant = await rows.insert(db, "merchants", rows.merchant_row(cashback_rate=Decimal("1.00")))
+    flag = await rows.insert(db, "feature_flags", rows.flag_row())
     locked = await staff.make_staff(db, "support", locked_until=utcnow())
     account = await staff.make_staff(db, "superadmin")
     await db.commit()
@@ -122,7 +129,7 @@ async def world(db: AsyncSession, client: httpx.AsyncClient) -> World:
     session_id = await db.scalar(
         sa.select(AdminSession.id).where(AdminSession.admin_user_id == account.id)
     )
-    return World(merchant["id"], locked.id, account, session_id)
+    return World(merchant["id"], flag["id"], locked.id, account, session_id)
 
 
 @pytest.mark.parametrize("change", list(CHANGES))
@@ -163,10 +170,16 @@ async def test_the_same_change_with_the_token_goes_through(
     assert await state(db) != before
 
 
-async def test_actions_do_not_answer_get(client: httpx.AsyncClient, world: World) -> None:
+async def test_an_action_opened_with_get_only_shows_its_page(
+    client: httpx.AsyncClient, db: AsyncSession, world: World
+) -> None:
+    before = await staff_state(db)
+
     response = await client.get(f"/admin/admin-users/action/reset-lockout?pks={world.locked_id}")
 
-    assert response.status_code == 405
+    assert response.status_code == 200
+    assert '<form class="card" method="post"' in response.text
+    assert await staff_state(db) == before
 
 
 async def test_a_sign_in_posted_from_another_site_is_refused(

@@ -91,26 +91,6 @@
       postAction(link.getAttribute("href"), null);
     });
 
-    // Customers and merchants are deactivated, never deleted: say so before confirming.
-    var deleteMeans = document.querySelector('meta[name="delete-means"]');
-    if (deleteMeans) {
-      document.querySelectorAll('[data-bs-target="#modal-delete"]').forEach(function (button) {
-        if (button.textContent.trim() === "Delete") {
-          button.textContent = "Deactivate";
-        }
-      });
-    }
-    if (deleteMeans && window.jQuery) {
-      window.jQuery(document).on("shown.bs.modal", "#modal-delete", function (event) {
-        var element = window.jQuery(event.relatedTarget);
-        window.jQuery("#modal-delete-text").text(
-          "This will deactivate " + element.data("name") + " " + element.data("pk") +
-          " (it stays on record and can be reactivated)."
-        );
-        window.jQuery("#modal-delete-button").text("Deactivate");
-      });
-    }
-
     // "Go back" on error pages: the browser's own history when there is one, else the link.
     document.querySelectorAll("[data-history-back]").forEach(function (link) {
       link.addEventListener("click", function (event) {

@@ -1,8 +1,10 @@
-"""Deleting: customers and merchants are deactivated, a row others need stays (with why)."""
+"""Deleting: customers and merchants are never deleted (deactivated by an action that asks
+why), a row others need stays (with why)."""
 
 from __future__ import annotations
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,35 +19,23 @@ async def delete(client: httpx.AsyncClient, slug: str, pk: object) -> httpx.Resp
     )
 
 
-async def test_deleting_a_customer_deactivates_them(
-    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+@pytest.mark.parametrize(("slug", "model"), [("users", User), ("merchants", Merchant)])
+async def test_customers_and_merchants_are_never_deleted(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account, slug: str, model: type
 ) -> None:
-    user = await db.scalar(sa.select(User).where(User.status == "active").limit(1))
-    users = await count(db, User)
+    row = await db.scalar(sa.select(model).where(model.deactivated_at.is_(None)).limit(1))
+    rows_before = await count(db, model)
+    page = (await client.get(f"/admin/{slug}/details/{row.id}")).text
 
-    response = await delete(client, "users", user.id)
+    response = await delete(client, slug, row.id)
 
-    assert response.status_code == 200
-    assert await count(db, User) == users
-    await db.refresh(user)
-    assert user.status == "deactivated"
-    assert user.deactivated_at is not None
-    [entry] = await audit_for(db, "deactivate", user.id)
-    assert entry.after["status"] == "deactivated"
-    assert await audit_for(db, "delete", user.id) == []
-
-
-async def test_deleting_a_merchant_deactivates_it(
-    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
-) -> None:
-    merchant = await db.scalar(sa.select(Merchant).limit(1))
-
-    await delete(client, "merchants", merchant.id)
-
-    await db.refresh(merchant)
-    assert merchant.deactivated_at is not None
-    page = (await client.get("/admin/merchants/list")).text
-    assert '<meta name="delete-means" content="deactivate">' in page
+    assert "#modal-delete" not in page, "no Delete button: Deactivate (with a reason) instead"
+    assert f"/admin/{slug}/action/deactivate" in page
+    assert response.status_code == 403
+    assert await count(db, model) == rows_before
+    await db.refresh(row)
+    assert row.deactivated_at is None
+    assert await audit_for(db, "delete", row.id) == []
 
 
 async def test_a_delete_blocked_by_other_rows_says_what_blocks_it(
