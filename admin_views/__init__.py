@@ -86,11 +86,22 @@ def _bound_to_one_site(view: type[StaffView]) -> type[StaffView]:
     bound = type(
         view.__name__,
         (view,),
-        {"__module__": view.__module__, "name": view.name, "name_plural": view.name_plural},
+        {
+            "__module__": view.__module__,
+            "name": sentence_case(view.name),
+            "name_plural": sentence_case(view.name_plural),
+        },
         model=view.model,
     )
     bound.identity = view.resource().replace("_", "-")
     return bound
+
+
+def sentence_case(name: str) -> str:
+    """Screen names read as sentences, as the rest of the admin does: SQLAdmin's
+    "Feature Flags" becomes "Feature flags"; acronyms ("AI models") stay."""
+    first, *rest = name.split()
+    return " ".join([first, *(word if word.isupper() else word.lower() for word in rest)])
 
 
 def _page_for_one_site(page: type[StaffPage]) -> type[StaffPage]:
