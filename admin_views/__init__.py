@@ -44,6 +44,7 @@ def discover_views() -> list[type[StaffView]]:
         for view in _declared(module, StaffView):
             if not view.category:
                 view.category = getattr(module, "MENU", "")
+            view.name, view.name_plural = sentence_case(view.name), sentence_case(view.name_plural)
             views.append(view)
     check_views(views)
     return views
@@ -86,11 +87,7 @@ def _bound_to_one_site(view: type[StaffView]) -> type[StaffView]:
     bound = type(
         view.__name__,
         (view,),
-        {
-            "__module__": view.__module__,
-            "name": sentence_case(view.name),
-            "name_plural": sentence_case(view.name_plural),
-        },
+        {"__module__": view.__module__, "name": view.name, "name_plural": view.name_plural},
         model=view.model,
     )
     bound.identity = view.resource().replace("_", "-")
