@@ -63,13 +63,21 @@ CUSTOMER_FOLLOW_UPS = (
     "The card ends in 4242.",
     "Any news on this?",
 )
+CLOSED_NOTE = "Ticket closed. A reply from the customer opens it again."
+"""What the system writes into a thread when a ticket closes."""
+ADJUSTMENT_REASONS = {
+    # staff's reason for a manual credit / debit
+    "credit": ("Goodwill credit for a delayed deposit", "Compensation for an app outage"),
+    "debit": ("Correction: cashback credited twice", "Correction: goodwill credit posted twice"),
+}
+REVERSAL_REASONS = ("Duplicate charge reversed", "Merchant voided the sale")
 INTERNAL_NOTES = (
     "Checked the ledger: the second charge is a pending authorisation, not posted.",
     "Customer verified by phone. OK to proceed.",
     "Possible fraud pattern; flagged to risk.",
 )
 
-STAFF: tuple[tuple[str, str], ...] = (
+STAFF: tuple[tuple[str, int], ...] = (
     # (role, how many demo staff accounts)
     ("admin", 1),
     ("operations", 2),
@@ -78,10 +86,18 @@ STAFF: tuple[tuple[str, str], ...] = (
     ("analyst", 1),
     ("viewer", 1),
 )
+STAFF_STATES: dict[tuple[str, int], str] = {
+    # (role, number within the role): how that demo account stands; the rest are active.
+    ("support", 4): "disabled",
+    ("operations", 2): "locked",
+}
 
 FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
+    # age_days: how long ago the flag was created (past its type's lifetime it shows as stale);
+    # starts/ends: its schedule in days relative to today, when it has one.
     {
         "key": "new-checkout-flow",
+        "age_days": 12,
         "name": "New checkout flow",
         "flag_type": "release",
         "enabled": True,
@@ -92,6 +108,7 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "dark-mode",
+        "age_days": 210,
         "name": "Dark mode",
         "flag_type": "release",
         "enabled": True,
@@ -102,6 +119,9 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "cashback-boost-weekend",
+        "age_days": 10,
+        "starts": -2,
+        "ends": 5,
         "name": "Weekend cashback boost",
         "flag_type": "experiment",
         "enabled": True,
@@ -116,6 +136,7 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "p2p-transfers",
+        "age_days": 20,
         "name": "Peer-to-peer transfers",
         "flag_type": "release",
         "enabled": True,
@@ -127,6 +148,7 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "card-payments-kill-switch",
+        "age_days": 400,
         "name": "Card payments kill switch",
         "flag_type": "kill_switch",
         "enabled": False,
@@ -136,6 +158,7 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "maintenance-banner",
+        "age_days": 2,
         "name": "Maintenance banner",
         "flag_type": "operational",
         "enabled": False,
@@ -146,6 +169,7 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "crypto-wallet-beta",
+        "age_days": 150,
         "name": "Crypto wallet beta",
         "flag_type": "permission",
         "enabled": True,
@@ -155,6 +179,7 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "smart-budget-insights",
+        "age_days": 95,
         "name": "Smart budget insights",
         "flag_type": "experiment",
         "enabled": True,
@@ -168,6 +193,7 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "web-dashboard-v2",
+        "age_days": 30,
         "name": "Web dashboard v2",
         "flag_type": "release",
         "enabled": True,
@@ -177,15 +203,18 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "referral-program",
+        "age_days": 25,
+        "starts": 12,
         "name": "Referral program",
         "flag_type": "release",
-        "enabled": False,
-        "rollout_percentage": Decimal("0.00"),
+        "enabled": True,
+        "rollout_percentage": Decimal("100.00"),
         "platforms": [],
         "description": "Invite friends for a bonus. Launches with the spring campaign.",
     },
     {
         "key": "instant-withdrawals",
+        "age_days": 8,
         "name": "Instant withdrawals",
         "flag_type": "release",
         "enabled": True,
@@ -197,6 +226,7 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
     },
     {
         "key": "legacy-rewards-screen",
+        "age_days": 300,
         "name": "Legacy rewards screen",
         "flag_type": "operational",
         "enabled": True,
@@ -204,6 +234,19 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
         "platforms": ["android"],
         "max_app_version": "4.1.9",
         "description": "Old rewards screen for old Android builds.",
+    },
+    {
+        "key": "holiday-gift-banner",
+        "age_days": 45,
+        "starts": -40,
+        "ends": -33,
+        "name": "Holiday gift banner",
+        "flag_type": "operational",
+        "enabled": True,
+        "rollout_percentage": Decimal("100.00"),
+        "platforms": [],
+        "default_value": {"message": "Send a gift card to someone you love"},
+        "description": "Ran for the holiday week; its schedule is over.",
     },
 )
 
@@ -270,6 +313,15 @@ AI_MODELS: tuple[dict[str, Any], ...] = (
         "status": "retired",
         "config": {},
         "metrics": {"ctr": 0.031},
+    },
+    {
+        "name": "receipt-categoriser",
+        "provider": "other",
+        "version": "0.9.1",
+        "purpose": "segmentation",
+        "status": "testing",
+        "config": {"vendor": "Tally Labs", "languages": ["en", "es"]},
+        "metrics": {"accuracy": 0.88},
     },
 )
 

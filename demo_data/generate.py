@@ -40,6 +40,13 @@ ZERO = Decimal("0.00")
 SECOND = timedelta(seconds=1)
 SETTLING = timedelta(hours=6)
 """Transactions younger than this are still pending."""
+SHOWN = 3
+"""How many times over the first rows of a kind go through every state: a demo of any size
+has each state to look at and every action to try."""
+RECENT_WALLETS = 6
+"""The first wallets saw activity in the last hours, so a demo of any size has pending money."""
+LOCKOUT = timedelta(hours=2)
+"""How long the locked demo staff account stays locked: the longest lockout by default."""
 
 
 T = TypeVar("T")
@@ -60,23 +67,67 @@ class Weighted(Generic[T]):
         self.cum_weights = list(accumulate(weights))
         self.total = self.cum_weights[-1] + 0.0
         self.hi = len(self.values) - 1
+        self.dealt_in_turn = SHOWN * len(self.values)
 
     def pick(self, rng: random.Random) -> T:
+        return self.values[bisect(self.cum_weights, rng.random() * self.total, 0, self.hi)]
+
+    def deal(self, rng: random.Random, n: int) -> T:
+        """The `n`th draw: the first `SHOWN` rounds go through the values in turn, then `pick`."""
+        if n < self.dealt_in_turn:
+            return self.values[n % len(self.values)]
+        # `pick`, inlined: this runs several times for each of millions of rows.
         return self.values[bisect(self.cum_weights, rng.random() * self.total, 0, self.hi)]
 
 
 COUNTRY = Weighted(list(catalog.COUNTRIES), [w for w, _ in catalog.COUNTRIES.values()])
 USER_STATUS = Weighted(["active", "suspended", "deactivated"], [90, 4, 6])
 KYC_STATUS = Weighted(["verified", "pending", "unverified", "rejected"], [60, 15, 20, 5])
+EMAIL_VERIFIED = Weighted([True, False], [85, 15])
+MERCHANT_STATUS = Weighted(["pending", "suspended", "rejected", "active"], [12, 5, 8, 75])
+"""For merchants after the first `ALWAYS_ACTIVE_MERCHANTS`, which customers buy from."""
+ALWAYS_ACTIVE_MERCHANTS = 10
+MERCHANT_CATEGORY = Weighted(list(catalog.MERCHANT_WORDS), [1] * len(catalog.MERCHANT_WORDS))
+MERCHANT_DEACTIVATED = Weighted([True, False], [30, 70])
+"""Whether a suspended merchant was also taken off the platform."""
 PAYMENT_METHOD_COUNT = Weighted([0, 1, 2, 3], [10, 60, 22, 8])
+PAYMENT_METHOD_KIND = Weighted(["card", "bank_account"], [80, 20])
+PAYMENT_METHOD_STATUS = Weighted(["active", "expired", "removed"], [82, 12, 6])
+WALLET_STATUS = Weighted(["active", "frozen"], [98, 2])
+"""For customers still with us; a deactivated customer's wallets are closed."""
 LEDGER_KIND = Weighted(
-    ["purchase", "deposit", "refund", "withdrawal", "transfer_in", "transfer_out"],
-    [62, 14, 5, 8, 6, 5],
+    [
+        "purchase",
+        "refund",
+        "reversal",
+        "deposit",
+        "withdrawal",
+        "adjustment",
+        "transfer_in",
+        "transfer_out",
+    ],
+    [62, 5, 1, 14, 8, 1, 6, 5],
 )
+OUTCOME = Weighted(["posted", "failed", "cancelled"], [96, 3, 1])
+"""How a purchase, withdrawal or deposit ends (when not still pending)."""
+FALLIBLE = frozenset({"purchase", "withdrawal", "deposit"})
+STAFF_MADE = frozenset({"adjustment", "reversal"})
+"""Corrections staff post: they post at once, never pending."""
+CASHBACK = Weighted([True, False], [40, 60])
+"""Whether a posted purchase earns cashback."""
+ASKED_FOR_HELP = Weighted([True, False], [22, 78])
+"""Whether a customer has opened support tickets."""
 TICKET_STATUS = Weighted(
     ["open", "pending", "in_progress", "resolved", "closed"], [15, 10, 15, 35, 25]
 )
 TICKET_PRIORITY = Weighted(["low", "normal", "high", "urgent"], [20, 55, 20, 5])
+TICKET_CATEGORY = Weighted(list(catalog.TICKET_SUBJECTS), [1] * len(catalog.TICKET_SUBJECTS))
+TICKET_CHANNEL = Weighted(["in_app", "email", "chat", "phone"], [2, 1, 1, 1])
+INTERNAL_NOTE = Weighted([True, False], [20, 80])
+"""Whether an agent adds an internal note to a reply."""
+SESSION_STATE = Weighted(["live", "expired", "revoked"], [30, 45, 25])
+SESSION_KIND = Weighted(["browser", "api"], [2, 1])
+SESSION_HOURS = 12
 
 
 def slug(text: str) -> str:
@@ -90,7 +141,7 @@ def merchant_count(users: int) -> int:
 def estimated_rows(users: int) -> int:
     """Roughly how many rows `users` customers bring with them, for a progress bar."""
     # user, wallets, cards, ledger, tickets, their messages (as generated, at scale)
-    per_user = 1 + 1.08 + 1.28 + 7.03 + 0.27 + 0.94
+    per_user = 1 + 1.08 + 1.28 + 7.04 + 0.28 + 1.0
     return int(users * per_user) + merchant_count(users) + 300
 
 
@@ -114,6 +165,8 @@ class Staff:
     id: uuid.UUID
     email: str
     role: str
+    state: str = "active"
+    """active, disabled (is_active off) or locked (too many failed sign-ins)."""
 
 
 class DemoData:
@@ -146,6 +199,15 @@ class DemoData:
         self.active_merchants: list[Row] = []
         self._tx_counter = 0
         self._ticket_counter = 0
+        # How many of each dealt choice were made so far (see `Weighted.deal`).
+        self._merchants_suspended = 0
+        self._methods = 0
+        self._wallets_open = 0
+        self._kinds_done = 0
+        self._outcomes = 0
+        self._posted_purchases = 0
+        self._agent_replies = 0
+        self._sessions = 0
 
     def merchant_count(self) -> int:
         return merchant_count(self.users)
@@ -173,9 +235,17 @@ class DemoData:
             for n in range(1, count + 1):
                 first, last = self.rng.choice(self.first_names), self.rng.choice(self.last_names)
                 email = f"{slug(first)}.{slug(last)}.{role}{n}@{STAFF_EMAIL_DOMAIN}"
-                staff = Staff(self._uuid(), email, role)
+                state = catalog.STAFF_STATES.get((role, n), "active")
+                staff = Staff(self._uuid(), email, role, state)
                 self.staff.append(staff)
                 created = self._past(days=400, at_least=200)
+                # Disabled before the month the demo's audit trail covers.
+                last_login = (
+                    self._past(days=60, at_least=31)
+                    if state == "disabled"
+                    else self._between(self.now - timedelta(days=3), self.now)
+                )
+                locked_at = self.now - timedelta(minutes=self.rng.randint(5, 30))
                 rows.append(
                     {
                         "id": staff.id,
@@ -183,15 +253,17 @@ class DemoData:
                         "full_name": f"{first} {last}",
                         "password_hash": self.password_hash,
                         "role_id": self.role_ids[role],
-                        "is_active": True,
+                        "is_active": state != "disabled",
                         "failed_login_count": 0,
-                        "locked_until": None,
-                        "last_login_at": self._between(self.now - timedelta(days=3), self.now),
+                        # Locked after lockouts in a row, each twice as long as the last.
+                        "lockout_count": 4 if state == "locked" else 0,
+                        "locked_until": locked_at + LOCKOUT if state == "locked" else None,
+                        "last_login_at": last_login,
                         "last_login_ip": self._staff_ip(),
                         "password_changed_at": created,
                         "totp_secret": None,
                         "created_at": created,
-                        "updated_at": created,
+                        "updated_at": last_login if state == "disabled" else created,
                     }
                 )
         return rows
@@ -199,20 +271,32 @@ class DemoData:
     def _staff_sessions(self) -> list[Row]:
         rows = []
         for staff in self.staff:
-            for n in range(self.rng.randint(1, 3)):
-                issued = self.now - timedelta(hours=self.rng.randint(1, 24 * 20))
-                revoked = issued + timedelta(hours=2) if n == 2 else None
+            for _ in range(self.rng.randint(1, 3)):
+                # Disabling an account signs it out everywhere.
+                if staff.state == "disabled":
+                    state = "revoked"
+                else:
+                    state = SESSION_STATE.deal(self.rng, self._sessions)
+                    self._sessions += 1
+                if state == "live":
+                    issued = self.now - timedelta(minutes=self.rng.randint(40, 60 * 11))
+                    last_seen = self.now - timedelta(minutes=self.rng.randint(1, 25))
+                else:
+                    issued = self.now - timedelta(hours=self.rng.randint(SESSION_HOURS, 24 * 20))
+                    last_seen = issued + timedelta(minutes=self.rng.randint(1, 300))
+                revoked = last_seen + timedelta(minutes=5) if state == "revoked" else None
+                reason = "account changed: is_active" if staff.state == "disabled" else "logout"
                 rows.append(
                     {
                         "id": self._uuid(),
                         "admin_user_id": staff.id,
-                        "kind": self.rng.choice(["browser", "browser", "api"]),
+                        "kind": SESSION_KIND.deal(self.rng, len(rows)),
                         # Real randomness: a demo session must never be guessable from the seed.
                         "token_hash": hashlib.sha256(secrets.token_bytes(32)).hexdigest(),
-                        "expires_at": issued + timedelta(hours=12),
-                        "last_seen_at": issued + timedelta(minutes=self.rng.randint(1, 300)),
+                        "expires_at": issued + timedelta(hours=SESSION_HOURS),
+                        "last_seen_at": last_seen,
                         "revoked_at": revoked,
-                        "revoked_reason": "logout" if revoked else None,
+                        "revoked_reason": reason if revoked else None,
                         "ip_address": self._staff_ip(),
                         "user_agent": "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) Chrome/131.0",
                         "created_at": issued,
@@ -223,13 +307,21 @@ class DemoData:
 
     # Catalogue tables
     def _merchants(self) -> list[Row]:
-        statuses = ["active"] * 75 + ["pending"] * 12 + ["suspended"] * 5 + ["rejected"] * 8
         rows = []
         for i in range(self.merchant_count()):
-            category = self.rng.choice(list(catalog.MERCHANT_WORDS))
+            category = MERCHANT_CATEGORY.deal(self.rng, i)
             name = f"{self.fake.last_name()} {self.rng.choice(catalog.MERCHANT_WORDS[category])}"
-            status = self.rng.choice(statuses) if i >= 10 else "active"
+            status = (
+                MERCHANT_STATUS.deal(self.rng, i - ALWAYS_ACTIVE_MERCHANTS)
+                if i >= ALWAYS_ACTIVE_MERCHANTS
+                else "active"
+            )
             created = self._past(days=720, at_least=30)
+            deactivated = None
+            if status == "suspended":
+                if MERCHANT_DEACTIVATED.deal(self.rng, self._merchants_suspended):
+                    deactivated = self._between(created + timedelta(days=3), self.now)
+                self._merchants_suspended += 1
             rows.append(
                 {
                     "id": self._uuid(),
@@ -255,9 +347,9 @@ class DemoData:
                     "approved_at": (
                         created + timedelta(days=2) if status in ("active", "suspended") else None
                     ),
-                    "deactivated_at": None,
+                    "deactivated_at": deactivated,
                     "created_at": created,
-                    "updated_at": created,
+                    "updated_at": deactivated or created,
                 }
             )
         self.merchants = rows
@@ -267,7 +359,11 @@ class DemoData:
     def _feature_flags(self) -> list[Row]:
         rows = []
         for spec in catalog.FEATURE_FLAGS:
-            created = self._past(days=120, at_least=3)
+            spec = dict(spec)
+            age = spec.pop("age_days")
+            created = self._past(days=age, at_least=age)
+            starts = self._day_at(spec.pop("starts", None))
+            ends = self._day_at(spec.pop("ends", None))
             rows.append(
                 {
                     "id": self._uuid(),
@@ -280,8 +376,8 @@ class DemoData:
                     "rules": [],
                     "variants": [],
                     "default_value": None,
-                    "starts_at": None,
-                    "ends_at": None,
+                    "starts_at": starts,
+                    "ends_at": ends,
                     "revision": self.rng.randint(1, 9),
                     "created_at": created,
                     "updated_at": self._between(created, self.now),
@@ -385,7 +481,7 @@ class DemoData:
                 wallet_transactions = self._ledger(wallet, user, user_methods)
                 wallets.append(wallet)
                 transactions.extend(wallet_transactions)
-            for ticket, thread in self._tickets(user):
+            for ticket, thread in self._tickets(user, i):
                 tickets.append(ticket)
                 messages.extend(thread)
         yield Batch("users", users)
@@ -400,8 +496,8 @@ class DemoData:
         days_ago = int(365 * self.rng.random() ** 1.6)
         created = self.now - timedelta(days=days_ago, seconds=self.rng.randint(0, 86_399))
         country = COUNTRY.pick(self.rng)
-        status = USER_STATUS.pick(self.rng)
-        kyc = KYC_STATUS.pick(self.rng)
+        status = USER_STATUS.deal(self.rng, i)
+        kyc = KYC_STATUS.deal(self.rng, i)
         return {
             "id": self._uuid(),
             "email": f"{slug(first)}.{slug(last)}{i}@example.com",
@@ -412,7 +508,7 @@ class DemoData:
             "country": country,
             "status": status,
             "kyc_status": kyc,
-            "email_verified": self.rng.random() < 0.85,
+            "email_verified": EMAIL_VERIFIED.deal(self.rng, i),
             "last_active_at": self._between(created, self.now) if status == "active" else None,
             "deactivated_at": self._between(created, self.now) if status == "deactivated" else None,
             "created_at": created,
@@ -423,21 +519,30 @@ class DemoData:
         count = PAYMENT_METHOD_COUNT.pick(self.rng)
         rows = []
         for n in range(count):
-            is_card = self.rng.random() < 0.8
+            status = PAYMENT_METHOD_STATUS.deal(self.rng, self._methods)
+            # Only cards expire; a card in use expires after this year.
+            kind = (
+                "card" if status == "expired" else PAYMENT_METHOD_KIND.deal(self.rng, self._methods)
+            )
+            self._methods += 1
+            is_card = kind == "card"
             created = self._between(user["created_at"], self.now)
-            exp_year = self.today.year + self.rng.randint(-1, 5) if is_card else None
+            exp_year = None
+            if is_card:
+                shift = -self.rng.randint(1, 3) if status == "expired" else self.rng.randint(1, 5)
+                exp_year = self.today.year + shift
             rows.append(
                 {
                     "id": self._uuid(),
                     "user_id": user["id"],
-                    "kind": "card" if is_card else "bank_account",
+                    "kind": kind,
                     "brand": self.rng.choice(catalog.CARD_BRANDS if is_card else catalog.BANKS),
                     "last_four": f"{self.rng.randint(0, 9999):04d}",
                     "exp_month": self.rng.randint(1, 12) if is_card else None,
                     "exp_year": exp_year,
                     "holder_name": f"{user['first_name']} {user['last_name']}",
-                    "is_default": n == 0,
-                    "status": "expired" if exp_year and exp_year < self.today.year else "active",
+                    "is_default": n == 0 and status != "removed",
+                    "status": status,
                     "created_at": created,
                     "updated_at": created,
                 }
@@ -448,23 +553,25 @@ class DemoData:
         currencies = [catalog.COUNTRIES[user["country"]][1]]
         if self.rng.random() < 0.08:
             currencies.append("EUR" if currencies[0] != "EUR" else "USD")
-        status = (
-            "closed"
-            if user["status"] == "deactivated"
-            else ("frozen" if self.rng.random() < 0.02 else "active")
-        )
-        return [
-            {
-                "id": self._uuid(),
-                "user_id": user["id"],
-                "currency": currency,
-                "balance": Decimal("0.00"),
-                "status": status,
-                "created_at": user["created_at"],
-                "updated_at": user["created_at"],
-            }
-            for currency in currencies
-        ]
+        rows = []
+        for currency in currencies:
+            if user["status"] == "deactivated":
+                status = "closed"
+            else:
+                status = WALLET_STATUS.deal(self.rng, self._wallets_open)
+                self._wallets_open += 1
+            rows.append(
+                {
+                    "id": self._uuid(),
+                    "user_id": user["id"],
+                    "currency": currency,
+                    "balance": Decimal("0.00"),
+                    "status": status,
+                    "created_at": user["created_at"],
+                    "updated_at": user["created_at"],
+                }
+            )
+        return rows
 
     def _ledger(self, wallet: Row, user: Row, methods: list[Row]) -> list[Row]:
         """A wallet's history in time order; sets the wallet's balance from it."""
@@ -472,20 +579,26 @@ class DemoData:
         start = wallet["created_at"]
         end = user["deactivated_at"] or self.now
         stamps = sorted(self._between(start, end) for _ in range(count))
+        if wallet["status"] == "active" and self._wallets_open <= RECENT_WALLETS:
+            stamps[-1] = max(stamps[-1], self._between(self.now - SETTLING + SECOND, self.now))
         default_method = methods[0]["id"] if methods else None
         active_merchants = self.active_merchants
         balance = Decimal("0.00")
         closing = False
+        # Posted purchases not yet refunded or reversed: each is corrected at most once.
         purchases: list[Row] = []
         rows: list[Row] = []
 
         def post(kind: str, amount: Decimal, stamp: datetime, **extra: Any) -> Row:
             nonlocal balance
-            failed = kind in ("purchase", "withdrawal", "deposit") and self.rng.random() < 0.03
-            pending = not failed and (self.now - stamp) < SETTLING
-            status = "failed" if failed else "pending" if pending else "posted"
-            if closing:
+            if closing or kind not in FALLIBLE:
                 status = "posted"
+            else:
+                status = OUTCOME.deal(self.rng, self._outcomes)
+                self._outcomes += 1
+            young = self.now - stamp < SETTLING
+            if status == "posted" and young and not closing and kind not in STAFF_MADE:
+                status = "pending"
             if status == "posted":
                 balance += amount
             row = self._transaction(wallet, kind, status, amount, stamp, extra)
@@ -501,22 +614,27 @@ class DemoData:
                     payment_method_id=default_method,
                 )
                 continue
-            kind = LEDGER_KIND.pick(self.rng)
-            if kind == "refund":
-                refundable = [p for p in purchases if not p.get("_refunded")]
-                if not refundable:
-                    kind = "purchase"
-                else:
-                    original = self.rng.choice(refundable)
-                    original["_refunded"] = True
+            # A kind dealt that cannot be posted here (nothing to refund, too little money)
+            # is dealt again for the next entry: only a kind posted as dealt counts.
+            dealt = kind = LEDGER_KIND.deal(self.rng, self._kinds_done)
+            if kind == "refund" or kind == "reversal":
+                if purchases:
+                    original = purchases.pop(self.rng.randrange(len(purchases)))
                     post(
-                        "refund",
+                        kind,
                         -original["amount"],
                         stamp,
                         merchant_id=original["merchant_id"],
                         related_transaction_id=original["id"],
+                        description=(
+                            self.rng.choice(catalog.REVERSAL_REASONS)
+                            if kind == "reversal"
+                            else f"Refund of {original['reference']}"
+                        ),
                     )
+                    self._kinds_done += 1
                     continue
+                kind = "purchase"
             if kind == "deposit" or kind == "transfer_in":
                 post(
                     kind,
@@ -524,6 +642,14 @@ class DemoData:
                     stamp,
                     payment_method_id=default_method if kind == "deposit" else None,
                 )
+                self._kinds_done += 1
+                continue
+            if kind == "adjustment":
+                debit = balance > 25 and self.rng.random() < 0.5
+                amount = money(self.rng.uniform(1, 25))
+                reason = self.rng.choice(catalog.ADJUSTMENT_REASONS["debit" if debit else "credit"])
+                post(kind, -amount if debit else amount, stamp, description=reason)
+                self._kinds_done += 1
                 continue
             amount = money(
                 self.rng.uniform(3, 180) if kind == "purchase" else self.rng.uniform(10, 300)
@@ -536,34 +662,34 @@ class DemoData:
                     payment_method_id=default_method,
                 )
                 continue
-            if kind == "purchase":
-                merchant = self.rng.choice(active_merchants)
-                purchase = post(
-                    "purchase",
-                    -amount,
-                    stamp,
-                    merchant_id=merchant["id"],
-                    fee=money(amount * MERCHANT_FEE_RATE),
-                )
-                if purchase["status"] == "posted":
-                    purchases.append(purchase)
-                    if self.rng.random() < 0.4:
-                        cashback = money(amount * merchant["cashback_rate"] / 100)
-                        if cashback > 0:
-                            post(
-                                "cashback",
-                                cashback,
-                                stamp + timedelta(minutes=1),
-                                merchant_id=merchant["id"],
-                                related_transaction_id=purchase["id"],
-                            )
-            else:
+            self._kinds_done += kind == dealt
+            if kind != "purchase":
                 post(kind, -amount, stamp)
+                continue
+            merchant = self.rng.choice(active_merchants)
+            purchase = post(
+                "purchase",
+                -amount,
+                stamp,
+                merchant_id=merchant["id"],
+                fee=money(amount * MERCHANT_FEE_RATE),
+            )
+            if purchase["status"] == "posted":
+                purchases.append(purchase)
+                earns = CASHBACK.deal(self.rng, self._posted_purchases)
+                self._posted_purchases += 1
+                cashback = money(amount * merchant["cashback_rate"] / 100)
+                if earns and cashback > 0:
+                    post(
+                        "cashback",
+                        cashback,
+                        min(stamp + timedelta(minutes=1), self.now),
+                        merchant_id=merchant["id"],
+                        related_transaction_id=purchase["id"],
+                    )
         if wallet["status"] == "closed" and balance > 0:
             closing = True
             post("withdrawal", -balance, max(stamps[-1], end))
-        for row in rows:
-            row.pop("_refunded", None)
         wallet["balance"] = balance
         return rows
 
@@ -599,15 +725,16 @@ class DemoData:
         }
         return row
 
-    def _tickets(self, user: Row) -> Iterator[tuple[Row, list[Row]]]:
-        if self.rng.random() >= 0.22:
+    def _tickets(self, user: Row, i: int) -> Iterator[tuple[Row, list[Row]]]:
+        if not ASKED_FOR_HELP.deal(self.rng, i):
             return
         agents = [s for s in self.staff if s.role == "support"]
         for _ in range(self.rng.choice([1, 1, 1, 2])):
-            category = self.rng.choice(list(catalog.TICKET_SUBJECTS))
+            number = self._ticket_counter
+            category = TICKET_CATEGORY.deal(self.rng, number)
             subject = self.rng.choice(catalog.TICKET_SUBJECTS[category])
             created = self._between(user["created_at"], self.now - timedelta(minutes=30))
-            status = TICKET_STATUS.pick(self.rng)
+            status = TICKET_STATUS.deal(self.rng, number)
             ticket_id = self._uuid()
             agent = self.rng.choice(agents)
             thread = [
@@ -629,7 +756,9 @@ class DemoData:
                                 author=agent.id,
                             )
                         )
-                        if self.rng.random() < 0.2:
+                        internal = INTERNAL_NOTE.deal(self.rng, self._agent_replies)
+                        self._agent_replies += 1
+                        if internal:
                             thread.append(
                                 self._message(
                                     ticket_id,
@@ -651,9 +780,11 @@ class DemoData:
                         )
                 if status in ("resolved", "closed"):
                     resolved = min(stamp + timedelta(minutes=10), self.now)
-                    closed = (
-                        min(resolved + timedelta(days=2), self.now) if status == "closed" else None
-                    )
+                    if status == "closed":
+                        closed = min(resolved + timedelta(days=2), self.now)
+                        thread.append(
+                            self._message(ticket_id, "system", catalog.CLOSED_NOTE, closed)
+                        )
             self._ticket_counter += 1
             yield (
                 {
@@ -663,9 +794,9 @@ class DemoData:
                     "subject": subject,
                     "description": thread[0]["body"],
                     "status": status,
-                    "priority": TICKET_PRIORITY.pick(self.rng),
+                    "priority": TICKET_PRIORITY.deal(self.rng, number),
                     "category": category,
-                    "channel": self.rng.choice(["in_app", "in_app", "email", "chat", "phone"]),
+                    "channel": TICKET_CHANNEL.deal(self.rng, number),
                     "assignee_id": agent.id if status != "open" else None,
                     "tags": self.rng.sample(
                         ["vip", "refund", "bug", "kyc", "chargeback"], self.rng.randint(0, 2)
@@ -728,7 +859,14 @@ class DemoData:
                 )
             )
         for staff in self.staff:
-            entries.append((staff, "login.success", "admin_users", str(staff.id), None, None))
+            if staff.state == "disabled":
+                before, after = {"is_active": True}, {"is_active": False}
+                disabler = self.rng.choice(admins)
+                entries.append(
+                    (disabler, "action:disable", "admin_users", str(staff.id), before, after)
+                )
+            else:
+                entries.append((staff, "login.success", "admin_users", str(staff.id), None, None))
         head = self.audit_head or AuditHead(0, GENESIS_HASH, self.now - timedelta(days=30))
         start = max(head.created_at, self.now - timedelta(days=30))
         stamps = sorted(self._between(start, self.now) for _ in entries)

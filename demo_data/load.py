@@ -20,6 +20,7 @@ from demo_data.generate import STAFF_EMAIL_DOMAIN, AuditHead, DemoData, Staff
 from demo_data.pg_copy import CopyWriter
 from demo_data.pg_indexes import indexes_set_aside
 from models import Base
+from models.base import utcnow
 from models.ops import AuditLog, DashboardAnalytics
 from models.people import AdminUser, Role
 
@@ -80,14 +81,25 @@ async def clear_demo_data(session: AsyncSession) -> None:
         await session.execute(sa.delete(table))
 
 
-async def existing_demo_staff(session: AsyncSession) -> list[Staff]:
+async def existing_demo_staff(session: AsyncSession, now: datetime) -> list[Staff]:
+    """Demo staff from an earlier seeding, each as they stand at `now`."""
     found = await session.execute(
-        sa.select(AdminUser.id, AdminUser.email, Role.name)
+        sa.select(
+            AdminUser.id, AdminUser.email, Role.name, AdminUser.is_active, AdminUser.locked_until
+        )
         .join(Role, AdminUser.role_id == Role.id)
         .where(AdminUser.email.endswith(f"@{STAFF_EMAIL_DOMAIN}"))
         .order_by(AdminUser.email)
     )
-    return [Staff(*row) for row in found]
+    return [
+        Staff(
+            staff_id,
+            email,
+            role,
+            "disabled" if not active else "locked" if locked and locked > now else "active",
+        )
+        for staff_id, email, role, active, locked in found
+    ]
 
 
 async def audit_head(session: AsyncSession) -> AuditHead | None:
@@ -138,7 +150,7 @@ async def seed_demo(
             role_ids=role_ids,
             password_hash=unusable_hash,
             seed=seed,
-            staff=await existing_demo_staff(session),
+            staff=await existing_demo_staff(session, now or utcnow()),
             audit_head=await audit_head(session),
             now=now,
         )

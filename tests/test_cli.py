@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 
 import bcrypt
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
 
 from audit.chain import GENESIS_HASH, row_hash
-from cli.main import cli
 from core.database import Database
 from core.settings import Settings
 from migrations import runner
@@ -29,26 +26,10 @@ from models import (
     Wallet,
     WalletTransaction,
 )
-from tests.databases import TEST_BCRYPT_ROUNDS, TEST_SECRET_KEY, fresh_database_url, make_settings
+from tests.command_line import invoke
+from tests.databases import TEST_BCRYPT_ROUNDS, fresh_database_url, make_settings
 
 GOOD_PASSWORD = "correct horse battery staple"
-
-
-def environment(settings: Settings, **extra: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": settings.database_url,
-        "SECRET_KEY": str(TEST_SECRET_KEY),
-        "BCRYPT_ROUNDS": str(TEST_BCRYPT_ROUNDS),
-        "ENV": "development",
-    } | extra
-
-
-async def invoke(settings: Settings, *args: str, stdin: str | None = None, **env: str) -> Result:
-    """Run the command in a worker thread, where it starts its own event loop as it does live."""
-    runner = CliRunner()
-    return await asyncio.to_thread(
-        runner.invoke, cli, list(args), input=stdin, env=environment(settings, **env)
-    )
 
 
 async def count(database: Database, model: type[Base]) -> int:

@@ -114,6 +114,13 @@ async def inconsistencies(connection: AsyncConnection) -> dict[str, int]:
         .subquery()
     )
     original = sa.orm.aliased(WalletTransaction)
+    corrections = (
+        sa.select(WalletTransaction.related_transaction_id)
+        .where(WalletTransaction.type.in_(["refund", "reversal"]))
+        .group_by(WalletTransaction.related_transaction_id)
+        .having(sa.func.count() > 1)
+        .subquery()
+    )
     questions = {
         "balance other than its posted sum": sa.select(sa.func.count())
         .select_from(Wallet)
@@ -131,6 +138,23 @@ async def inconsistencies(connection: AsyncConnection) -> dict[str, int]:
                 WalletTransaction.amount != -original.amount,
             ),
         ),
+        "reversal other than the opposite of a posted transaction": sa.select(sa.func.count())
+        .select_from(WalletTransaction)
+        .outerjoin(original, WalletTransaction.related_transaction_id == original.id)
+        .where(
+            WalletTransaction.type == "reversal",
+            sa.or_(
+                original.id.is_(None),
+                original.status != "posted",
+                WalletTransaction.amount != -original.amount,
+            ),
+        ),
+        "purchase refunded or reversed more than once": sa.select(sa.func.count()).select_from(
+            corrections
+        ),
+        "closed wallet holding money": sa.select(sa.func.count())
+        .select_from(Wallet)
+        .where(Wallet.status == "closed", Wallet.balance != 0),
         "ticket without messages": sa.select(sa.func.count())
         .select_from(SupportTicket)
         .where(~SupportTicket.messages.any()),
