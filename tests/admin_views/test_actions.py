@@ -21,6 +21,7 @@ from models import (
 from models.base import utcnow
 from tests import staff
 from tests.admin_views.screens import act, audit_for
+from tests.rows import insert, ticket_row
 
 
 async def rows(db: AsyncSession, model: type[Any], *where: Any, n: int = 2) -> list[Any]:
@@ -131,8 +132,9 @@ async def test_tickets_assign_set_status_resolve_close(
     client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
 ) -> None:
     agent = await staff.make_staff(db, "support")
-    tickets = await rows(db, SupportTicket, SupportTicket.status.in_(["open", "pending"]), n=4)
-    ids = [t.id for t in tickets]
+    [customer] = await rows(db, User, n=1)
+    ids = [(await insert(db, "support_tickets", ticket_row(customer.id)))["id"] for _ in range(4)]
+    await db.commit()
 
     await act(client, "support-tickets", "assign-to-me", ids[:2])
     chooser = await act(client, "support-tickets", "assign", ids[2:3])
