@@ -11,58 +11,27 @@ with CI=true, where that is a failure. Screenshots and the export land in test-a
 from __future__ import annotations
 
 import csv
-import importlib.util
-import os
 import re
-import signal
-import sqlite3
-import threading
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import closing
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
-from tests.databases import TEST_BCRYPT_ROUNDS, in_ci
-from tests.test_processes import STARTUP_TIMEOUT_S, free_port, running, wait_until_up
-
-CHROMIUM = Path("/usr/bin/chromium")
-
-
-def _missing() -> str | None:
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright package is not installed (pip install -e '.[test]')"
-    if not os.access(CHROMIUM, os.X_OK):
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium)"
-    return None
-
-
-if (missing := _missing()) is not None:
-    if in_ci():
-        pytest.fail(f"{missing}; CI=true: the browser tests must run", pytrace=False)
-    pytest.skip(f"{missing}; set CI=true to make this a failure", allow_module_level=True)
-
-# Imported only once we know the package is there, so a missing one skips instead of erroring.
-from playwright.sync_api import (  # noqa: E402
-    Browser,
-    ConsoleMessage,
-    Page,
-    Request,
-    Response,
-    expect,
-    sync_playwright,
+# First: the helpers skip this module (or fail it with CI=true) when Chromium is missing.
+from tests.browser_helpers import (
+    ARTIFACTS,
+    DEMO_LOGIN,
+    TIMEOUT_MS,
+    Server,
+    Watch,
+    chromium,
+    demo_server,
+    screenshot,
 )
+from tests.browser_helpers import sign_in as sign_in_as
 
-ROOT = Path(__file__).resolve().parent.parent
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-DEMO_LOGIN = "admin@example.com"
-TIMEOUT_MS = 15_000
+from playwright.sync_api import Browser, Page, expect  # isort: skip
+
 SLUGS = [
     "users",
     "admin-users",
@@ -85,67 +54,13 @@ SLUGS = [
 UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
-@dataclass
-class Server:
-    base_url: str
-    password: str
-    database: Path
-    log: list[str]
-
-    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        """Read the server's SQLite file directly: the truth the pages are checked against."""
-        with closing(sqlite3.connect(self.database)) as connection:
-            return connection.execute(sql, params).fetchall()
-
-    def admin_id(self) -> str:
-        [(admin_id,)] = self.rows("SELECT id FROM admin_users WHERE email = ?", DEMO_LOGIN)
-        return str(admin_id)
-
-
-@dataclass
-class Watch:
-    """What a page did that staff would see as broken, or that leaves the app's own origin."""
-
-    origin: str
-    problems: list[str] = field(default_factory=list)
-
-    def attach(self, page: Page) -> None:
-        page.on("console", self._console)
-        page.on("pageerror", lambda error: self.problems.append(f"page error: {error}"))
-        page.on("request", self._request)
-        page.on("response", self._response)
-
-    def _console(self, message: ConsoleMessage) -> None:
-        if message.type == "error":
-            self.problems.append(f"console error: {message.location['url']}: {message.text}")
-
-    def _request(self, request: Request) -> None:
-        parts = urlsplit(request.url)
-        if parts.scheme != "data" and f"{parts.scheme}://{parts.netloc}" != self.origin:
-            self.problems.append(f"other origin: {request.method} {request.url}")
-
-    def _response(self, response: Response) -> None:
-        if response.status >= 400:
-            self.problems.append(
-                f"HTTP {response.status}: {response.request.method} {response.url}"
-            )
-
-
 def as_uuid(stored: str) -> str:
     """SQLite keeps ids as 32 hex characters; URLs carry the dashed form."""
     return str(uuid.UUID(stored))
 
 
-def screenshot(page: Page, name: str) -> None:
-    page.screenshot(path=ARTIFACTS / f"{name}.png", full_page=True, animations="disabled")
-
-
 def sign_in(page: Page, base_url: str, password: str) -> None:
-    page.goto(f"{base_url}/admin/login")
-    page.fill("input[name=username]", DEMO_LOGIN)
-    page.fill("input[name=password]", password)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{base_url}/admin/")
+    sign_in_as(page, base_url, DEMO_LOGIN, password)
     expect(page.locator(".staff-card"), "signed in as the demo superadmin").to_contain_text(
         "Superadmin"
     )
@@ -153,37 +68,14 @@ def sign_in(page: Page, base_url: str, password: str) -> None:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """`swipesavvy-admin demo` in an empty folder: migrated, seeded SQLite, printed password."""
-    folder = tmp_path_factory.mktemp("browser")
-    port = free_port()
-    env = {"BCRYPT_ROUNDS": str(TEST_BCRYPT_ROUNDS)}
-    with running(["demo", "--port", str(port)], env, folder) as process:
-        assert process.stdout is not None
-        banner = ""
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while "password" not in banner and time.monotonic() < deadline:
-            banner += process.stdout.readline()
-        match = re.search(r"^  password\s+(\S+)$", banner, re.MULTILINE)
-        assert match, f"no password in the demo banner:\n{banner}"
-        base_url = f"http://127.0.0.1:{port}"
-        wait_until_up(base_url, process)
-        log = banner.splitlines(keepends=True)
-        # Keep reading: a full pipe would block the server mid-request.
-        drain = threading.Thread(target=log.extend, args=(process.stdout,), daemon=True)
-        drain.start()
-        yield Server(base_url, match[1], folder / "swipesavvy.db", log)
-        # Stop it here, before `running` does, so the drain has read to the end of the pipe.
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=15)
-        drain.join(timeout=5)
+    with demo_server(tmp_path_factory.mktemp("browser")) as started:
+        yield started
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        # Debian's Chromium, so Playwright never looks for a browser of its own to download.
-        yield playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")
