@@ -188,7 +188,7 @@ class RelatedFilter:
 
     def apply(self, query: sa.Select, request: Request) -> sa.Select:
         value = request.query_params.get(self.parameter_name)
-        if not value:
+        if not value or value == ALL:
             return query
         return query.where(self.column == self._id(value))
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import User, Wallet
 from tests import staff
 from tests.admin_views.anchors import anchors
+from tests.admin_views.screens import TOTAL
 
 
 async def test_a_filter_chosen_on_a_later_page_starts_at_the_first(
@@ -51,3 +52,23 @@ async def test_a_list_narrowed_to_a_customer_names_the_customer(
     assert f"{user.first_name} {user.last_name} · {user.email}" in narrowed.text
     clear = next(a for a in anchors(narrowed.text) if a.attrs.get("title") == "Clear filter")
     assert "user_id" not in (clear.href or "")
+
+
+async def test_all_in_a_related_filter_shows_every_row(
+    client: httpx.AsyncClient, boss: staff.Account
+) -> None:
+    page = await client.get("/admin/support-tickets/list")
+    [every] = [
+        a
+        for a in anchors(page.text)
+        if "list-filters" in a.within
+        and "assignee_id=" in (a.href or "")
+        and a.text.strip() == "All"
+    ]
+    total = TOTAL.search(page.text)
+
+    followed = await client.get(every.href or "")
+
+    assert followed.status_code == 200
+    assert total is not None
+    assert TOTAL.search(followed.text)[0] == total[0]
