@@ -43,9 +43,9 @@ from admin_views.shared.actions import (
 )
 from admin_views.shared.counting import EXACT_PARAM, EXACT_VALUE, row_count
 from admin_views.shared.form_errors import FieldErrorsError, delete_blockers, explain, stash
-from admin_views.shared.formatting import column_formatter
+from admin_views.shared.formatting import badge, column_formatter
 from admin_views.shared.labels import humanize
-from admin_views.shared.record import FieldGroup, field_groups, status_field
+from admin_views.shared.record import FieldGroup, field_groups, state_word, status_field
 from admin_views.shared.related import Related, panels
 from admin_views.shared.staff_form import UNSTORABLE, StaffForm
 from audit import trail
@@ -150,12 +150,14 @@ class StaffView(ModelView):
 
     # The record's page: its title, its state, its sections, what can be done to it.
     def record_status(self, obj: Any) -> Any:
+        """The record's state as a badge beside its title ("active", "enabled")."""
         name = status_field(self.model, self.status_badge)
-        return (
-            None
-            if name is None
-            else self.column_formatters_detail.get(name, lambda o, n: getattr(o, n))(obj, name)
-        )
+        if name is None:
+            return None
+        value = getattr(obj, name)
+        if isinstance(value, bool):
+            return badge(state_word(name, value))
+        return self.column_formatters_detail.get(name, lambda o, n: badge(getattr(o, n)))(obj, name)
 
     def record_query(self, pk: str) -> sa.Select:
         """One row with what its page shows: related rows and the rows labels name. A

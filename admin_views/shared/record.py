@@ -26,6 +26,8 @@ DETAILS, STATUS, MONEY, DATES, DATA, RECORD = (
 ORDER = (DETAILS, STATUS, MONEY, DATES, DATA, RECORD)
 RECORD_FIELDS = frozenset({"id", "created_at", "updated_at"})
 STATUS_NAMES = ("status", "enabled", "is_active")
+STATE_WORDS = {"enabled": ("enabled", "disabled"), "is_active": ("active", "disabled")}
+"""How a yes/no state field reads as a badge."""
 EMPTY = Markup('<span class="text-secondary">—</span>')
 
 
@@ -78,6 +80,11 @@ def status_field(model: type[Any], declared: str | None) -> str | None:
         return declared
     columns = sa.inspect(model).columns
     return next((name for name in STATUS_NAMES if name in columns), None)
+
+
+def state_word(name: str, value: bool) -> str:
+    yes, no = STATE_WORDS.get(name, ("yes", "no"))
+    return yes if value else no
 
 
 def is_empty(value: Any) -> bool:

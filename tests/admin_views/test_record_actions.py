@@ -331,3 +331,26 @@ async def test_an_action_url_without_a_row_returns_to_the_list(
 
     assert opened.status_code == 303
     assert opened.headers["location"].endswith("/admin/wallets/list")
+
+
+@pytest.mark.parametrize(
+    ("setup", "state"),
+    [
+        (_plain("feature_flags", rows.flag_row, key="test-title-on"), "enabled"),
+        (_plain("feature_flags", rows.flag_row, enabled=False, key="test-title-off"), "disabled"),
+        (_state("admin_users", _staff, is_active=False), "disabled"),
+        (_state("users", _user, status="suspended"), "suspended"),
+    ],
+    ids=["flag on", "flag off", "staff disabled", "customer suspended"],
+)
+async def test_a_record_is_titled_by_its_label_and_state(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account, setup: Setup, state: str
+) -> None:
+    slug, pk = await setup(db)
+
+    page = await detail(client, slug, pk)
+
+    title = page[page.index('<h2 class="page-title') : page.index("</h2>")]
+    assert str(pk) not in title
+    assert '<span class="badge bg-' in title
+    assert f">{state}</span>" in title
