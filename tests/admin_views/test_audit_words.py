@@ -90,7 +90,7 @@ async def trail(client: httpx.AsyncClient, db: AsyncSession) -> Trail:
         f"/admin/ai-models/edit/{model_id}", data=MODEL_FORM | csrf | {"status": "active"}
     )
     assert edited.status_code == 302
-    assert (await client.get("/admin/merchants/export/csv")).status_code == 200
+    assert (await client.get("/admin/ai-models/export/csv")).status_code == 200
     assert (await act(client, "admin-users", "sign-out-everywhere", [agent.id])).status_code == 303
     assert (await act(client, "admin-users", "reset-lockout", [agent.id])).status_code == 303
     deleted = await client.request(
@@ -112,7 +112,7 @@ async def test_each_entry_reads_as_a_sentence(client: httpx.AsyncClient, trail: 
         "Adjusted balance of USD wallet of Ada Lovelace by +12.50 USD",
         "Created AI model copy-writer 2026-11",
         "Updated AI model copy-writer 2026-11",
-        "Exported merchants as CSV",
+        "Exported AI models as CSV",
         "Signed staff account Sam Staff out everywhere",
         "Reset lockout of staff account Sam Staff",
         f"Deleted AI model {trail.deleted_id}",
