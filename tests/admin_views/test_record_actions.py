@@ -354,3 +354,16 @@ async def test_a_record_is_titled_by_its_label_and_state(
     assert str(pk) not in title
     assert '<span class="badge bg-' in title
     assert f">{state}</span>" in title
+
+
+async def test_the_edit_page_names_the_record_and_leads_back_to_it(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    slug, pk = await _state("users", _user, first_name="Erica", last_name="Murphy")(db)
+    edit = offered(await detail(client, slug, pk))["Edit"]
+
+    page = (await client.get(edit.href)).text
+
+    assert "Edit Erica Murphy · user." in page
+    back = [link for link in parse(page).links if link.text.startswith("Erica Murphy")]
+    assert [link.href for link in back] == [f"http://testserver/admin/users/details/{pk}"]
