@@ -8,30 +8,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import re
-import signal
-import sqlite3
-import subprocess
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 
-from tests.databases import TEST_BCRYPT_ROUNDS, in_ci
-from tests.test_processes import (
-    COMMAND,
-    OUR_VARIABLES,
-    STARTUP_TIMEOUT_S,
-    free_port,
-    running,
-    wait_until_up,
-)
+from tests.databases import in_ci
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -63,69 +48,7 @@ from playwright.sync_api import (  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-DEMO_LOGIN = "admin@example.com"
 TIMEOUT_MS = 15_000
-
-
-@dataclass
-class Server:
-    base_url: str
-    password: str
-    folder: Path
-    log: list[str]
-
-    @property
-    def database(self) -> Path:
-        return self.folder / "swipesavvy.db"
-
-    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
-        """Read the server's SQLite file directly: the truth the pages are checked against."""
-        with closing(sqlite3.connect(self.database)) as connection:
-            return connection.execute(sql, params).fetchall()
-
-    def admin_id(self) -> str:
-        [(admin_id,)] = self.rows("SELECT id FROM admin_users WHERE email = ?", DEMO_LOGIN)
-        return str(admin_id)
-
-    def create_staff(self, email: str, role: str, password: str) -> None:
-        """The way an operator adds staff: `create-admin` on the demo's database and key."""
-        created = subprocess.run(  # noqa: S603 - our own console script, fixed arguments
-            [str(COMMAND), "create-admin", "--email", email, "--role", role, "--password-stdin"],
-            input=f"{password}\n",
-            env={name: value for name, value in os.environ.items() if name not in OUR_VARIABLES}
-            | {"BCRYPT_ROUNDS": str(TEST_BCRYPT_ROUNDS)},
-            cwd=self.folder,
-            capture_output=True,
-            text=True,
-            timeout=STARTUP_TIMEOUT_S,
-        )
-        assert created.returncode == 0, created.stdout + created.stderr
-
-
-@contextmanager
-def demo_server(folder: Path) -> Iterator[Server]:
-    """`swipesavvy-admin demo` in an empty folder: migrated, seeded SQLite, printed password."""
-    port = free_port()
-    env = {"BCRYPT_ROUNDS": str(TEST_BCRYPT_ROUNDS)}
-    with running(["demo", "--port", str(port)], env, folder) as process:
-        assert process.stdout is not None
-        banner = ""
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while "password" not in banner and time.monotonic() < deadline:
-            banner += process.stdout.readline()
-        match = re.search(r"^  password\s+(\S+)$", banner, re.MULTILINE)
-        assert match, f"no password in the demo banner:\n{banner}"
-        base_url = f"http://127.0.0.1:{port}"
-        wait_until_up(base_url, process)
-        log = banner.splitlines(keepends=True)
-        # Keep reading: a full pipe would block the server mid-request.
-        drain = threading.Thread(target=log.extend, args=(process.stdout,), daemon=True)
-        drain.start()
-        yield Server(base_url, match[1], folder, log)
-        # Stop it here, before `running` does, so the drain has read to the end of the pipe.
-        process.send_signal(signal.SIGINT)
-        process.wait(timeout=15)
-        drain.join(timeout=5)
 
 
 @contextmanager

@@ -20,15 +20,13 @@ import pytest
 # First: the helpers skip this module (or fail it with CI=true) when Chromium is missing.
 from tests.browser_helpers import (
     ARTIFACTS,
-    DEMO_LOGIN,
     TIMEOUT_MS,
-    Server,
     Watch,
     chromium,
-    demo_server,
     screenshot,
 )
 from tests.browser_helpers import sign_in as sign_in_as
+from tests.test_processes import DEMO_LOGIN, Server, demo_server
 
 from playwright.sync_api import Browser, Page, expect  # isort: skip
 

@@ -29,15 +29,13 @@ import pytest
 # First: the helpers skip this module (or fail it with CI=true) when Chromium is missing.
 from tests.browser_helpers import (
     ARTIFACTS,
-    DEMO_LOGIN,
     TIMEOUT_MS,
-    Server,
     Watch,
     chromium,
-    demo_server,
     screenshot,
     sign_in,
 )
+from tests.test_processes import DEMO_LOGIN, Server, demo_server
 
 from playwright.sync_api import (  # isort: skip
     APIRequestContext,

@@ -9,18 +9,16 @@ from collections.abc import Iterator
 import pytest
 
 from tests.browser_helpers import (
-    DEMO_LOGIN,
     TIMEOUT_MS,
     Browser,
     Page,
-    Server,
     Watch,
     chromium,
-    demo_server,
     expect,
     screenshot,
     sign_in,
 )
+from tests.test_processes import DEMO_LOGIN, Server, demo_server
 
 WIDTHS = (1000, 1280, 1440)
 WORDS_SPLIT_ACROSS_LINES = """() => {
