@@ -135,6 +135,11 @@ async def _session(db: AsyncSession, **state: Any) -> uuid.UUID:
     return (await rows.insert(db, "admin_sessions", rows.session_row(admin, **state)))["id"]
 
 
+async def _ticket(db: AsyncSession, **state: Any) -> uuid.UUID:
+    user = await _user(db)
+    return (await rows.insert(db, "support_tickets", rows.ticket_row(user, **state)))["id"]
+
+
 async def _purchase(db: AsyncSession, **state: Any) -> uuid.UUID:
     wallet = await _wallet(db)
     row = rows.transaction_row(wallet, **state)
@@ -187,6 +192,26 @@ CASES: list[tuple[str, Setup, set[str], str]] = [
         _plain("ai_campaigns", rows.campaign_row, status="paused"),
         {EDIT, DELETE, "Resume", "Complete"},
         "launch",
+    ),
+    (
+        "open ticket",
+        _state("support_tickets", _ticket),
+        {EDIT, DELETE, "Assign to me", "Assign to…", "Set status…", "Resolve", "Close"},
+        "no-such-action",
+    ),
+    (
+        "closed ticket",
+        _state(
+            "support_tickets", _ticket, status="closed", resolved_at=rows.NOW, closed_at=rows.NOW
+        ),
+        {EDIT, DELETE, "Set status…"},
+        "resolve",
+    ),
+    (
+        "staff account active, locked out",
+        _state("admin_users", _staff, failed_login_count=5, locked_until=rows.NOW),
+        {EDIT, "Disable", "Reset lockout", "Sign out everywhere"},
+        "enable",
     ),
     (
         "staff account disabled",
