@@ -34,7 +34,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
 from wtforms import Form, validators
 
-from admin_views.shared import export, keyset, search
+from admin_views.shared import export, filters, keyset, search
 from admin_views.shared.actions import (
     ActionContext,
     ActionRefusedError,
@@ -136,6 +136,8 @@ class StaffView(ModelView):
         self.column_formatters = {**formatters, **self._named(self.column_formatters)}
         self.column_formatters_detail = {**formatters, **self._named(self.column_formatters_detail)}
         self.form_args = self._range_validators() | self._named(self.form_args)
+        self.form_ajax_refs = self._lookups() | self.form_ajax_refs
+        self.column_filters = self.column_filters or filters.from_columns(self.model)
         super().__init__()
         if self.soft_delete:
             self.can_delete = False
@@ -213,6 +215,18 @@ class StaffView(ModelView):
 
     def _declared_labels(self) -> dict[str, str]:
         return self._named(type(self).column_labels)
+
+    def _lookups(self) -> dict[str, dict[str, Any]]:
+        """Search-as-you-type for every form field pointing at a table that grows with the
+        business (its model declares `lookup_by`), so no form lists all its rows."""
+        named = {name if isinstance(name, str) else name.key for name in self.form_columns}
+        lookups = {}
+        for relation in sa.inspect(self.model).relationships:
+            fields = getattr(relation.mapper.class_, "lookup_by", None)
+            in_form = not named or relation.key in named
+            if fields and in_form and relation.direction is RelationshipDirection.MANYTOONE:
+                lookups[relation.key] = {"fields": fields, "order_by": fields[0]}
+        return lookups
 
     def _range_validators(self) -> dict[str, dict[str, Any]]:
         """NumberRange for every field a CHECK constraint bounds; money with two places."""

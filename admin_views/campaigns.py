@@ -139,7 +139,6 @@ class CampaignPerformanceAdmin(StaffView, model=CampaignPerformance):
         CampaignPerformance.spend,
         CampaignPerformance.revenue,
     ]
-    form_ajax_refs = {"campaign": {"fields": ("name",), "order_by": "name"}}
 
 
 class AIModelAdmin(StaffView, model=AIModel):

@@ -35,7 +35,6 @@ from models.payments import (
 from models.people import User
 
 MENU = "Payments"
-USER_LOOKUP = {"fields": ("email", "first_name", "last_name"), "order_by": "email"}
 
 
 def reason_field(*, description: str) -> TextAreaField:
@@ -115,7 +114,6 @@ class WalletAdmin(StaffView, model=Wallet):
     ]
     form_columns = [Wallet.user, Wallet.currency]
     form_args = {"currency": {"validators": [validators.AnyOf(CURRENCIES)]}}
-    form_ajax_refs = {"user": USER_LOOKUP}
     related = [
         Related(
             "Transactions",
@@ -297,4 +295,3 @@ class PaymentMethodAdmin(StaffView, model=PaymentMethod):
             "description": "Only the last four digits: a full card number is never stored.",
         }
     }
-    form_ajax_refs = {"user": USER_LOOKUP}

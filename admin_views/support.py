@@ -119,7 +119,6 @@ class SupportTicketAdmin(StaffView, model=SupportTicket):
         SupportTicket.assignee,
         SupportTicket.tags,
     ]
-    form_ajax_refs = {"user": {"fields": ("email", "first_name", "last_name"), "order_by": "email"}}
     detail_panels = ["staff/panels/ticket_thread.html"]
 
     async def details_context(self, request: Request) -> dict[str, Any]:
@@ -251,7 +250,6 @@ class TicketMessageAdmin(StaffView, model=TicketMessage):
         DateRangeFilter(TicketMessage.created_at, "Written"),
     ]
     form_columns = [TicketMessage.ticket, TicketMessage.body, TicketMessage.is_internal]
-    form_ajax_refs = {"ticket": {"fields": ("reference", "subject"), "order_by": "reference"}}
 
     async def on_model_change(
         self, data: dict, model: Any, is_created: bool, request: Request

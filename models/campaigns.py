@@ -92,6 +92,9 @@ class AIModel(UUIDKey, Timestamps, Base):
 class AICampaign(UUIDKey, Timestamps, Base):
     """A marketing campaign, with its audience, budget and schedule."""
 
+    lookup_by = ("name",)
+    """Grows with the business: relationship fields to it search as you type by these."""
+
     __tablename__ = "ai_campaigns"
     __table_args__ = (
         check(

@@ -52,6 +52,9 @@ class MerchantCategory(StrEnum):
 class Merchant(UUIDKey, Timestamps, SoftDelete, Base):
     """A business that accepts SwipeSavvy payments. Deactivated, never deleted."""
 
+    lookup_by = ("name", "contact_email")
+    """Grows with the business: relationship fields to it search as you type by these."""
+
     __tablename__ = "merchants"
     __table_args__ = (
         check(

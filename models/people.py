@@ -53,6 +53,9 @@ class SessionKind(StrEnum):
 class User(UUIDKey, Timestamps, SoftDelete, Base):
     """A customer of the mobile app. Deactivated, never deleted."""
 
+    lookup_by = ("email", "first_name", "last_name")
+    """Grows with the business: relationship fields to it search as you type by these."""
+
     __tablename__ = "users"
     __table_args__ = (
         check(

@@ -73,6 +73,9 @@ def new_ticket_reference() -> str:
 class SupportTicket(UUIDKey, Timestamps, Base):
     """A customer's request for help."""
 
+    lookup_by = ("reference", "subject")
+    """Grows with the business: relationship fields to it search as you type by these."""
+
     __tablename__ = "support_tickets"
     __table_args__ = (
         check(

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
 from admin_views.shared.labels import humanize
+from models.base import UtcDateTime
 
 ALL = "__all"
 
@@ -215,3 +216,20 @@ class DistinctValuesFilter:
         if not value or value == ALL:
             return query
         return query.where(self.column == value)
+
+
+def from_columns(model: type[Any]) -> list[Any]:
+    """The filters a screen gets when it declares none: a choice for each enumeration, yes/no
+    for each flag, a date range for each timestamp."""
+    found: list[Any] = []
+    for column in sa.inspect(model).columns:
+        if column.info.get("secret"):
+            continue
+        attribute = getattr(model, column.key)
+        if isinstance(column.type, sa.Enum):
+            found.append(ChoiceFilter(attribute))
+        elif isinstance(column.type, sa.Boolean):
+            found.append(YesNoFilter(attribute))
+        elif isinstance(column.type, UtcDateTime):
+            found.append(DateRangeFilter(attribute))
+    return found

@@ -53,8 +53,9 @@ async def test_lookups_need_a_role_that_may_fill_the_form(
 def test_relationship_fields_to_big_tables_search_by_ajax(view: type[StaffView]) -> None:
     if not (view.can_create or view.can_edit):
         return
-    ajax = set(view.form_ajax_refs)
-    for name in view().get_form_columns():
+    screen = view()
+    ajax = set(screen.form_ajax_refs)
+    for name in screen.get_form_columns():
         relation = sa.inspect(view.model).relationships.get(name)
         if relation is not None and relation.mapper.local_table.name in BIG_TABLES:
             assert name in ajax, f"{view.__name__}.{name} would list every row of a big table"
