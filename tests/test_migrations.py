@@ -1,20 +1,30 @@
-"""Alembic owns the schema: head matches the models, and the revisions go down and up again."""
+"""Alembic owns the schema: head matches the models, the revisions go down and up again, and
+`alembic revision --autogenerate` writes the next revision in sequence, ruff-clean."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.script import Script
 
 from core.database import Database
 from core.settings import Settings
-from migrations import runner
+from migrations import ruff_hook, runner
 from models import Base
+from models.base import trigram_index
 from tests.databases import fresh_database_url, make_settings
 
+ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_ROLES = {"superadmin", "admin", "operations", "support", "marketing", "analyst", "viewer"}
 
 
@@ -56,3 +66,108 @@ def test_downgrade_to_base_and_upgrade_again(fresh_settings: Settings) -> None:
     runner.upgrade(fresh_settings)
     assert asyncio.run(table_names(fresh_settings)) == {*Base.metadata.tables, "alembic_version"}
     runner.check(fresh_settings)
+
+
+@pytest.fixture
+def revision_config(settings: Settings, tmp_path: Path) -> Config:
+    """The project's alembic.ini on a copy of migrations/ (never the repo's versions folder),
+    beside a copy of pyproject.toml so ruff reads the project's rules there too."""
+    shutil.copytree(
+        ROOT / "migrations",
+        tmp_path / "migrations",
+        ignore=shutil.ignore_patterns("__pycache__"),
+    )
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    config = Config(ROOT / "alembic.ini")
+    config.set_main_option("script_location", str(tmp_path / "migrations"))
+    config.attributes["settings"] = settings
+    return config
+
+
+@pytest.fixture
+def merchant_notes() -> Iterator[sa.Table]:
+    """A throwaway table in the models' metadata, searched by trigram on PostgreSQL."""
+    table = sa.Table(
+        "merchant_notes",
+        Base.metadata,
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("body", sa.Text, nullable=False),
+        trigram_index("merchant_notes", "body"),
+    )
+    yield table
+    Base.metadata.remove(table)
+
+
+def next_in_sequence() -> str:
+    head = runner.head_revision()
+    assert head is not None
+    return f"{int(head) + 1:04d}"
+
+
+def ruff(*arguments: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own tool, fixed arguments
+        [str(Path(sys.executable).parent / "ruff"), *arguments, "--no-cache"],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+    )
+
+
+def generated(config: Config, message: str, **options: Any) -> Script:
+    script = command.revision(config, message=message, **options)
+    assert isinstance(script, Script)
+    return script
+
+
+def test_autogenerate_writes_the_next_revision_in_sequence_and_ruff_clean(
+    backend: str,
+    revision_config: Config,
+    merchant_notes: sa.Table,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    script = generated(revision_config, "merchant notes", autogenerate=True)
+    path = Path(script.path)
+    text = path.read_text()
+
+    assert (script.revision, script.down_revision) == (next_in_sequence(), runner.head_revision())
+    assert path.name == f"{next_in_sequence()}_merchant_notes.py"
+    assert f'revision: str = "{next_in_sequence()}"' in text
+    assert "create_table(" in text
+    assert '"merchant_notes"' in text
+    for check in (["check", str(path)], ["format", "--check", str(path)]):
+        outcome = ruff(*check, cwd=tmp_path)
+        assert outcome.returncode == 0, outcome.stdout + outcome.stderr
+    if backend == "postgresql":
+        assert 'postgresql_using="gin"' in text
+        assert '"ix_merchant_notes_body_trgm"' in text
+    else:
+        assert "trgm" not in text
+        assert "autogenerate against PostgreSQL" in caplog.text
+
+
+def test_autogenerate_of_the_unchanged_schema_is_empty(revision_config: Config) -> None:
+    text = Path(generated(revision_config, "nothing", autogenerate=True).path).read_text()
+
+    assert "op." not in text
+    assert text.count("\n    pass\n") == 2
+
+
+def test_a_rev_id_given_by_hand_wins(revision_config: Config) -> None:
+    script = generated(revision_config, "by hand", rev_id="0100")
+
+    assert script.revision == "0100"
+    assert Path(script.path).name == "0100_by_hand.py"
+
+
+def test_without_ruff_the_revision_is_written_unformatted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    revision = tmp_path / "0009_unformatted.py"
+    revision.write_text("x  =  1\n")
+    monkeypatch.setattr(ruff_hook.importlib.util, "find_spec", lambda _name: None)
+
+    ruff_hook.run_ruff(str(revision), {"options": "format"})
+
+    assert revision.read_text() == "x  =  1\n"
+    assert "ruff is not installed" in caplog.text
