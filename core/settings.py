@@ -1,4 +1,8 @@
-"""Typed settings, read once from the environment (a `.env` file may supply them)."""
+"""Typed settings, read once from the environment (a `.env` file may supply them).
+
+pydantic-settings reads the variables (the environment wins over `.env`); the `Settings`
+dataclass types, bounds and checks them, so settings built in code are held to the same rules.
+"""
 
 from __future__ import annotations
 
@@ -6,18 +10,32 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import fields, replace
 from enum import StrEnum
 from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from starlette.config import Config
+from pydantic import (
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    create_model,
+    field_validator,
+)
+from pydantic.dataclasses import dataclass
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from starlette.datastructures import Secret
 
 log = logging.getLogger(__name__)
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./swipesavvy.db"
+DEFAULT_SECRET_KEY_FILE = Path(".secret_key")
 MIN_SECRET_KEY_LENGTH = 32
 PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "secret", "dev", "development", "test"})
+PRODUCTION_TOTP_ROLES = frozenset({"superadmin"})
 
 
 class ConfigError(Exception):
@@ -29,37 +47,80 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
-@dataclass(frozen=True, kw_only=True)
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _upper(value: Any) -> Any:
+    return value.upper() if isinstance(value, str) else value
+
+
+def _secret(value: Any) -> Any:
+    return Secret(value) if isinstance(value, str) else value
+
+
+def _roles(value: Any) -> Any:
+    """`TOTP_REQUIRED_ROLES` is a comma-separated list: "admin, support"."""
+    if isinstance(value, str):
+        return frozenset(role.strip() for role in value.split(",") if role.strip())
+    return value
+
+
+Count = Annotated[int, Field(ge=1)]
+"""A whole-number setting: sizes, limits and durations are all at least 1."""
+LogLevel = Literal["CRITICAL", "FATAL", "ERROR", "WARNING", "WARN", "INFO", "DEBUG", "NOTSET"]
+
+
+@dataclass(frozen=True, kw_only=True, config=ConfigDict(arbitrary_types_allowed=True))
 class Settings:
+    env: Annotated[Environment, BeforeValidator(_lower)] = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
-    secret_key: Secret
-    env: Environment = Environment.DEVELOPMENT
-    log_level: str = "INFO"
-    db_pool_size: int = 10
+    secret_key: Annotated[Secret, BeforeValidator(_secret)]
+    log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
+    db_pool_size: Count = 10
     """Connections kept open per worker process (PostgreSQL only)."""
-    db_statement_timeout_ms: int = 30_000
+    db_statement_timeout_ms: Count = 30_000
     """Any single statement running longer than this is cancelled by the server (PostgreSQL;
     SQLite has no statement timeout, only its busy timeout for another writer's lock)."""
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: Count = 1_048_576
     """Request bodies larger than this are refused with 413 before the app reads them."""
-    bcrypt_rounds: int = 12
+    bcrypt_rounds: Annotated[int, Field(ge=4, le=31)] = 12
     """Cost factor for staff password hashes (2**rounds iterations)."""
-    session_idle_timeout_s: int = 30 * 60
+    session_idle_timeout_s: Count = 30 * 60
     """A staff session not used for this long is over."""
-    session_lifetime_s: int = 12 * 60 * 60
+    session_lifetime_s: Count = 12 * 60 * 60
     """A staff session ends this long after sign-in, however busy."""
-    access_token_ttl_s: int = 30 * 60
+    access_token_ttl_s: Count = 30 * 60
     """Lifetime of an API access token (JWT)."""
-    lockout_threshold: int = 5
+    lockout_threshold: Count = 5
     """Failed sign-ins in a row that lock an account."""
-    lockout_s: int = 15 * 60
+    lockout_s: Count = 15 * 60
     """First lockout; each further lockout in a row doubles it, up to `lockout_max_s`."""
-    lockout_max_s: int = 2 * 60 * 60
-    login_ip_limit: int = 30
+    lockout_max_s: Count = 2 * 60 * 60
+    login_ip_limit: Count = 30
     """Failed sign-ins from one IP address per `login_ip_window_s` before it is refused."""
-    login_ip_window_s: int = 15 * 60
-    totp_required_roles: frozenset[str] = frozenset()
-    """Roles that must use a second factor (default: superadmin in production)."""
+    login_ip_window_s: Count = 15 * 60
+    totp_required_roles: Annotated[frozenset[str], BeforeValidator(_roles)] = frozenset()
+    """Roles that must use a second factor (`load_settings`: superadmin in production)."""
+
+    @field_validator("secret_key")
+    @classmethod
+    def _production_needs_a_real_key(cls, key: Secret, info: ValidationInfo) -> Secret:
+        if info.data.get("env") is not Environment.PRODUCTION:
+            return key
+        value = str(key)
+        if not value:
+            raise ValueError(
+                "SECRET_KEY is not set: production needs a random key of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')."
+            )
+        if value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"SECRET_KEY is a placeholder or shorter than {MIN_SECRET_KEY_LENGTH} "
+                "characters: production needs a real random key."
+            )
+        return key
 
     @property
     def is_production(self) -> bool:
@@ -74,6 +135,45 @@ class Settings:
 
 
 DEFAULTS = {field.name: field.default for field in fields(Settings)}
+INTEGER_SETTINGS = {
+    field.name.upper(): field.name
+    for field in fields(Settings)
+    if Settings.__pydantic_fields__[field.name].annotation is int
+}
+"""Environment variable -> Settings field, for every whole-number setting."""
+VARIABLES = {field.name.upper(): field.name for field in fields(Settings)} | {
+    "SECRET_KEY_FILE": "secret_key_file"
+}
+"""Every environment variable read, with the field it fills."""
+
+
+class _VariableReader(BaseSettings):
+    """The text of each variable that is set; `Settings` gives it a type."""
+
+    model_config = SettingsConfigDict(case_sensitive=True, extra="ignore", frozen=True)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The environment arrives as init values, so a caller (a test, the benchmark) can hand in
+        # its own mapping instead of the process's; listed first, it wins over `.env`.
+        return init_settings, dotenv_settings
+
+
+_Variables = create_model(
+    "_Variables",
+    __base__=_VariableReader,
+    **{
+        field: (str | None, Field(default=None, validation_alias=variable))
+        for variable, field in VARIABLES.items()
+    },
+)
 
 
 def load_settings(
@@ -85,79 +185,49 @@ def load_settings(
 
     Raises ConfigError with a one-line reason when a value is unusable.
     """
-    config = Config(
-        env_file if env_file.is_file() else None,
-        environ=os.environ if environ is None else environ,
-    )
+    environ = os.environ if environ is None else environ
+    given = {name: value for name, value in environ.items() if name in VARIABLES}
+    text = _Variables(_env_file=env_file, **given).model_dump(exclude_none=True)
+    key_file = secret_key_file or Path(text.pop("secret_key_file", DEFAULT_SECRET_KEY_FILE))
     try:
-        env = Environment(config("ENV", default=Environment.DEVELOPMENT.value).lower())
-    except ValueError:
-        raise ConfigError(
-            f"ENV must be 'development' or 'production', got {config('ENV')!r}."
-        ) from None
-    try:
-        numbers = {
-            field: config(name, cast=int, default=DEFAULTS[field])
-            for name, field in INTEGER_SETTINGS.items()
-        }
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    bcrypt_rounds = numbers["bcrypt_rounds"]
-    if not 4 <= bcrypt_rounds <= 31:
-        raise ConfigError(f"BCRYPT_ROUNDS must be between 4 and 31, got {bcrypt_rounds}.")
-    for name, field in INTEGER_SETTINGS.items():
-        if numbers[field] < 1:
-            raise ConfigError(f"{name} must be at least 1, got {numbers[field]}.")
-    default_totp = "superadmin" if env is Environment.PRODUCTION else ""
-    totp_roles = config("TOTP_REQUIRED_ROLES", default=default_totp)
-    key_file = secret_key_file or Path(config("SECRET_KEY_FILE", default=".secret_key"))
-    return Settings(
-        database_url=config("DATABASE_URL", default=DEFAULT_DATABASE_URL),
-        secret_key=_secret_key(config("SECRET_KEY", default=""), env, key_file),
-        env=env,
-        log_level=config("LOG_LEVEL", default="INFO").upper(),
-        totp_required_roles=frozenset(r.strip() for r in totp_roles.split(",") if r.strip()),
-        **numbers,
-    )
+        settings = Settings(**{"secret_key": ""} | text)
+    except ValidationError as exc:
+        raise ConfigError(_one_line(exc.errors()[0])) from None
+    if "totp_required_roles" not in text and settings.is_production:
+        settings = replace(settings, totp_required_roles=PRODUCTION_TOTP_ROLES)
+    if not str(settings.secret_key):
+        # Only development gets here: production refused an empty key above.
+        settings = replace(settings, secret_key=Secret(_development_key(key_file)))
+    return settings
 
 
-INTEGER_SETTINGS = {
-    "DB_POOL_SIZE": "db_pool_size",
-    "DB_STATEMENT_TIMEOUT_MS": "db_statement_timeout_ms",
-    "MAX_BODY_BYTES": "max_body_bytes",
-    "BCRYPT_ROUNDS": "bcrypt_rounds",
-    "SESSION_IDLE_TIMEOUT_S": "session_idle_timeout_s",
-    "SESSION_LIFETIME_S": "session_lifetime_s",
-    "ACCESS_TOKEN_TTL_S": "access_token_ttl_s",
-    "LOCKOUT_THRESHOLD": "lockout_threshold",
-    "LOCKOUT_S": "lockout_s",
-    "LOCKOUT_MAX_S": "lockout_max_s",
-    "LOGIN_IP_LIMIT": "login_ip_limit",
-    "LOGIN_IP_WINDOW_S": "login_ip_window_s",
-}
-"""Environment variable -> Settings field, for every whole-number setting."""
+def _one_line(error: ErrorDetails) -> str:
+    """Name the variable and what it accepts, without pydantic's multi-line report."""
+    field = str(error["loc"][0])
+    variable = field.upper()
+    ctx = error.get("ctx", {})
+    given = error["input"]
+    if error["type"] == "value_error":
+        return str(ctx["error"])
+    if error["type"] in {"enum", "literal_error"}:
+        return f"{variable} must be {ctx['expected']}, got {given!r}."
+    if error["type"] == "int_parsing":
+        return f"{variable} must be a whole number, {_bounds(field)}, got {given!r}."
+    if error["type"] in {"greater_than_equal", "less_than_equal"}:
+        return f"{variable} must be {_bounds(field)}, got {given}."
+    return f"{variable}: {error['msg']}, got {given!r}."
 
 
-def _secret_key(value: str, env: Environment, key_file: Path) -> Secret:
-    if value:
-        if env is Environment.PRODUCTION:
-            _refuse_weak_production_key(value)
-        return Secret(value)
-    if env is Environment.PRODUCTION:
-        raise ConfigError(
-            "SECRET_KEY is not set: production needs a random key of at least "
-            f"{MIN_SECRET_KEY_LENGTH} characters (python -c 'import secrets; "
-            "print(secrets.token_urlsafe(48))')."
-        )
-    return Secret(_development_key(key_file))
-
-
-def _refuse_weak_production_key(value: str) -> None:
-    if value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_KEY_LENGTH:
-        raise ConfigError(
-            f"SECRET_KEY is a placeholder or shorter than {MIN_SECRET_KEY_LENGTH} characters: "
-            "production needs a real random key."
-        )
+def _bounds(field: str) -> str:
+    limits = {
+        kind: getattr(rule, kind)
+        for rule in Settings.__pydantic_fields__[field].metadata
+        for kind in ("ge", "le")
+        if hasattr(rule, kind)
+    }
+    if "le" in limits:
+        return f"between {limits['ge']} and {limits['le']}"
+    return f"at least {limits['ge']}"
 
 
 def _development_key(key_file: Path) -> str:

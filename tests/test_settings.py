@@ -6,8 +6,16 @@ import logging
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
-from core.settings import DEFAULT_DATABASE_URL, ConfigError, Environment, load_settings
+from cli.main import cli
+from core.settings import (
+    DEFAULT_DATABASE_URL,
+    VARIABLES,
+    ConfigError,
+    Environment,
+    load_settings,
+)
 
 STRONG_KEY = "k" * 20 + "Q7r2-x9Lp0aZ3mN8vB1c"
 
@@ -112,3 +120,70 @@ def test_production_requires_two_factor_for_superadmins_by_default(tmp_path: Pat
     assert production.totp_required_roles == frozenset({"superadmin"})
     assert development.totp_required_roles == frozenset()
     assert chosen.totp_required_roles == frozenset({"admin", "support"})
+
+
+def refusal(tmp_path: Path, environ: dict[str, str], env_file: Path | None = None) -> str:
+    with pytest.raises(ConfigError) as error:
+        load_settings(
+            environ, env_file=env_file or tmp_path / ".env", secret_key_file=tmp_path / "key"
+        )
+    return str(error.value)
+
+
+def test_a_bad_whole_number_names_the_variable_and_what_it_accepts(tmp_path: Path) -> None:
+    assert refusal(tmp_path, {"DB_POOL_SIZE": "abc"}) == (
+        "DB_POOL_SIZE must be a whole number, at least 1, got 'abc'."
+    )
+    assert refusal(tmp_path, {"BCRYPT_ROUNDS": "twelve"}) == (
+        "BCRYPT_ROUNDS must be a whole number, between 4 and 31, got 'twelve'."
+    )
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"BCRYPT_ROUNDS": "3"}, "BCRYPT_ROUNDS must be between 4 and 31, got 3."),
+        ({"BCRYPT_ROUNDS": "32"}, "BCRYPT_ROUNDS must be between 4 and 31, got 32."),
+        ({"LOCKOUT_S": "0"}, "LOCKOUT_S must be at least 1, got 0."),
+        ({"ENV": "staging"}, "ENV must be 'development' or 'production', got 'staging'."),
+        (
+            {"LOG_LEVEL": "loud"},
+            "LOG_LEVEL must be 'CRITICAL', 'FATAL', 'ERROR', 'WARNING', 'WARN', 'INFO', "
+            "'DEBUG' or 'NOTSET', got 'LOUD'.",
+        ),
+    ],
+)
+def test_an_out_of_range_value_is_refused_in_one_line(
+    tmp_path: Path, environ: dict[str, str], message: str
+) -> None:
+    assert refusal(tmp_path, environ) == message
+    assert not (tmp_path / "key").exists()
+
+
+def test_the_environment_overrides_a_bad_value_in_the_env_file(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("BCRYPT_ROUNDS=3\nMAX_BODY_BYTES=2048\n")
+
+    settings = load_settings(
+        {"BCRYPT_ROUNDS": "10"}, env_file=env_file, secret_key_file=tmp_path / "key"
+    )
+
+    assert settings.bcrypt_rounds == 10
+    assert settings.max_body_bytes == 2048
+    assert refusal(tmp_path, {}, env_file) == "BCRYPT_ROUNDS must be between 4 and 31, got 3."
+    assert refusal(tmp_path, {"MAX_BODY_BYTES": "big"}, env_file) == (
+        "MAX_BODY_BYTES must be a whole number, at least 1, got 'big'."
+    )
+
+
+def test_a_command_states_a_bad_value_in_one_line_without_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no developer's .env or .secret_key leaks in
+    (tmp_path / ".env").write_text("DB_POOL_SIZE=abc\n")
+
+    result = CliRunner().invoke(cli, ["migrate"], env=dict.fromkeys(VARIABLES))
+
+    assert result.exit_code == 1
+    assert result.stderr == "error: DB_POOL_SIZE must be a whole number, at least 1, got 'abc'.\n"
+    assert result.stdout == ""
