@@ -1,4 +1,4 @@
-"""Realistic, consistent demo rows for all 17 tables, produced in batches.
+"""Realistic, consistent demo rows for every table (tests name any left empty), in batches.
 
 Consistency the generator keeps: every wallet's balance equals the sum of its posted
 transactions (and never dips below zero along the way); refunds and cashback point at

@@ -1,4 +1,4 @@
-"""The 17 tables, one module per domain. Importing this package registers them all."""
+"""Every table, one module per domain. Importing this package registers them all."""
 
 from models.base import Base
 from models.campaigns import AICampaign, AIModel, CampaignPerformance

@@ -26,29 +26,11 @@ from tests.browser_helpers import (
     screenshot,
 )
 from tests.browser_helpers import sign_in as sign_in_as
+from tests.discovered import SLUGS
 from tests.test_processes import DEMO_LOGIN, Server, demo_server
 
 from playwright.sync_api import Browser, Page, expect  # isort: skip
 
-SLUGS = [
-    "users",
-    "admin-users",
-    "roles",
-    "admin-sessions",
-    "merchants",
-    "support-tickets",
-    "ticket-messages",
-    "feature-flags",
-    "ai-campaigns",
-    "campaign-performance",
-    "ai-models",
-    "dashboard-analytics",
-    "audit-logs",
-    "settings",
-    "wallets",
-    "wallet-transactions",
-    "payment-methods",
-]
 UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 

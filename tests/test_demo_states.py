@@ -32,6 +32,7 @@ from models import (
     WalletTransaction,
 )
 from models.base import utcnow
+from tests import discovered
 from tests.command_line import invoke
 from tests.databases import fresh_database_url, make_settings
 
@@ -133,6 +134,8 @@ def states_beyond_one_column(now: datetime) -> dict[str, tuple[type[Base], sa.Co
 async def test_every_choice_column_shows_every_value_its_model_allows(demo: Database) -> None:
     missing: dict[str, list[str]] = {}
     async with demo.engine.connect() as connection:
+        empty = await discovered.tables_without_rows(connection)
+        assert not empty, empty
         for column in CHOICE_COLUMNS:
             seen = set(await connection.scalars(sa.select(column).distinct()))
             if lacking := [value for value in column.type.enums if value not in seen]:
@@ -147,6 +150,8 @@ async def test_every_choice_column_shows_every_value_its_model_allows(demo: Data
 async def test_every_yes_no_column_shows_both_answers(demo: Database) -> None:
     missing: dict[str, list[bool]] = {}
     async with demo.engine.connect() as connection:
+        empty = await discovered.tables_without_rows(connection)
+        assert not empty, empty
         for column in YES_NO_COLUMNS:
             seen = set(await connection.scalars(sa.select(column).distinct()))
             if lacking := [answer for answer in (True, False) if answer not in seen]:
