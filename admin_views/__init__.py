@@ -13,6 +13,7 @@ from types import ModuleType
 from sqladmin import Admin
 
 from admin_views.base import ReadOnlyView, StaffPage, StaffView
+from admin_views.shared import default_access
 
 NOT_DOMAIN_MODULES = frozenset({"base", "site", "shared"})
 BASES = frozenset({StaffView, ReadOnlyView, StaffPage})
@@ -51,12 +52,16 @@ def discover_views() -> list[type[StaffView]]:
 
 
 def discover_pages() -> list[type[StaffPage]]:
-    return [page for module in domain_modules() for page in _declared(module, StaffPage)]
+    pages = [page for module in domain_modules() for page in _declared(module, StaffPage)]
+    default_access.check(pages)
+    return pages
 
 
 def check_views(views: list[type[StaffView]]) -> None:
-    """Fail at startup, not on first click, when two views claim one table, or when a
-    related panel's "see all" would open a list that cannot filter on the record."""
+    """Fail at startup, not on first click, when two views claim one table, when a
+    related panel's "see all" would open a list that cannot filter on the record, or when
+    a view's `default_access` names a role, verb or action that does not exist."""
+    default_access.check(views)
     seen: dict[str, type[StaffView]] = {}
     for view in views:
         table = view.resource()

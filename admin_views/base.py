@@ -121,6 +121,9 @@ class StaffView(ModelView):
     A table's currency always goes with its amounts."""
     status_badge: ClassVar[str | None] = None
     """The field shown as a badge beside the record's title; found by name when unset."""
+    default_access: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """What the default roles may do here, e.g. `{"support": ("view", "action:suspend")}`;
+    `swipesavvy-admin migrate` grants it (admin_views/shared/default_access.py)."""
 
     def __init__(self) -> None:
         mapper = sa.inspect(self.model)
@@ -730,6 +733,8 @@ class StaffPage(BaseView):
     resource: ClassVar[str | None] = None
     """The permission's resource when it is not the page's identity: several pages can
     share one permission, such as `dashboard:view`."""
+    default_access: ClassVar[dict[str, tuple[str, ...]]] = {}
+    """The default roles that may view the page, e.g. `{"analyst": ("view",)}`."""
 
     def is_accessible(self, request: Request) -> bool:
         if self.open_to_all_staff:

@@ -21,6 +21,12 @@ class AICampaignAdmin(StaffView, model=AICampaign):
     """Campaigns go live at their start and complete at their end by themselves
     (`jobs/campaign_schedule.py`); staff launch, pause, resume or complete them by hand."""
 
+    default_access = {
+        "admin": ("*",),
+        "marketing": ("*",),
+        "analyst": ("view", "export"),
+        "viewer": ("view",),
+    }
     name = "Campaign"
     icon = "fa-solid fa-bullhorn"
     column_list = [
@@ -110,6 +116,12 @@ def _move(transition: Callable[[], None]) -> None:
 
 
 class CampaignPerformanceAdmin(StaffView, model=CampaignPerformance):
+    default_access = {
+        "admin": ("*",),
+        "marketing": ("*",),
+        "analyst": ("view", "export"),
+        "viewer": ("view",),
+    }
     name = "Campaign day"
     name_plural = "Campaign performance"
     export_extra = {"campaign.currency": "Currency"}
@@ -142,6 +154,12 @@ class CampaignPerformanceAdmin(StaffView, model=CampaignPerformance):
 
 
 class AIModelAdmin(StaffView, model=AIModel):
+    default_access = {
+        "admin": ("*",),
+        "marketing": ("*",),
+        "analyst": ("view", "export"),
+        "viewer": ("view",),
+    }
     name = "AI model"
     icon = "fa-solid fa-microchip"
     column_list = [

@@ -35,6 +35,13 @@ def _type_and_age(flag: FeatureFlag, _name: str) -> Markup:
 
 
 class FeatureFlagAdmin(StaffView, model=FeatureFlag):
+    default_access = {
+        "admin": ("*",),
+        "operations": ("*",),
+        "marketing": ("view",),
+        "analyst": ("view", "export"),
+        "viewer": ("view",),
+    }
     icon = "fa-solid fa-flag"
     column_list = [
         FeatureFlag.key,

@@ -7,6 +7,14 @@ from admin_views.shared.insights import InsightsPage
 
 
 class DashboardPage(InsightsPage):
+    default_access = {
+        "admin": ("view",),
+        "operations": ("view",),
+        "support": ("view",),
+        "marketing": ("view",),
+        "analyst": ("view",),
+        "viewer": ("view",),
+    }
     name = "Dashboard"
     icon = "fa-solid fa-gauge-high"
     path, identity = "/dashboard", "dashboard"

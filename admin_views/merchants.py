@@ -29,6 +29,12 @@ class RejectionForm(StaffForm):
 
 
 class MerchantAdmin(StaffView, model=Merchant):
+    default_access = {
+        "admin": ("*",),
+        "operations": ("*",),
+        "analyst": ("view", "export"),
+        "viewer": ("view",),
+    }
     icon = "fa-solid fa-store"
     column_list = [
         Merchant.name,

@@ -25,6 +25,7 @@ WHAT_HAPPENED = "what_happened"
 
 
 class DashboardAnalyticsAdmin(ReadOnlyView, model=DashboardAnalytics):
+    default_access = {"admin": ("*",), "analyst": ("view", "export"), "viewer": ("view",)}
     name = "Daily rollup"
     icon = "fa-solid fa-table"
     column_list = [
@@ -48,6 +49,7 @@ class AuditLogAdmin(ReadOnlyView, model=AuditLog):
     the export keeps the raw columns.
     """
 
+    default_access = {"admin": ("*",), "analyst": ("view", "export")}
     name = "Audit entry"
     name_plural = "Audit trail"
     icon = "fa-solid fa-clipboard-list"
@@ -132,6 +134,7 @@ class AuditLogAdmin(ReadOnlyView, model=AuditLog):
 class RuntimeSettingAdmin(StaffView, model=RuntimeSetting):
     """Secret values are write-only: masked everywhere, blank in the form, kept if left blank."""
 
+    default_access = {"admin": ("*",), "operations": ("view",), "analyst": ("view", "export")}
     name = "Setting"
     icon = "fa-solid fa-sliders"
     column_list = [

@@ -97,6 +97,12 @@ class ReversalForm(SubmittedOnceForm):
 
 
 class WalletAdmin(StaffView, model=Wallet):
+    default_access = {
+        "admin": ("*",),
+        "operations": ("view", "action:freeze", "action:unfreeze"),
+        "support": ("view",),
+        "analyst": ("view", "export"),
+    }
     icon = "fa-solid fa-wallet"
     can_edit = False
     can_delete = False
@@ -170,6 +176,7 @@ class WalletAdmin(StaffView, model=Wallet):
 
 
 class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
+    default_access = {"admin": ("*",), "support": ("view",), "analyst": ("view", "export")}
     name = "Transaction"
     icon = "fa-solid fa-money-bill-transfer"
     column_list = [
@@ -255,6 +262,7 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
 class PaymentMethodAdmin(StaffView, model=PaymentMethod):
     """Cards and bank accounts: only the last four digits exist, shown masked."""
 
+    default_access = {"admin": ("*",), "analyst": ("view", "export")}
     icon = "fa-solid fa-credit-card"
     column_list = [
         PaymentMethod.user,

@@ -34,6 +34,12 @@ MENU = "People"
 class UserAdmin(StaffView, model=User):
     """App customers: never removed, deactivated (with a reason) instead."""
 
+    default_access = {
+        "admin": ("*",),
+        "operations": ("*",),
+        "support": ("view", "action:suspend"),
+        "analyst": ("view", "export"),
+    }
     icon = "fa-solid fa-user"
     column_list = [
         User.email,

@@ -79,6 +79,7 @@ def _set_status(ticket: SupportTicket, status: str) -> None:
 
 
 class SupportTicketAdmin(StaffView, model=SupportTicket):
+    default_access = {"admin": ("*",), "support": ("*",), "analyst": ("view", "export")}
     name = "Ticket"
     icon = "fa-solid fa-life-ring"
     column_list = [
@@ -232,6 +233,7 @@ class SupportTicketAdmin(StaffView, model=SupportTicket):
 
 
 class TicketMessageAdmin(StaffView, model=TicketMessage):
+    default_access = {"admin": ("*",), "support": ("*",), "analyst": ("view", "export")}
     name = "Ticket message"
     icon = "fa-solid fa-comments"
     column_list = [

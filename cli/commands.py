@@ -17,6 +17,9 @@ import sqlalchemy as sa
 import uvicorn
 from sqlalchemy.exc import IntegrityError
 
+from admin_views import discover_pages, discover_views
+from admin_views.shared import default_access
+from admin_views.shared.default_access import Grant
 from analytics import refresh as analytics_refresh
 from analytics.refresh import Refreshed
 from audit import trail
@@ -88,10 +91,25 @@ def check_database(settings: Settings) -> None:
         )
 
 
-def migrate(settings: Settings) -> str:
+def migrate(settings: Settings) -> tuple[str, list[Grant]]:
+    """Upgrade the schema, then give the default roles what the screens newly declare;
+    return the revision and the grants given."""
+    try:
+        # A mistyped declaration stops the command before the schema changes.
+        screens = [*discover_views(), *discover_pages()]
+    except default_access.BadDeclarationError as exc:
+        raise CommandError(str(exc)) from None
     asyncio.run(_database_revision(settings))
     runner.upgrade(settings)
-    return str(runner.head_revision())
+    granted = asyncio.run(_with_database(settings, _grant_default_access, screens=screens))
+    return str(runner.head_revision()), granted
+
+
+async def _grant_default_access(
+    database: Database, _settings: Settings, *, screens: list[default_access.ScreenClass]
+) -> list[Grant]:
+    async with database.session() as session, session.begin():
+        return await default_access.grant_declared(session, screens)
 
 
 def normalise_email(email: str) -> str:

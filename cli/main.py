@@ -39,12 +39,15 @@ def cli() -> None:
 
 @cli.command()
 def migrate() -> None:
-    """Upgrade the database schema to the newest revision."""
+    """Upgrade the database schema to the newest revision, then give the default roles
+    what their screens newly declare (`default_access`)."""
     settings = settings_or_exit()
     try:
-        revision = commands.migrate(settings)
+        revision, granted = commands.migrate(settings)
     except commands.CommandError as exc:
         fail(str(exc))
+    for grant in granted:
+        click.echo(f"granted {grant} (declared by its screen)")
     click.echo(f"database is at revision {revision}")
 
 
