@@ -21,7 +21,7 @@ from demo_data.pg_copy import CopyWriter
 from demo_data.pg_indexes import indexes_set_aside
 from models import Base
 from models.base import utcnow
-from models.ops import AuditLog, DashboardAnalytics
+from models.ops import DEFAULT_ACCESS_APPLIED, AuditLog, DashboardAnalytics, RuntimeSetting
 from models.people import AdminUser, Role
 
 INSERT_CHUNK = 1_000
@@ -62,7 +62,8 @@ async def has_customer_data(session: AsyncSession) -> bool:
 
 
 KEPT_BY_FORCE = frozenset({"roles", "admin_users", "audit_logs"})
-"""`--force` keeps roles, staff accounts, and the audit trail, which is never deleted."""
+"""`--force` keeps roles, staff accounts, and the audit trail, which is never deleted; and
+of the settings, the grants `migrate` remembers (`DEFAULT_ACCESS_APPLIED`)."""
 
 
 async def clear_demo_data(session: AsyncSession) -> None:
@@ -71,7 +72,13 @@ async def clear_demo_data(session: AsyncSession) -> None:
     On PostgreSQL one TRUNCATE: the ledger refuses row deletes (it is append-only, by
     trigger), and replacing a whole demo is not deleting transactions one by one.
     """
-    cleared = [t for t in reversed(Base.metadata.sorted_tables) if t.name not in KEPT_BY_FORCE]
+    settings = RuntimeSetting.__table__
+    cleared = [
+        t
+        for t in reversed(Base.metadata.sorted_tables)
+        if t.name not in KEPT_BY_FORCE and t is not settings
+    ]
+    await session.execute(sa.delete(settings).where(settings.c.key != DEFAULT_ACCESS_APPLIED))
     connection = await session.connection()
     if connection.dialect.name == "postgresql":
         names = ", ".join(connection.dialect.identifier_preparer.format_table(t) for t in cleared)

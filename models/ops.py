@@ -96,6 +96,11 @@ class AuditLog(UUIDKey, CreatedAt, Base):
         return f"#{self.sequence} {self.action} {self.entity_type}"
 
 
+DEFAULT_ACCESS_APPLIED = "roles.default_access_applied"
+"""The setting in which `migrate` remembers the default-role grants it gave, so a grant staff
+removed is never given again; replacing demo data keeps it."""
+
+
 class RuntimeSetting(UUIDKey, Timestamps, Base):
     """A setting staff can change while the app runs. Secret values are never shown."""
 

@@ -228,3 +228,24 @@ async def test_a_mistyped_declaration_stops_startup_and_migrate_naming_it(
     result = await invoke(settings, "migrate")
     assert result.exit_code != 0
     assert message in result.stderr
+
+
+async def test_replacing_demo_data_keeps_what_migrate_remembers(fresh_settings: Settings) -> None:
+    await migrate(fresh_settings)
+    database = Database(fresh_settings)
+    try:
+        before = await remembered(database)
+        forced = await invoke(fresh_settings, "seed-demo", "--users", "12", "--force")
+        assert forced.exit_code == 0, forced.output
+
+        assert before, "migrate remembers the grants it found or gave"
+        assert await remembered(database) == before
+    finally:
+        await database.dispose()
+
+
+async def remembered(database: Database) -> list[str] | None:
+    async with database.session() as session:
+        return await session.scalar(
+            sa.select(RuntimeSetting.value).where(RuntimeSetting.key == default_access.APPLIED_KEY)
+        )

@@ -24,12 +24,12 @@ from admin_views.shared.screens import TABLE_VERBS
 from audit import trail
 from auth.permissions import ACTION_PREFIX, WILDCARD, allows
 from models.base import SoftDelete
-from models.ops import RuntimeSetting
+from models.ops import DEFAULT_ACCESS_APPLIED, RuntimeSetting
 from models.people import Role
 
 DEFAULT_ROLES = ("superadmin", "admin", "operations", "support", "marketing", "analyst", "viewer")
 """The roles migration 0002 creates; declarations may name only these."""
-APPLIED_KEY = "roles.default_access_applied"
+APPLIED_KEY = DEFAULT_ACCESS_APPLIED
 APPLIED_DESCRIPTION = (
     "Default-role permissions already granted by `swipesavvy-admin migrate`, as "
     '"role table:verb"; a grant listed here is not given again after staff remove it.'
