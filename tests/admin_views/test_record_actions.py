@@ -95,6 +95,15 @@ async def detail(client: httpx.AsyncClient, slug: str, pk: Any) -> str:
     return response.text
 
 
+@pytest.fixture
+async def boss(client: httpx.AsyncClient, db: AsyncSession) -> staff.Account:
+    """A signed-in superadmin over an empty database: each test writes the rows it needs,
+    so no demo seeding is paid for."""
+    account = await staff.make_staff(db, "superadmin")
+    await staff.signed_in(client, account)
+    return account
+
+
 Setup = Callable[[AsyncSession], Awaitable[tuple[str, Any]]]
 """Writes a row in one state; returns (screen slug, primary key)."""
 
