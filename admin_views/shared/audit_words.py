@@ -24,7 +24,7 @@ from sqlalchemy.orm import joinedload
 from starlette.requests import Request
 
 from admin_views.shared.labels import humanize
-from admin_views.shared.screens import Screen, sentence_case
+from admin_views.shared.screens import Screen, inside_sentence
 from models.ops import AuditLog
 
 STAFF_TABLE = "admin_users"
@@ -224,7 +224,9 @@ class Reading:
         screen = self.tables.get(entry.entity_type)
         after = phrase.after + _money(entry.after or {})
         if entry.action == "export":
-            plural = sentence_case(screen.title) if screen else humanize(entry.entity_type).lower()
+            plural = (
+                inside_sentence(screen.title) if screen else humanize(entry.entity_type).lower()
+            )
             kind = str((entry.after or {}).get("format", "")).upper()
             return Sentence(phrase.verb, plural, after=f" as {kind}" if kind else "")
         if not phrase.names_record:

@@ -38,8 +38,9 @@ class Screen:
         return self.view is not None
 
 
-def sentence_case(name: str) -> str:
-    """A menu name inside a sentence: "Feature Flag" -> "feature flag", "AI model" kept."""
+def inside_sentence(name: str) -> str:
+    """A screen name inside a sentence ("Feature flag" -> "feature flag", "AI model" kept);
+    `admin_views.sentence_case` has already made the name itself read as a sentence."""
     return " ".join(word if word.isupper() else word.lower() for word in name.split())
 
 
@@ -54,7 +55,7 @@ def _table(view: StaffView) -> Screen:
     return Screen(
         resource=view.resource(),
         title=view.name_plural,
-        noun=sentence_case(view.name),
+        noun=inside_sentence(view.name),
         verbs=tuple(verb for verb in TABLE_VERBS if offered[verb]),
         actions={name: spec.label for name, spec in view.action_specs.items()},
         view=view,
