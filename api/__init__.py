@@ -1,16 +1,25 @@
-"""Plain Starlette routes beside the admin screens: health, the staff API, the flag feeds."""
+"""Plain Starlette routes beside the admin screens: health, the staff API, the flag feeds.
+
+Each area declares its operations (api/operations.py); the routes and the OpenAPI document
+are both made from them.
+"""
 
 from starlette.routing import BaseRoute
 
 from api import auth, dashboard, flag_feed, health, ofrep, openapi
+from api.operations import Operation
+
+
+def operations() -> list[Operation]:
+    served = [
+        *health.operations,
+        *auth.operations,
+        *dashboard.operations,
+        *flag_feed.operations,
+        *ofrep.operations,
+    ]
+    return [*served, openapi.serving(served)]
 
 
 def routes() -> list[BaseRoute]:
-    return [
-        *health.routes,
-        *auth.routes,
-        *dashboard.routes,
-        *flag_feed.routes,
-        *ofrep.routes,
-        *openapi.routes,
-    ]
+    return [operation.route() for operation in operations()]

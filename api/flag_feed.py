@@ -1,6 +1,8 @@
 """The mobile app's flag feed: the flags that are on for one platform, version and user.
 
-Answered from the worker's in-memory snapshot; it never touches the database.
+Answered from the worker's in-memory snapshot; it never touches the database. The query is
+read by hand, not through `FeedQuery`, which documents it: this is the hot path, and
+`attr.*` parameters are more than a model can name.
 """
 
 from __future__ import annotations
@@ -9,19 +11,24 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from api.client_keys import allowed
 from api.etag import answer_etag, json_answer, matches, not_modified
+from api.operations import APP, CACHED, NOT_MODIFIED, Answer, Operation
+from api.schemas.errors import ApiErrorBody
+from api.schemas.feed import (
+    ATTRIBUTE_PREFIX,
+    MAX_APP_VERSION,
+    MAX_ATTRIBUTE_LENGTH,
+    MAX_ATTRIBUTES,
+    MAX_USER_ID,
+    FeedQuery,
+    FlagFeed,
+)
+from api.schemas.flags import Conditional
 from flags.engine import PLATFORMS, Context, evaluate, parse_version
 from flags.store import FlagStore
 from models.base import utcnow
-
-MAX_USER_ID = 256
-MAX_APP_VERSION = 64
-MAX_ATTRIBUTES = 50
-MAX_ATTRIBUTE_LENGTH = 256
-ATTRIBUTE_PREFIX = "attr."
 
 
 class BadFeedRequestError(ValueError):
@@ -96,6 +103,44 @@ async def active_flags(request: Request) -> Response:
     return json_answer(payload, etag, cache_control)
 
 
-routes = [
-    Route("/api/feature-flags/mobile/active", active_flags, methods=["GET"], name="flags-mobile"),
+DESCRIPTION = (
+    "The flags that are on for one platform, version and user, from the server's in-memory "
+    "snapshot. Attributes for flag rules travel as attr.<name>=<value> query parameters "
+    f"(at most {MAX_ATTRIBUTES}, names and values at most {MAX_ATTRIBUTE_LENGTH} characters), "
+    "which OpenAPI cannot list. App keys: until the first is issued the feed is open to all; "
+    "from then on one is required."
+)
+operations = [
+    Operation(
+        method="GET",
+        path="/api/feature-flags/mobile/active",
+        name="flags-mobile",
+        summary="The mobile app's flag feed",
+        tag="Flags",
+        responses={
+            200: Answer("The flags that are on.", FlagFeed, headers=CACHED),
+            304: NOT_MODIFIED,
+            400: Answer(
+                "A parameter the feed cannot use; the message says which.",
+                ApiErrorBody,
+                codes=("invalid_request",),
+            ),
+            401: Answer(
+                "App keys are in use and none valid was sent.",
+                ApiErrorBody,
+                codes=("unauthorized",),
+            ),
+            503: Answer(
+                "Flags are still loading.",
+                ApiErrorBody,
+                codes=("unavailable",),
+                headers=("Retry-After",),
+            ),
+        },
+        security=APP,
+        endpoint=active_flags,
+        description=DESCRIPTION,
+        query=FeedQuery,
+        headers=Conditional,
+    )
 ]

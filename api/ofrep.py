@@ -2,7 +2,8 @@
 
 Bulk and single evaluation from the in-memory snapshot, with the protocol's error shapes:
 one flag that cannot be evaluated (say, a split with no targeting key) is reported in its
-own entry and never fails the bulk answer.
+own entry and never fails the bulk answer. Bodies are read and answers rendered by hand
+(the hot path); the models in api.schemas.ofrep document them.
 """
 
 from __future__ import annotations
@@ -13,20 +14,34 @@ import orjson
 from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
 from api.client_keys import allowed
 from api.etag import answer_etag, conditional_json, json_answer, matches, not_modified
+from api.operations import APP, CACHED, NOT_MODIFIED, PUBLIC, Answer, Operation
 from api.outcomes import RenderedOutcomes
-from flags.engine import PLATFORMS, Context, Evaluation, Version, evaluate, parse_version
+from api.schemas.flags import Conditional
+from api.schemas.ofrep import (
+    MAX_TARGETING_KEY,
+    SUPPORTED_TYPES,
+    VERSION_ATTRIBUTES,
+    BulkEvaluationSuccess,
+    CacheInvalidation,
+    Capabilities,
+    ConfigurationResponse,
+    EvaluationRequest,
+    EvaluationSuccess,
+    FlagEvaluation,
+    FlagKey,
+    OfrepErrorBody,
+    Polling,
+)
+from flags.engine import PLATFORMS, Context, ErrorCode, Evaluation, Version, evaluate, parse_version
 from flags.snapshot import Snapshot
 from flags.store import FlagStore
 from models.base import utcnow
 
 MAX_BODY = 64 * 1024
-MAX_TARGETING_KEY = 256
 POLLING_INTERVAL_MS = 30_000
-VERSION_ATTRIBUTES = ("appVersion", "app_version")
 
 
 class FlagKeyConvertor(Convertor[str]):
@@ -184,28 +199,104 @@ async def evaluate_one(request: Request) -> Response:
     return JSONResponse(_item(result, snapshot, store.stale))
 
 
-async def configuration(request: Request) -> Response:
-    return conditional_json(
-        request,
-        {
-            "name": "swipesavvy-admin",
-            "capabilities": {
-                "cacheInvalidation": {
-                    "polling": {"enabled": True, "minPollingIntervalMs": POLLING_INTERVAL_MS}
-                },
-                "flagEvaluation": {
-                    "supportedTypes": ["boolean", "string", "int", "float", "object"]
-                },
-            },
-        },
-        "public, max-age=300",
-    )
-
-
-routes = [
-    Route("/ofrep/v1/evaluate/flags", evaluate_all, methods=["POST"], name="ofrep-bulk"),
-    Route(
-        "/ofrep/v1/evaluate/flags/{key:flag_key}", evaluate_one, methods=["POST"], name="ofrep-one"
+CONFIGURATION = ConfigurationResponse(
+    name="swipesavvy-admin",
+    capabilities=Capabilities(
+        cacheInvalidation=CacheInvalidation(
+            polling=Polling(enabled=True, minPollingIntervalMs=POLLING_INTERVAL_MS)
+        ),
+        flagEvaluation=FlagEvaluation(supportedTypes=list(SUPPORTED_TYPES)),
     ),
-    Route("/ofrep/v1/configuration", configuration, methods=["GET"], name="ofrep-configuration"),
+).model_dump(mode="json")
+
+
+async def configuration(request: Request) -> Response:
+    return conditional_json(request, CONFIGURATION, "public, max-age=300")
+
+
+UNAUTHORIZED = Answer(
+    "App keys are in use and none valid was sent.", OfrepErrorBody, codes=("UNAUTHORIZED",)
+)
+TOO_LARGE = Answer(
+    "The request body is over the server's limit.", OfrepErrorBody, codes=("GENERAL",)
+)
+LOADING = Answer("Flags are still loading.", OfrepErrorBody, codes=("GENERAL",))
+TAG = "OFREP"
+operations = [
+    Operation(
+        method="POST",
+        path="/ofrep/v1/evaluate/flags",
+        name="ofrep-bulk",
+        summary="OFREP bulk evaluation: every flag for one context",
+        tag=TAG,
+        responses={
+            200: Answer(
+                "Every flag; one that cannot be evaluated says why in its own entry.",
+                BulkEvaluationSuccess,
+                headers=CACHED,
+            ),
+            304: NOT_MODIFIED,
+            400: Answer(
+                "The body is not a JSON object, or the context is invalid.",
+                OfrepErrorBody,
+                codes=("PARSE_ERROR", "INVALID_CONTEXT"),
+            ),
+            401: UNAUTHORIZED,
+            413: TOO_LARGE,
+            503: LOADING,
+        },
+        security=APP,
+        endpoint=evaluate_all,
+        headers=Conditional,
+        body=EvaluationRequest,
+        body_required=False,
+    ),
+    Operation(
+        method="POST",
+        path="/ofrep/v1/evaluate/flags/{key:flag_key}",
+        name="ofrep-one",
+        summary="OFREP single flag evaluation",
+        tag=TAG,
+        responses={
+            200: Answer("The flag's value for the context.", EvaluationSuccess),
+            400: Answer(
+                "The body or context is invalid, or the flag splits users and the context "
+                "has no targetingKey.",
+                OfrepErrorBody,
+                codes=("PARSE_ERROR", "INVALID_CONTEXT", *(code.value for code in ErrorCode)),
+                required=("key",),
+            ),
+            401: UNAUTHORIZED,
+            404: Answer(
+                "No such flag.", OfrepErrorBody, codes=("FLAG_NOT_FOUND",), required=("key",)
+            ),
+            413: TOO_LARGE,
+            500: Answer(
+                "The flag's stored definition cannot be read.",
+                OfrepErrorBody,
+                codes=("GENERAL",),
+                required=("key",),
+            ),
+            503: LOADING,
+        },
+        security=APP,
+        endpoint=evaluate_one,
+        path_params=FlagKey,
+        body=EvaluationRequest,
+        body_required=False,
+    ),
+    Operation(
+        method="GET",
+        path="/ofrep/v1/configuration",
+        name="ofrep-configuration",
+        summary="OFREP provider configuration",
+        tag=TAG,
+        responses={
+            200: Answer("What this server supports.", ConfigurationResponse, headers=CACHED),
+            304: NOT_MODIFIED,
+        },
+        security=PUBLIC,
+        endpoint=configuration,
+        headers=Conditional,
+    ),
 ]
