@@ -1,0 +1,380 @@
+"""The customer page: reached from every customer link, the header's facts, the timeline paged
+by key, the flags as the feed answers them, actions that come back audited, and refusals."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from html import unescape
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
+
+from core.settings import Settings
+from models.base import utcnow
+from tests import rows, staff
+from tests.clients import client_for
+
+EVENT = re.compile(r'data-kind="(\w+)" data-key="([0-9a-f-]{36})"')
+OLDER = re.compile(r'href="([^"]*)" id="timeline-older"')
+FLAG_CELL = re.compile(r'data-platform="(\w+)" data-on="(on|off)"')
+SUSPEND_FORM = (
+    r'<form class="d-inline" method="post" action="([^"]+/users/action/suspend[^"]*)">(.*?)</form>'
+)
+ACTION_PAGE_FORM = r'<form class="card" method="post" action="([^"]+)">(.*?)</form>'
+
+
+@dataclass
+class Customer:
+    id: uuid.UUID
+    email: str
+    phone: str
+    usd: uuid.UUID
+    eur: uuid.UUID
+
+
+async def make_customer(db: AsyncSession, **overrides: object) -> Customer:
+    user = await rows.insert(
+        db, "users", rows.user_row(created_at=utcnow() - timedelta(days=400), **overrides)
+    )
+    usd = await rows.insert(db, "wallets", rows.wallet_row(user["id"], balance=Decimal("1234.50")))
+    eur = await rows.insert(
+        db, "wallets", rows.wallet_row(user["id"], currency="EUR", balance=Decimal("7.25"))
+    )
+    await db.commit()
+    return Customer(user["id"], user["email"], user["phone"], usd["id"], eur["id"])
+
+
+def page_url(customer: Customer) -> str:
+    return f"/admin/customers/{customer.id}"
+
+
+def link_to(page: str, target: str) -> str:
+    """The href of the first link in `page` that leads to `target` (a path)."""
+    found = re.search(rf'href="((?:http://testserver)?{re.escape(target)})"', page)
+    assert found, f"no link to {target}"
+    return unescape(found[1])
+
+
+@pytest.fixture
+async def boss(client: httpx.AsyncClient, db: AsyncSession) -> staff.Account:
+    account = await staff.make_staff(db, "superadmin")
+    await staff.signed_in(client, account)
+    return account
+
+
+async def test_the_users_list_leads_to_the_customer_page(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+
+    listing = await client.get("/admin/users/list")
+    page = await client.get(link_to(listing.text, page_url(customer)))
+
+    assert page.status_code == 200
+    assert customer.email in page.text
+    assert 'id="customer-timeline"' in page.text
+
+
+async def test_a_tickets_customer_link_leads_to_the_customer_page(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+    ticket = await rows.insert(db, "support_tickets", rows.ticket_row(customer.id))
+    await db.commit()
+
+    ticket_page = await client.get(f"/admin/support-tickets/details/{ticket['id']}")
+    page = await client.get(link_to(ticket_page.text, page_url(customer)))
+
+    assert page.status_code == 200
+    assert customer.email in page.text
+
+
+async def test_the_header_says_who_the_customer_is(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db, status="suspended", kyc_status="pending", country="GB")
+    await rows.insert(db, "support_tickets", rows.ticket_row(customer.id, status="open"))
+    await rows.insert(db, "support_tickets", rows.ticket_row(customer.id, status="pending"))
+    await rows.insert(db, "support_tickets", rows.ticket_row(customer.id, status="closed"))
+    await db.commit()
+
+    page = (await client.get(page_url(customer))).text
+
+    assert "Ada Lovelace" in page
+    assert customer.email in page
+    assert customer.phone in page
+    assert '<span class="badge bg-red-lt">suspended</span>' in page
+    assert "KYC pending" in page
+    assert "<dd>GB</dd>" in page
+    assert re.search(r'id="customer-age">1 year 1 month<', page)
+    assert re.search(r'id="customer-open-tickets"><a [^>]*>2</a>', page)
+    assert "1,234.50 USD" in page
+    assert "7.25 EUR" in page
+    assert link_to(page, f"/admin/users/details/{customer.id}")
+    assert link_to(page, f"/admin/users/edit/{customer.id}")
+
+
+async def test_an_unknown_or_malformed_customer_is_not_found(
+    client: httpx.AsyncClient, boss: staff.Account
+) -> None:
+    for pk in (uuid.uuid4(), "not-a-uuid"):
+        response = await client.get(f"/admin/customers/{pk}")
+
+        assert response.status_code == 404
+        assert "customer" in response.text
+
+
+async def test_a_role_that_may_not_view_customers_is_refused(
+    db: AsyncSession, settings: Settings, app: Starlette
+) -> None:
+    customer = await make_customer(db)
+    marketing = await staff.make_staff(db, "marketing")
+    async with client_for(settings) as client:
+        await staff.signed_in(client, marketing)
+        response = await client.get(page_url(customer))
+
+    assert response.status_code == 403
+    assert customer.email not in response.text
+
+
+async def story(client: httpx.AsyncClient, url: str) -> list[tuple[str, str]]:
+    """Every (kind, id) of the timeline, newest first, following its Older links."""
+    seen: list[tuple[str, str]] = []
+    while url:
+        page = await client.get(url)
+        assert page.status_code == 200, page.text[:300]
+        seen += EVENT.findall(page.text)
+        older = OLDER.search(page.text)
+        url = unescape(older[1]) if older else ""
+        if url.startswith("?"):
+            url = page.url.path + url
+    return seen
+
+
+async def test_the_timeline_is_newest_first_and_pages_by_key_across_ties(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+    start = utcnow() - timedelta(days=3)
+    # 60 transactions over two wallets, three at each moment: ties cross page boundaries.
+    written = [
+        rows.transaction_row(
+            wallet,
+            created_at=start + timedelta(minutes=index // 3),
+            currency="USD" if wallet == customer.usd else "EUR",
+        )
+        for index, wallet in enumerate([customer.usd, customer.eur] * 30)
+    ]
+    for row in written:
+        await rows.insert(db, "wallet_transactions", row)
+    at = start + timedelta(minutes=5)
+    ticket = await rows.insert(db, "support_tickets", rows.ticket_row(customer.id, created_at=at))
+    message = await rows.insert(
+        db, "ticket_messages", rows.message_row(ticket["id"], created_at=at)
+    )
+    await db.commit()
+    everything = [*written, ticket, message]
+    expected = sorted(everything, key=lambda row: (row["created_at"], row["id"]), reverse=True)
+
+    seen = await story(client, page_url(customer))
+
+    assert [pk for _, pk in seen] == [str(row["id"]) for row in expected]
+    assert len(seen) == 62 > 25  # three pages
+
+
+async def test_the_kinds_filter_shows_only_the_kinds_asked_for(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+    await rows.insert(db, "wallet_transactions", rows.transaction_row(customer.usd))
+    await rows.insert(db, "support_tickets", rows.ticket_row(customer.id))
+    await db.commit()
+    everything = await client.get(page_url(customer))
+    # The kinds form as rendered, with only "Tickets and messages" ticked.
+    assert 'name="kind" value="tickets"' in everything.text
+
+    tickets = await client.get(page_url(customer), params={"kind": "tickets"})
+
+    assert {kind for kind, _ in EVENT.findall(everything.text)} == {"transactions", "tickets"}
+    assert {kind for kind, _ in EVENT.findall(tickets.text)} == {"tickets"}
+
+
+async def test_refunds_and_reversals_are_linked_to_what_they_correct(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+    purchase = await rows.insert(
+        db,
+        "wallet_transactions",
+        rows.transaction_row(customer.usd, type="purchase", amount=Decimal("-40.00")),
+    )
+    refund = await rows.insert(
+        db,
+        "wallet_transactions",
+        rows.transaction_row(
+            customer.usd,
+            type="refund",
+            amount=Decimal("15.00"),
+            related_transaction_id=purchase["id"],
+            created_at=purchase["created_at"] + timedelta(hours=1),
+        ),
+    )
+    await db.commit()
+
+    page = (await client.get(page_url(customer))).text
+
+    corrects = re.search(r'Corrects <a href="([^"]+)">([^<]+)</a>', page)
+    refunded_by = re.search(r'Refunded by <a href="([^"]+)">([^<]+)</a>', page)
+    assert corrects
+    assert corrects[2] == purchase["reference"]
+    assert corrects[1].endswith(f"/admin/wallet-transactions/details/{purchase['id']}")
+    assert refunded_by
+    assert refunded_by[2] == refund["reference"]
+    assert "15.00 USD" in page
+
+
+async def test_the_money_summary_totals_in_and_out_per_currency(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+    now = utcnow()
+    for wallet, kind, amount, days, status in [
+        (customer.usd, "deposit", "100.00", 5, "posted"),
+        (customer.usd, "purchase", "-30.00", 10, "posted"),
+        (customer.usd, "purchase", "-20.00", 60, "posted"),
+        (customer.usd, "purchase", "-99.00", 3, "failed"),
+        (customer.usd, "deposit", "500.00", 120, "posted"),
+        (customer.eur, "deposit", "8.00", 1, "posted"),
+    ]:
+        posted = now - timedelta(days=days) if status == "posted" else None
+        await rows.insert(
+            db,
+            "wallet_transactions",
+            rows.transaction_row(
+                wallet,
+                type=kind,
+                amount=Decimal(amount),
+                status=status,
+                posted_at=posted,
+                currency="USD" if wallet == customer.usd else "EUR",
+                created_at=now - timedelta(days=days),
+            ),
+        )
+    await db.commit()
+
+    page = (await client.get(page_url(customer))).text
+
+    usd = re.search(r'<tr data-currency="USD">(.*?)</tr>', page, re.S)
+    eur = re.search(r'<tr data-currency="EUR">(.*?)</tr>', page, re.S)
+    assert usd
+    assert eur
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", usd[1])
+    assert cells == ["100.00", "30.00", "100.00", "50.00", "0 · 0.00", "1"]
+    assert re.findall(r"<td[^>]*>([^<]*)</td>", eur[1])[:3] == ["8.00", "0.00", "8.00"]
+
+
+async def test_the_flags_shown_are_the_feeds_answers_for_the_customer(
+    client: httpx.AsyncClient, db: AsyncSession, app: Starlette, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+    for overrides in [
+        {"platforms": ["ios"], "rollout_percentage": Decimal("100.00")},
+        {"platforms": [], "rollout_percentage": Decimal("50.00")},
+        {"platforms": ["android", "web"], "min_app_version": "4.0.0"},
+        {"platforms": [], "enabled": False},
+        {"platforms": [], "allow_list": [str(customer.id)], "rollout_percentage": Decimal(0)},
+    ]:
+        await rows.insert(db, "feature_flags", rows.flag_row(**overrides))
+    await db.commit()
+    await app.state.flags.refresh(force=True)
+
+    for version in ("", "4.2.0", "3.9.0"):
+        page = await client.get(page_url(customer), params={"app_version": version})
+        assert page.status_code == 200
+        shown: dict[str, set[str]] = {}
+        for row in re.findall(r'<tr data-flag="([^"]+)">(.*?)</tr>', page.text, re.S):
+            for platform, on in FLAG_CELL.findall(row[1]):
+                if on == "on":
+                    shown.setdefault(platform, set()).add(row[0])
+        for platform in ("android", "ios", "web"):
+            feed = await client.get(
+                "/api/feature-flags/mobile/active",
+                params={"platform": platform, "user_id": str(customer.id)}
+                | ({"app_version": version} if version else {}),
+            )
+            assert shown.get(platform, set()) == set(feed.json()["flags"]), (platform, version)
+
+
+async def test_flags_for_a_chosen_platform_and_bad_versions(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+
+    ios = await client.get(page_url(customer), params={"platform": "ios", "app_version": "5.1"})
+    bad = await client.get(page_url(customer), params={"app_version": "not a version\x00"})
+    unknown = await client.get(page_url(customer), params={"platform": "symbian"})
+
+    assert ios.status_code == 200
+    assert "<th>ios 5.1</th>" in ios.text
+    assert bad.status_code == 400
+    assert "is not a version like 4.2.0" in bad.text
+    assert unknown.status_code == 400
+    assert "Pick a platform: android, ios, web." in unknown.text
+
+
+async def test_bad_timeline_input_is_answered_with_a_message(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+
+    kind = await client.get(page_url(customer), params={"kind": "gossip"})
+    cursor = await client.get(page_url(customer), params={"older": "x" * 10_000})
+
+    assert kind.status_code == 400
+    assert "Show events of these kinds: transactions, tickets, status, staff." in kind.text
+    assert cursor.status_code == 400
+    assert "damaged" in cursor.text
+
+
+def form_fields(form: str) -> dict[str, str]:
+    return {
+        unescape(name): unescape(value)
+        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
+    }
+
+
+async def test_an_action_from_the_page_comes_back_and_is_audited(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+    page = (await client.get(page_url(customer))).text
+    # Suspend asks for a reason: its button opens the action's own page, which comes back here.
+    form = re.search(SUSPEND_FORM, page, re.S)
+    assert form
+
+    asked = await client.post(unescape(form[1]), data=form_fields(form[2]))
+    action_form = re.search(ACTION_PAGE_FORM, asked.text, re.S)
+    assert asked.status_code == 200
+    assert action_form
+    done = await client.post(
+        unescape(action_form[1]),
+        data=form_fields(action_form[2]) | {"reason": "Card reported stolen"},
+    )
+
+    assert done.status_code == 303
+    assert done.headers["location"] == page_url(customer)
+    [entry] = await staff.audit_entries(db, "action:suspend")
+    assert (entry.entity_id, entry.actor_id) == (str(customer.id), boss.id)
+    assert entry.after == {"status": "suspended", "reason": "Card reported stolen"}
+    after = (await client.get(done.headers["location"])).text
+    assert '<span class="badge bg-red-lt">suspended</span>' in after
+    assert f'data-kind="status" data-key="{entry.id}"' in after
+    assert "Why: Card reported stolen" in after
+    staff_only = await client.get(page_url(customer), params={"kind": "staff"})
+    assert str(entry.id) not in staff_only.text
