@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 import admin_views
 import api
 from admin_views.site import STATIC_FILES, STATIC_URL, StaffAdmin
+from api import search
 from api.errors import ApiError, api_error, http_error
 from auth.middleware import CsrfMiddleware, StaffSessionMiddleware
 from core.body_limit import BodyLimitMiddleware
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             *api.routes(),
+            *search.routes,
             Mount(STATIC_URL, StaticFiles(directory=STATIC_FILES), name="static"),
         ],
         middleware=[
@@ -77,5 +79,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.settings = settings
     app.state.database = database
     app.state.flags = flag_store
-    admin_views.register(StaffAdmin(app, settings=settings, database=database))
+    admin = StaffAdmin(app, settings=settings, database=database)
+    admin_views.register(admin)
+    # The JSON search door searches the same screens as the admin's search box.
+    app.state.admin = admin
     return app

@@ -275,7 +275,11 @@ class PaymentMethodAdmin(StaffView, model=PaymentMethod):
         PaymentMethod.status,
     ]
     column_searchable_list = [PaymentMethod.last_four, PaymentMethod.holder_name, "user.email"]
-    search_exact = {Exact.EMAIL: ["user.email"], Exact.UUID: [PaymentMethod.id]}
+    search_exact = {
+        Exact.EMAIL: ["user.email"],
+        Exact.UUID: [PaymentMethod.id],
+        Exact.LAST_FOUR: [PaymentMethod.last_four],
+    }
     column_labels = {PaymentMethod.user: "Customer"}
     export_extra = {"user.email": "Customer email"}
     column_filters = [

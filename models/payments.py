@@ -172,7 +172,7 @@ class PaymentMethod(UUIDKey, Timestamps, Base):
     kind: Mapped[str] = mapped_column(choice(PaymentMethodKind, "kind"))
     brand: Mapped[str] = mapped_column(sa.String(40))
     """Card network (visa, mastercard, ...) or the bank's name."""
-    last_four: Mapped[str] = mapped_column(sa.String(4), info={"display": "card"})
+    last_four: Mapped[str] = mapped_column(sa.String(4), index=True, info={"display": "card"})
     exp_month: Mapped[int | None]
     exp_year: Mapped[int | None]
     holder_name: Mapped[str] = mapped_column(sa.String(200))

@@ -35,6 +35,9 @@ class Exact(StrEnum):
     """`+` and 7 to 15 digits, or 7 to 15 digits; spaces, dashes, dots, parentheses ignored."""
     REFERENCE = "reference"
     """A whole transaction or ticket reference: `TXN-20261127-8F3K2Q9Z`, `TCK-7KQ2M9XD`."""
+    LAST_FOUR = "last_four"
+    """Four digits, as a card's last four; a view that does not declare the kind looks for
+    them as a substring, since they may as well be part of a name or a year."""
 
 
 Field = str | InstrumentedAttribute[Any]
@@ -43,6 +46,7 @@ Field = str | InstrumentedAttribute[Any]
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[\d\s().-]+")
 _PHONE_PUNCTUATION = re.compile(r"[\s().-]")
+_FOUR_DIGITS = re.compile(r"\d{4}")
 _REFERENCE = re.compile(r"TXN-\d{8}-[A-Z0-9]{8,}|TCK-[A-Z0-9]{8}", re.IGNORECASE)
 """The forms `WalletTransaction.reference` and `SupportTicket.reference` take; a part of
 one (`TXN-20261127`) is not a reference but a substring to look for."""
@@ -53,6 +57,8 @@ def kind_of(term: str) -> tuple[Exact, list[Any]] | None:
     term = term.strip()
     if _REFERENCE.fullmatch(term):
         return Exact.REFERENCE, sorted({term, term.upper()})
+    if _FOUR_DIGITS.fullmatch(term):
+        return Exact.LAST_FOUR, [term]
     if _EMAIL.fullmatch(term):
         return Exact.EMAIL, [term.lower()]
     if _PHONE.fullmatch(term):
