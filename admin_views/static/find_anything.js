@@ -148,6 +148,10 @@
       if (event.key === "ArrowDown" || event.key === "ArrowUp") {
         event.preventDefault();
         choose(active + (event.key === "ArrowDown" ? 1 : -1));
+      } else if (event.key === "Escape") {
+        // A search field's own Escape only clears it; Esc closes the box, as the help says.
+        event.preventDefault();
+        box.close();
       } else if (event.key === "Enter" && active >= 0 && options()[active]) {
         // A hit is chosen: open it; with none, the form opens the full answer.
         event.preventDefault();

@@ -255,7 +255,7 @@ async def test_a_role_sees_only_the_tables_it_may_view(
         assert {g["table"] for g in answer.json()["groups"]} == opens
         page = await client.get(PAGE, params={"q": WORD})
         assert page.status_code == 200
-        shown = set(re.findall(r'class="card mb-3 find-group" data-table="([a-z_]+)"', page.text))
+        shown = set(re.findall(r'class="card find-group" data-table="([a-z_]+)"', page.text))
         assert shown == opens
         hidden_labels = {
             "merchants": f"{WORD} Coffee",
