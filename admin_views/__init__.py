@@ -9,11 +9,14 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from types import ModuleType
+from typing import TYPE_CHECKING
 
-from sqladmin import Admin
-
+from admin_views import sqladmin_door as door
 from admin_views.base import ReadOnlyView, StaffPage, StaffView
 from admin_views.shared import default_access
+
+if TYPE_CHECKING:
+    from admin_views.site import StaffAdmin
 
 NOT_DOMAIN_MODULES = frozenset({"base", "site", "shared"})
 BASES = frozenset({StaffView, ReadOnlyView, StaffPage})
@@ -110,7 +113,7 @@ def _page_for_one_site(page: type[StaffPage]) -> type[StaffPage]:
     return type(page.__name__, (page,), {"__module__": page.__module__})
 
 
-def register(admin: Admin) -> None:
+def register(admin: StaffAdmin) -> None:
     pages = discover_pages()
     for page in pages:
         if page.leads_menu:
@@ -120,3 +123,5 @@ def register(admin: Admin) -> None:
     for page in pages:
         if not page.leads_menu:
             admin.add_view(_page_for_one_site(page))
+        if page.opens_records_of:
+            admin.record_pages[page.opens_records_of] = door.exposed_route(page.record_route)

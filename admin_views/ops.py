@@ -7,6 +7,7 @@ from typing import Any
 from sqladmin.pagination import Pagination
 from starlette.requests import Request
 
+from admin_views import sqladmin_door as door
 from admin_views.base import ReadOnlyView, StaffView
 from admin_views.shared import audit_words
 from admin_views.shared.filters import (
@@ -101,7 +102,9 @@ class AuditLogAdmin(ReadOnlyView, model=AuditLog):
 
     async def _reading(self, request: Request, entries: list[AuditLog]) -> audit_words.Reading:
         async with self.session_maker() as db:
-            return await audit_words.read(db, entries, tables_by_resource(self._admin_ref), request)
+            return await audit_words.read(
+                db, entries, tables_by_resource(door.admin_of(self)), request
+            )
 
     async def list(self, request: Request) -> Pagination:
         pagination = await super().list(request)

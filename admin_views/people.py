@@ -10,6 +10,7 @@ from starlette.requests import Request
 from wtforms import Form, PasswordField, ValidationError, validators
 from wtforms.fields import Field
 
+from admin_views import sqladmin_door as door
 from admin_views.base import ReadOnlyView, StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
@@ -255,7 +256,7 @@ class RoleAdmin(StaffView, model=Role):
     lowercase_fields = ("name",)
 
     def permission_screens(self) -> list[Screen]:
-        return screens(self._admin_ref)
+        return screens(door.admin_of(self))
 
     async def get_list_value(self, obj: Any, prop: str, request: Request | None = None) -> Any:
         if prop == "permissions":

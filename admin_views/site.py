@@ -8,8 +8,7 @@ from http import HTTPStatus
 from pathlib import Path
 from types import MethodType
 
-from sqladmin import Admin, BaseView, ModelView
-from sqladmin._menu import CategoryMenu, ViewMenu
+from sqladmin import BaseView, ModelView
 from sqladmin.authentication import login_required
 from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
@@ -17,11 +16,11 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Route
 
-from admin_views.base import back_to, may_view
 from admin_views.shared import formatting, insights
 from admin_views.shared.form_errors import apply_to_form, general_errors
+from admin_views.shared.navigation import back_to, may_view
+from admin_views.sqladmin_door import DoorAdmin
 from auth.authorization import StaffAuthorization
 from auth.backend import StaffAuthBackend
 from auth.middleware import csrf_token_for, current_staff
@@ -53,16 +52,7 @@ class TableLink:
     url: str
 
 
-class StaffCategoryMenu(CategoryMenu):
-    """A menu group shown only when the staff member may open something in it."""
-
-    def is_accessible(self, request: Request) -> bool:
-        return any(
-            child.is_visible(request) and child.is_accessible(request) for child in self.children
-        )
-
-
-class StaffAdmin(Admin):
+class StaffAdmin(DoorAdmin):
     """SQLAdmin at /admin, where nothing that changes data answers a GET, and a database
     that cannot answer is a 503 page, never a 500 or an error printed on a form.
 
@@ -84,7 +74,6 @@ class StaffAdmin(Admin):
             # Inside SQLAdmin's own ServerErrorMiddleware, which would answer 500 first.
             middlewares=[Middleware(outage.DatabaseOutageMiddleware)],
         )
-        outage.watch_swallowing_logger()
         self.authentication_backend = StaffAuthBackend(settings, database, self.templates)
         self.admin.state.settings = settings
         self.admin.state.database = database
@@ -99,7 +88,9 @@ class StaffAdmin(Admin):
         self.templates.env.filters["duration"] = insights.duration
         self.templates.env.filters.update(formatting.TIME_FILTERS)
         self.templates.env.globals["time_zone"] = formatting.zone_name
-        self._post_only("logout")
+        self.post_only("logout")
+        self.record_pages: dict[str, str] = {}
+        """Route names of the pages that show a table's records (see `StaffPage`)."""
         # Errors on admin routes (SQLAdmin's 403/404, the router's 405, any 500) are pages
         # of the admin; the API's JSON errors are answered outside, by the app.
         self.admin.exception_handlers = {
@@ -107,43 +98,14 @@ class StaffAdmin(Admin):
             Exception: self._error_page,
         }
 
-    def _build_menu(self, view: ModelView | BaseView) -> None:
-        if not view.category:
-            super()._build_menu(view)
-            return
-        menu = StaffCategoryMenu(name=view.category, icon=view.category_icon)
-        menu.add_child(ViewMenu(view=view, name=view.name, icon=view.icon))
-        self._menu.add(menu)
-
     @login_required
     async def index(self, request: Request) -> Response:
         """Home is the dashboard, for whoever may see it."""
-        for view in self._views:
+        for view in self.views:
             home = isinstance(view, insights.InsightsPage) and view.is_home
             if home and view.is_accessible(request):
                 return await view.render(request)
         return await super().index(request)
-
-    # SQLAdmin's create, edit and delete catch every exception and show its text; an
-    # outage is lifted out of that and answered by the outage middleware instead.
-    async def create(self, request: Request) -> Response:
-        with outage.surfacing():
-            return await super().create(request)
-
-    async def edit(self, request: Request) -> Response:
-        with outage.surfacing():
-            return await super().edit(request)
-
-    async def delete(self, request: Request) -> Response:
-        with outage.surfacing():
-            return await super().delete(request)
-
-    @login_required
-    async def export(self, request: Request) -> Response:
-        """Stream what the list shows, instead of loading every row first."""
-        await self._export(request)
-        view = self._find_model_view(request.path_params["identity"])
-        return await view.export_response(request, request.path_params["export_type"])
 
     async def _error_page(self, request: Request, exc: Exception) -> Response:
         """What went wrong, inside the layout (the sidebar when signed in), with ways back: the
@@ -178,7 +140,7 @@ class StaffAdmin(Admin):
         identity = request.path_params.get("identity")
         if identity is None or current_staff(request) is None:
             return None
-        for view in self._views:
+        for view in self.views:
             if isinstance(view, ModelView) and view.identity == identity:
                 if not view.is_accessible(request):
                     return None
@@ -186,29 +148,9 @@ class StaffAdmin(Admin):
                 return TableLink(f"Back to {view.name_plural.lower()}", url)
         return None
 
-    def _post_only(self, name: str) -> None:
-        self._route(name).methods = {"POST"}
-
-    def _route(self, name: str) -> Route:
-        for route in self.admin.router.routes:
-            if isinstance(route, Route) and route.name == name:
-                return route
-        raise RuntimeError(f"SQLAdmin has no route named {name!r}")
-
-    def _handle_action_decorated_func(
-        self,
-        func: MethodType,
-        view: type[BaseView | ModelView],
-        view_instance: BaseView | ModelView,
-    ) -> None:
-        super()._handle_action_decorated_func(func, view, view_instance)
-        if not hasattr(func, "_action"):
-            return
-        # GET shows the action's page (its form or a confirmation); only POST changes data.
-        self._route(f"action-{view_instance.identity}-{func._slug}").methods = {"GET", "POST"}
+    def list_confirmation(self, func: MethodType, view: BaseView | ModelView, stock: str) -> str:
         spec = getattr(func, "spec", None)
-        if spec is not None and func._slug in view_instance._custom_actions_confirmation:
-            plural = getattr(view_instance, "name_plural", "rows").lower()
-            view_instance._custom_actions_confirmation[func._slug] = spec.confirmation(
-                f"the selected {plural}"
-            )
+        if spec is None:
+            return stock
+        plural = getattr(view, "name_plural", "rows").lower()
+        return spec.confirmation(f"the selected {plural}") or stock

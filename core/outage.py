@@ -39,7 +39,6 @@ from core.plain_errors import error_response
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 5
-SQLADMIN_LOGGER = "sqladmin.application"
 
 
 @dataclass(frozen=True)
@@ -215,7 +214,7 @@ class SwallowedOutageFilter(logging.Filter):
 SWALLOWED_OUTAGES = SwallowedOutageFilter()
 
 
-def watch_swallowing_logger(name: str = SQLADMIN_LOGGER) -> None:
+def watch_swallowing_logger(name: str) -> None:
     logger = logging.getLogger(name)
     if SWALLOWED_OUTAGES not in logger.filters:
         logger.addFilter(SWALLOWED_OUTAGES)

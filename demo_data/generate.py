@@ -201,7 +201,7 @@ class DemoData:
         self._ticket_counter = 0
         # How many of each dealt choice were made so far (see `Weighted.deal`).
         self._merchants_suspended = 0
-        self._methods = 0
+        self._method_count = 0
         self._wallets_open = 0
         self._kinds_done = 0
         self._outcomes = 0
@@ -519,12 +519,14 @@ class DemoData:
         count = PAYMENT_METHOD_COUNT.pick(self.rng)
         rows = []
         for n in range(count):
-            status = PAYMENT_METHOD_STATUS.deal(self.rng, self._methods)
+            status = PAYMENT_METHOD_STATUS.deal(self.rng, self._method_count)
             # Only cards expire; a card in use expires after this year.
             kind = (
-                "card" if status == "expired" else PAYMENT_METHOD_KIND.deal(self.rng, self._methods)
+                "card"
+                if status == "expired"
+                else PAYMENT_METHOD_KIND.deal(self.rng, self._method_count)
             )
-            self._methods += 1
+            self._method_count += 1
             is_card = kind == "card"
             created = self._between(user["created_at"], self.now)
             exp_year = None

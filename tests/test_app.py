@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import admin_views
+from admin_views import sqladmin_door as door
 from admin_views.base import StaffView
 from app import create_app
 from core.database import Database
@@ -98,8 +99,8 @@ async def test_each_table_lists_shows_and_edits_its_rows(
 ) -> None:
     slug = discovered.slug(view)
     first_on_page = [
-        sa.desc(column) if descending else sa.asc(column)
-        for column, descending in view()._get_default_sort()
+        sa.desc(getattr(view.model, name)) if descending else sa.asc(getattr(view.model, name))
+        for name, descending in door.default_sort(view())
     ]
     row_id = await db.scalar(sa.select(view.model.id).order_by(*first_on_page).limit(1))
     assert row_id is not None, discovered.add_demo_data(view.resource())

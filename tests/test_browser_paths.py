@@ -139,7 +139,7 @@ class Walk:
             if self.every_screen:
                 screenshot(page, f"{name}-list")
             first_row = page.eval_on_selector_all(
-                ".card-table tbody tr:first-child a[href*='/details/']",
+                ".card-table tbody tr:first-child .staff-row-links a[title='View']",
                 "links => links.map(link => link.href)",
             )
             if not first_row:

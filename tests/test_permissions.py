@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import admin_views
 from admin_views.base import StaffView
+from admin_views.shared.actions import ActionSpec
 from auth.permissions import allows, is_well_formed, resource_for, verb_for
 from core.database import Database
 from core.settings import Settings
@@ -115,7 +116,11 @@ async def table_state(db: AsyncSession, view: type[StaffView]) -> list[tuple[Any
 
 def action_slugs(view: type[StaffView]) -> list[str]:
     members = (getattr(view, name, None) for name in dir(view))
-    return [member._slug for member in members if getattr(member, "_action", False)]
+    return [
+        spec.name
+        for member in members
+        if isinstance(spec := getattr(member, "spec", None), ActionSpec)
+    ]
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 from starlette.requests import Request
 
+from admin_views import sqladmin_door as door
 from admin_views.shared.labels import humanize
 from admin_views.shared.screens import Screen, inside_sentence
 from models.ops import AuditLog
@@ -201,9 +202,7 @@ class Reading:
         screen = self.tables.get(table)
         if record is None or screen is None or screen.view is None:
             return Named(entity_id)
-        return Named(
-            str(record), str(screen.view._build_url_for("admin:details", self.request, record))
-        )
+        return Named(str(record), door.record_url(screen.view, self.request, record))
 
     def actor(self, entry: AuditLog) -> Named:
         if entry.actor_id is None:
@@ -241,7 +240,7 @@ class Reading:
     def changes(self, entry: AuditLog) -> list[Change]:
         before, after = entry.before or {}, entry.after or {}
         screen = self.tables.get(entry.entity_type)
-        labels = screen.view._column_labels if screen and screen.view else {}
+        labels = door.column_labels(screen.view) if screen and screen.view else {}
         keys = [*before, *(key for key in after if key not in before)]
         return [
             Change(

@@ -1,0 +1,291 @@
+"""SQLAdmin's internals, behind one door.
+
+Everything the project takes from SQLAdmin beyond its public API is here: the private
+attributes it reads, the private methods it calls, and the SQLAdmin methods it rewrites. The
+rest of the code talks to this module and to SQLAdmin's public API (`ModelView`'s documented
+hooks, `Admin`, `action`, `expose`, `Flash`, `Pagination`, the auth backends).
+`tests/test_sqladmin_door.py` checks that every name in `RELIED_ON` still exists with the
+parameters used here, so an SQLAdmin release that changes one fails there with a message
+naming it, and that no other module names a private SQLAdmin attribute.
+
+Hooks SQLAdmin lacks, worth proposing upstream (each is why something below exists):
+
+- **A write hook inside the transaction.** `insert_model`/`update_model` commit on their
+  own, so an audit entry cannot commit or roll back with the change; we rewrite them and
+  set the form's values through `Query._set_attributes_async`, then hand SQLAdmin the
+  `after_model_change` answer through `Query._store_after_change_response`.
+- **Streamed export.** `Admin.export` loads every row before writing; we keep its
+  permission check (`Admin._export`) and answer with the view's own streamed response.
+- **POST-only changes.** `@action` routes and sign-out answer GET, out of reach of a CSRF
+  check; we rewrite the routes' methods after SQLAdmin adds them.
+- **Errors raised, not swallowed.** `create`/`edit`/`delete` log any exception to
+  `sqladmin.application`'s logger and show its text on the form; a database outage is lifted
+  out of that (`core.outage.surfacing`) so it is answered as a 503.
+- **Link and menu policy.** Relation links are built by `ModelView._build_url_for` for the
+  view's own identity; a link to another table's record, and one the staff member may not
+  open, need `_identity_for_object`/`_build_url_for`. A category menu that hides when
+  nothing in it is open to the staff member needs `_build_menu` and `sqladmin._menu`.
+- **Public read access** to what a view derived from its declarations (`_column_labels`,
+  `_list_relations`, `_details_relations`, `_form_relations`, `_relation_names`,
+  `_details_prop_names`, `_search_fields`), the statement for one row by its id
+  (`_stmt_by_identifier`), the actions a request may use (`_visible_custom_actions`) and
+  the table screen at an address (`_find_model_view`) and the site a view was added to
+  (`_admin_ref`).
+
+Templates under `templates/sqladmin/` are SQLAdmin's own pages adapted; they keep the private
+names SQLAdmin's templates use (`model_view._column_labels`, `admin._menu`, ...), and the same
+test checks those names too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from types import MethodType
+from typing import Any
+
+import sqlalchemy as sa
+from sqladmin import Admin, BaseView, ModelView
+from sqladmin import application as sqladmin_application
+from sqladmin._menu import CategoryMenu, ViewMenu
+from sqladmin._queries import Query
+from sqladmin.authentication import login_required
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import URL
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from core import outage
+
+
+@dataclass(frozen=True)
+class Relied:
+    """A private SQLAdmin name this module uses, with the parameters it passes (for a
+    method) so a changed signature is caught, not only a removed name."""
+
+    owner: type
+    name: str
+    parameters: tuple[str, ...] | None = None
+    """The method's parameters after `self`; None for an attribute set on instances."""
+    instance_attribute: bool = False
+
+
+RELIED_ON: tuple[Relied, ...] = (
+    Relied(ModelView, "_stmt_by_identifier", ("identifier",)),
+    Relied(ModelView, "_run_query", ("stmt",)),
+    Relied(ModelView, "_get_default_sort", ()),
+    Relied(ModelView, "_get_prop_name", ("prop",)),
+    Relied(ModelView, "_url_for_action", ("request", "action_name")),
+    Relied(ModelView, "_visible_custom_actions", ("request", "in_detail")),
+    Relied(ModelView, "_identity_for_object", ("obj",)),
+    Relied(ModelView, "_build_url_for", ("name", "request", "obj")),
+    Relied(ModelView, "_column_labels", instance_attribute=True),
+    Relied(ModelView, "_list_relations", instance_attribute=True),
+    Relied(ModelView, "_details_relations", instance_attribute=True),
+    Relied(ModelView, "_form_relations", instance_attribute=True),
+    Relied(ModelView, "_relation_names", instance_attribute=True),
+    Relied(ModelView, "_details_prop_names", instance_attribute=True),
+    Relied(ModelView, "_search_fields", instance_attribute=True),
+    Relied(ModelView, "_custom_actions_confirmation", instance_attribute=True),
+    Relied(BaseView, "_authorization_backend", ()),
+    Relied(BaseView, "_admin_ref", instance_attribute=True),
+    Relied(Query, "_set_attributes_async", ("session", "obj", "data")),
+    Relied(Query, "_store_after_change_response", ("request", "result")),
+    Relied(Admin, "_menu", instance_attribute=True),
+    Relied(Admin, "_find_model_view", ("identity",)),
+    Relied(Admin, "_export", ("request",)),
+    Relied(Admin, "_build_menu", ("view",)),
+    Relied(Admin, "_handle_action_decorated_func", ("func", "view", "view_instance")),
+)
+
+SWALLOWING_LOGGER = sqladmin_application.logger.name
+"""Where SQLAdmin's create, edit and delete log the exception they answer with a message."""
+ACTION_MARK = "_action"
+ACTION_SLUG = "_slug"
+"""What `sqladmin.action` sets on the method it decorates."""
+
+
+# -- What a view derived from its declarations ------------------------------------------------
+
+
+def row_statement(view: ModelView, pk: str) -> sa.Select:
+    """SELECT of the view's row with this id (a ValueError/TypeError for a malformed one)."""
+    return view._stmt_by_identifier(pk)
+
+
+def list_relations(view: ModelView) -> list[Any]:
+    return view._list_relations
+
+
+def details_relations(view: ModelView) -> list[Any]:
+    return view._details_relations
+
+
+def form_relations(view: ModelView) -> list[Any]:
+    return view._form_relations
+
+
+def relation_names(view: ModelView) -> list[str]:
+    return view._relation_names
+
+
+def details_names(view: ModelView) -> list[str]:
+    return view._details_prop_names
+
+
+def search_fields(view: ModelView) -> list[Any]:
+    return view._search_fields
+
+
+def column_labels(view: ModelView) -> dict[str, str]:
+    """Each column's label, by name, as SQLAdmin resolved the declarations."""
+    return view._column_labels
+
+
+def default_sort(view: ModelView) -> list[tuple[str, bool]]:
+    """The declared default sort as (column name, descending)."""
+    return [(view._get_prop_name(field), desc) for field, desc in view._get_default_sort()]
+
+
+async def run_query(view: ModelView, stmt: sa.Select) -> list[Any]:
+    """The rows of a statement selecting the view's model, each once."""
+    return await view._run_query(stmt)
+
+
+def record_url(view: ModelView, request: Request, obj: Any) -> str:
+    """The record page of `obj`, "" when the staff member may not open it."""
+    return str(view._build_url_for("admin:details", request, obj))
+
+
+def usable_actions(view: ModelView, request: Request) -> dict[str, str]:
+    """The record-page actions the staff member's role allows, slug to label."""
+    return view._visible_custom_actions(request, True)
+
+
+def action_url(view: ModelView, request: Request, name: str) -> str:
+    return view._url_for_action(request, name)
+
+
+def exposed_route(identity: str) -> str:
+    """The route name SQLAdmin gives a custom page's `@expose(..., identity=identity)`."""
+    return f"admin:view-{identity}"
+
+
+def authorization(view: BaseView) -> Any:
+    return view._authorization_backend()
+
+
+def admin_of(view: BaseView) -> Any:
+    """The admin site a view was added to."""
+    return view._admin_ref
+
+
+# -- Writes ------------------------------------------------------------------------------------
+
+
+async def set_form_values(view: ModelView, db: AsyncSession, obj: Any, data: dict) -> Any:
+    """Set a form's values on `obj` as SQLAdmin would, relations included, without
+    committing: the caller's transaction holds the change and its audit entry together."""
+    return await Query(view)._set_attributes_async(db, obj, data)
+
+
+def keep_after_change(view: ModelView, request: Request, answer: Any) -> None:
+    """Hand SQLAdmin what `after_model_change` answered (a redirect, say) to send back."""
+    Query(view)._store_after_change_response(request, answer)
+
+
+# -- Rewritten SQLAdmin methods ----------------------------------------------------------------
+
+
+class LinkedView(ModelView):
+    """Links to a related record go to that table's own screen; `details_link(request, obj)`
+    may say otherwise: "" for no link (templates show the label), or another page's URL."""
+
+    def details_link(self, request: Request, obj: Any) -> str | None:
+        return None
+
+    def _identity_for_object(self, obj: Any) -> str:
+        return obj.__tablename__.replace("_", "-")
+
+    def _build_url_for(self, name: str, request: Request, obj: Any) -> URL | str:
+        link = self.details_link(request, obj) if name == "admin:details" else None
+        return super()._build_url_for(name, request, obj) if link is None else link
+
+
+class HidingCategoryMenu(CategoryMenu):
+    """A menu group shown only when the staff member may open something in it."""
+
+    def is_accessible(self, request: Request) -> bool:
+        return any(
+            child.is_visible(request) and child.is_accessible(request) for child in self.children
+        )
+
+
+class DoorAdmin(Admin):
+    """SQLAdmin's `Admin` with the rewrites the module doc lists; `StaffAdmin` (site.py)
+    holds the site's own policy on top."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        outage.watch_swallowing_logger(SWALLOWING_LOGGER)
+
+    def model_view(self, identity: str) -> ModelView:
+        """The table screen at `identity`; a 404 when there is none."""
+        return self._find_model_view(identity)
+
+    def post_only(self, name: str) -> None:
+        """Make a route SQLAdmin added answer POST only."""
+        self._route(name).methods = {"POST"}
+
+    def _route(self, name: str) -> Route:
+        for route in self.admin.router.routes:
+            if isinstance(route, Route) and route.name == name:
+                return route
+        raise RuntimeError(f"SQLAdmin has no route named {name!r}")
+
+    def _build_menu(self, view: ModelView | BaseView) -> None:
+        if not view.category:
+            super()._build_menu(view)
+            return
+        menu = HidingCategoryMenu(name=view.category, icon=view.category_icon)
+        menu.add_child(ViewMenu(view=view, name=view.name, icon=view.icon))
+        self._menu.add(menu)
+
+    def _handle_action_decorated_func(
+        self,
+        func: MethodType,
+        view: type[BaseView | ModelView],
+        view_instance: BaseView | ModelView,
+    ) -> None:
+        super()._handle_action_decorated_func(func, view, view_instance)
+        if not hasattr(func, ACTION_MARK):
+            return
+        slug = getattr(func, ACTION_SLUG)
+        # GET shows the action's page (its form or a confirmation); only POST changes data.
+        self._route(f"action-{view_instance.identity}-{slug}").methods = {"GET", "POST"}
+        confirmations = view_instance._custom_actions_confirmation
+        if slug in confirmations:
+            confirmations[slug] = self.list_confirmation(func, view_instance, confirmations[slug])
+
+    def list_confirmation(self, func: MethodType, view: BaseView | ModelView, stock: str) -> str:
+        """The question a list asks before running the action on the selected rows."""
+        return stock
+
+    async def create(self, request: Request) -> Response:
+        with outage.surfacing():
+            return await super().create(request)
+
+    async def edit(self, request: Request) -> Response:
+        with outage.surfacing():
+            return await super().edit(request)
+
+    async def delete(self, request: Request) -> Response:
+        with outage.surfacing():
+            return await super().delete(request)
+
+    @login_required
+    async def export(self, request: Request) -> Response:
+        """SQLAdmin's permission check, then the view's streamed `export_response`."""
+        await self._export(request)
+        view = self._find_model_view(request.path_params["identity"])
+        return await view.export_response(request, request.path_params["export_type"])
