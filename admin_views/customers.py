@@ -51,6 +51,16 @@ KIND_LABELS = {
     Kind.STATUS: "Status changes",
     Kind.STAFF: "Staff actions",
 }
+MONEY_ROWS = (
+    ("Money in, 30 days", "in_30"),
+    ("Money out, 30 days", "out_30"),
+    ("Money in, 90 days", "in_90"),
+    ("Money out, 90 days", "out_90"),
+    ("Refunds, 90 days", "refunds"),
+    ("Refunded, 90 days", "refunded"),
+    ("Failed payments, 90 days", "failed"),
+)
+"""The money summary's rows (label, `MoneySummary` field), one column per currency."""
 CURSOR = keyset.Order((AuditLog.__table__.c.created_at, AuditLog.__table__.c.id), True)
 """A timeline cursor holds an event's (created_at, id), whatever its table."""
 MAX_VERSION_LENGTH = 64
@@ -202,6 +212,7 @@ class CustomerPage(StaffPage):
             "wallets": wallets if may_view(request, "wallets") else None,
             "open_tickets": open_tickets,
             "money_lines": money_lines,
+            "money_rows": MONEY_ROWS,
             "user_actions": users.record_actions(request, user),
             "wallet_actions": {
                 wallet.id: self._actions(request, "wallets", wallet) for wallet in wallets

@@ -1,0 +1,83 @@
+"""The customer page in Chromium: one click from a ticket, and it fits a desktop and a phone.
+
+Reuses tests/test_browser.py's demo server and browser (one of each for this module).
+Screenshots land in test-artifacts/customer-desktop.png and customer-phone.png.
+"""
+
+from __future__ import annotations
+
+import re
+
+# First: importing the browser tests skips this module too when Chromium is missing.
+from tests.test_browser import (
+    TIMEOUT_MS,
+    UUID_PATTERN,
+    Server,
+    Watch,
+    browser,  # noqa: F401 - a fixture
+    screenshot,
+    server,  # noqa: F401 - a fixture
+    sign_in,
+)
+
+from playwright.sync_api import Browser, Page, expect  # isort: skip
+
+CUSTOMER_PAGE = re.compile(rf"/admin/customers/{UUID_PATTERN}$")
+OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+
+
+def tab(
+    browser: Browser,  # noqa: F811 - the imported fixture's value
+    server: Server,  # noqa: F811
+    width: int,
+    height: int,
+) -> tuple[Page, Watch]:
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    watch = Watch(server.base_url)
+    watch.attach(page)
+    sign_in(page, server.base_url, server.password)
+    return page, watch
+
+
+def open_a_customer_from_a_ticket(page: Page, server: Server) -> None:  # noqa: F811
+    page.goto(f"{server.base_url}/admin/support-tickets/list")
+    first_ticket = page.locator("table tbody tr").first
+    first_ticket.locator("a[href*='/support-tickets/details/']").first.click()
+    customer = page.locator(".staff-field[data-field='user'] a")
+    expect(customer, "the ticket names its customer as a link").to_have_count(1)
+    customer.click()
+    page.wait_for_url(CUSTOMER_PAGE)
+
+
+def test_one_click_from_a_ticket_reaches_its_customer(
+    browser: Browser,  # noqa: F811
+    server: Server,  # noqa: F811
+) -> None:
+    page, watch = tab(browser, server, 1280, 900)
+
+    open_a_customer_from_a_ticket(page, server)
+
+    expect(page.locator("#customer-title")).to_be_visible()
+    expect(page.locator("#customer-timeline .staff-event").first).to_be_visible()
+    expect(page.locator("#customer-flags")).to_be_visible()
+    assert page.evaluate(OVERFLOW) <= 0, "the page scrolls sideways at 1280 px"
+    screenshot(page, "customer-desktop")
+    assert not watch.problems, "\n".join(watch.problems)
+    page.context.close()
+
+
+def test_the_customer_page_fits_a_phone(
+    browser: Browser,  # noqa: F811
+    server: Server,  # noqa: F811
+) -> None:
+    page, watch = tab(browser, server, 390, 844)
+
+    open_a_customer_from_a_ticket(page, server)
+
+    expect(page.locator("#customer-title")).to_be_visible()
+    assert page.evaluate(OVERFLOW) <= 0, "the page scrolls sideways on a phone"
+    screenshot(page, "customer-phone")
+    assert not watch.problems, "\n".join(watch.problems)
+    page.context.close()
