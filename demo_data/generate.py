@@ -26,7 +26,7 @@ from typing import Any, Generic, TypeVar
 from faker import Faker
 
 from audit.chain import GENESIS_HASH, row_hash
-from demo_data import catalog
+from demo_data import catalog, generic
 
 Row = dict[str, Any]
 CENT = Decimal("0.01")
@@ -213,6 +213,23 @@ class DemoData:
         return merchant_count(self.users)
 
     def batches(self) -> Iterator[Batch]:
+        """The hand-written batches, then rows made from its columns for any other table."""
+        # Roles come from the migrations, rollups from `analytics.refresh` after the load,
+        # and existing staff are reused: none of them is the generic rows' to write.
+        ids: dict[str, list[Any]] = {
+            "roles": list(self.role_ids.values()),
+            "admin_users": [staff.id for staff in self.staff],
+            "dashboard_analytics": [],
+        }
+        for batch in self._hand_written_batches():
+            generic.remember(ids, batch.table, batch.rows)
+            yield batch
+        for table in list(generic.unwritten(ids)):
+            batch = Batch(table.name, generic.rows(table, ids, self.rng, self.fake, self.now))
+            generic.remember(ids, batch.table, batch.rows)
+            yield batch
+
+    def _hand_written_batches(self) -> Iterator[Batch]:
         if not self.staff:
             yield Batch("admin_users", self._staff_accounts())
         yield Batch("admin_sessions", self._staff_sessions())
