@@ -12,10 +12,13 @@ from html import unescape
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
+from auth.permissions import allows
 from core.settings import Settings
+from models import Role, WalletTransaction
 from models.base import utcnow
 from tests import rows, staff
 from tests.clients import client_for
@@ -26,6 +29,19 @@ FLAG_CELL = re.compile(r'data-platform="(\w+)" data-on="(on|off)"')
 SUSPEND_FORM = (
     r'<form class="d-inline" method="post" action="([^"]+/users/action/suspend[^"]*)">(.*?)</form>'
 )
+PANELS = {
+    "customer-wallets": "wallets",
+    "customer-money": "wallet_transactions",
+    "customer-open-tickets": "support_tickets",
+    "customer-flags": "feature_flags",
+}
+"""Each panel of the page and the table a role must view to see it."""
+KINDS = {
+    "transactions": "wallet_transactions",
+    "tickets": "support_tickets",
+    "status": "users",
+    "staff": "audit_logs",
+}
 ACTION_PAGE_FORM = r'<form class="card" method="post" action="([^"]+)">(.*?)</form>'
 
 
@@ -385,3 +401,83 @@ async def test_an_action_from_the_page_comes_back_and_is_audited(
     assert "Why: Card reported stolen" in after
     staff_only = await client.get(page_url(customer), params={"kind": "staff"})
     assert str(entry.id) not in staff_only.text
+
+
+async def test_each_role_sees_only_the_panels_and_kinds_it_may_view(
+    db: AsyncSession, settings: Settings, app: Starlette
+) -> None:
+    customer = await make_customer(db)
+    roles = {
+        name: granted for name, granted in await db.execute(sa.select(Role.name, Role.permissions))
+    }
+    assert len(roles) == 7
+    for role, granted in roles.items():
+        account = await staff.make_staff(db, role)
+        async with client_for(settings) as client:
+            await staff.signed_in(client, account)
+            page = await client.get(page_url(customer))
+        if not allows(granted, "users", "view"):
+            assert page.status_code == 403, role
+            continue
+        assert page.status_code == 200, role
+        for panel, table in PANELS.items():
+            assert (f'id="{panel}"' in page.text) == allows(granted, table, "view"), (role, panel)
+        for kind, table in KINDS.items():
+            offered = f'name="kind" value="{kind}"' in page.text
+            assert offered == allows(granted, table, "view"), (role, kind)
+
+
+async def test_a_kind_the_role_may_not_view_is_refused_with_a_message(
+    db: AsyncSession, settings: Settings, app: Starlette
+) -> None:
+    customer = await make_customer(db)
+    support = await staff.make_staff(db, "support")
+    async with client_for(settings) as client:
+        await staff.signed_in(client, support)
+        page = await client.get(page_url(customer), params={"kind": "staff"})
+
+    assert page.status_code == 400
+    assert "Show events of these kinds: transactions, tickets, status." in page.text
+
+
+async def statements_for(client: httpx.AsyncClient, app: Starlette, url: str) -> int:
+    """How many SQL statements answering `url` took."""
+    counted: list[str] = []
+
+    def count(*_args: object) -> None:
+        counted.append("")
+
+    engine = app.state.database.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert (await client.get(url)).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return len(counted)
+
+
+async def test_a_long_story_costs_the_same_statements_as_a_short_one(
+    client: httpx.AsyncClient, db: AsyncSession, app: Starlette, boss: staff.Account
+) -> None:
+    short, long = await make_customer(db), await make_customer(db)
+    start = utcnow() - timedelta(days=200)
+    for customer, count in ((short, 10), (long, 10_000)):
+        await db.execute(
+            sa.insert(WalletTransaction.__table__),
+            [
+                rows.transaction_row(
+                    customer.usd, created_at=start + timedelta(minutes=index), currency="USD"
+                )
+                for index in range(count)
+            ],
+        )
+    await db.commit()
+    await client.get(page_url(short))  # the app's own first-use lookups, once
+
+    few = await statements_for(client, app, page_url(short))
+    many = await statements_for(client, app, page_url(long))
+
+    assert many == few
+    page = (await client.get(page_url(long))).text
+    assert len(EVENT.findall(page)) == 25
+    assert OLDER.search(page)
