@@ -17,7 +17,6 @@ from starlette.staticfiles import StaticFiles
 import admin_views
 import api
 from admin_views.site import STATIC_FILES, STATIC_URL, StaffAdmin
-from api import search
 from api.errors import ApiError, api_error, http_error
 from auth.middleware import CsrfMiddleware, StaffSessionMiddleware
 from core.body_limit import BodyLimitMiddleware
@@ -62,7 +61,6 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app = Starlette(
         routes=[
             *api.routes(),
-            *search.routes,
             Mount(STATIC_URL, StaticFiles(directory=STATIC_FILES), name="static"),
         ],
         middleware=[

@@ -57,4 +57,3 @@ operations = [
         query=SearchQuery,
     )
 ]
-routes = [operation.route() for operation in operations]
