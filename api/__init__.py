@@ -6,7 +6,7 @@ are both made from them.
 
 from starlette.routing import BaseRoute
 
-from api import auth, dashboard, flag_feed, health, ofrep, openapi
+from api import auth, dashboard, flag_feed, health, ofrep, openapi, search
 from api.operations import Operation
 
 
@@ -15,6 +15,7 @@ def operations() -> list[Operation]:
         *health.operations,
         *auth.operations,
         *dashboard.operations,
+        *search.operations,
         *flag_feed.operations,
         *ofrep.operations,
     ]

@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse, Response
 from api.client_keys import allowed
 from api.etag import answer_etag, json_answer, matches, not_modified
 from api.operations import APP, CACHED, NOT_MODIFIED, Answer, Operation
+from api.schemas import Conditional
 from api.schemas.errors import ApiErrorBody
 from api.schemas.feed import (
     ATTRIBUTE_PREFIX,
@@ -25,7 +26,6 @@ from api.schemas.feed import (
     FeedQuery,
     FlagFeed,
 )
-from api.schemas.flags import Conditional
 from flags.engine import PLATFORMS, Context, evaluate, parse_version
 from flags.store import FlagStore
 from models.base import utcnow

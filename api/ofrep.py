@@ -19,7 +19,7 @@ from api.client_keys import allowed
 from api.etag import answer_etag, conditional_json, json_answer, matches, not_modified
 from api.operations import APP, CACHED, NOT_MODIFIED, PUBLIC, Answer, Operation
 from api.outcomes import RenderedOutcomes
-from api.schemas.flags import Conditional
+from api.schemas import Conditional
 from api.schemas.ofrep import (
     MAX_TARGETING_KEY,
     SUPPORTED_TYPES,

@@ -19,7 +19,7 @@ from starlette.responses import Response
 
 from api.etag import conditional_json
 from api.operations import CACHED, HEADERS, NOT_MODIFIED, PUBLIC, Answer, Operation
-from api.schemas.flags import Conditional
+from api.schemas import Conditional
 from auth.middleware import cookie_name
 from core.settings import Settings
 
@@ -127,8 +127,8 @@ def parameters(model: type[BaseModel] | None, where: str) -> list[Schema]:
         options = field.pop("anyOf", None)
         if options:
             field |= next(option for option in options if option != {"type": "null"})
-            if field.get("default", "") is None:
-                del field["default"]
+            if field.get("default") is None:
+                field.pop("default", None)
         listed.append(
             {
                 "name": name,
@@ -149,8 +149,7 @@ def response(answer: Answer, components: Components) -> Schema:
         schema = components.ref(answer.body, "serialization")
         narrowed: Schema = {}
         if answer.codes:
-            field = answer.body.code_field  # type: ignore[attr-defined]
-            narrowed["properties"] = {field: {"enum": list(answer.codes)}}
+            narrowed["properties"] = {answer.code_field: {"enum": list(answer.codes)}}
         if answer.required:
             narrowed["required"] = list(answer.required)
         if narrowed:

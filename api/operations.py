@@ -59,6 +59,17 @@ class Answer:
     headers: tuple[str, ...] = ()
     """Names in HEADERS."""
 
+    def __post_init__(self) -> None:
+        # Checked when the module is imported, so a slip stops the app, not a reader.
+        unknown = set(self.headers) - set(HEADERS)
+        assert not unknown, f"{self.description!r}: no header {sorted(unknown)} in HEADERS"
+        assert not self.codes or self.code_field, f"{self.description!r}: codes need a code_field"
+
+    @property
+    def code_field(self) -> str | None:
+        """The body's property that holds an error code, declared on its model."""
+        return getattr(self.body, "code_field", None)
+
 
 NOT_MODIFIED = Answer("The answer held (If-None-Match) is still current.", headers=CACHED)
 

@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from api import dashboard, openapi
 from api.schemas.dashboard import DAY_IN_RANGE
-from api.schemas.flags import VERSION_OR_EMPTY
+from api.schemas.versions import VERSION_OR_EMPTY
 from app import create_app
 from audit import trail
 from core.database import Database

@@ -24,13 +24,25 @@ def one_of(values: Any) -> Any:
     return Literal[tuple(sorted(v.value if isinstance(v, Enum) else v for v in values))]
 
 
+Absent = SkipJsonSchema[None]
+"""`X | Absent`: a property an answer leaves out rather than sending null."""
+
+
+def left_out_unless(description: str) -> Any:
+    """The field of an `X | Absent`: optional, and documented without pydantic's `null`
+    default, which no answer carries."""
+    return Field(default=None, description=description, json_schema_extra=_no_default)
+
+
 def _no_default(schema: JsonDict) -> None:
     schema.pop("default", None)
 
 
-Flag = Literal[True] | SkipJsonSchema[None]
-"""Present (and true) or left out: rendered with `exclude_none`, or by hand."""
+class Conditional(BaseModel):
+    """The request headers of an answer with an ETag: the flag doors and this document."""
 
-
-def present_when(description: str) -> Any:
-    return Field(default=None, description=description, json_schema_extra=_no_default)
+    if_none_match: str | None = Field(
+        None,
+        alias="If-None-Match",
+        description="ETags of answers held, comma-separated, or *: 304 when one matches.",
+    )

@@ -6,8 +6,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from api.schemas import Closed, Flag, one_of, present_when
-from api.schemas.flags import VERSION_OR_EMPTY
+from api.schemas import Absent, Closed, left_out_unless, one_of
+from api.schemas.versions import VERSION_OR_EMPTY
 from flags.engine import PLATFORMS
 
 MAX_USER_ID = 256
@@ -41,4 +41,4 @@ class FeedFlag(Closed):
 class FlagFeed(Closed):
     revision: int
     flags: dict[str, FeedFlag]
-    stale: Flag = present_when("Present when the flags may be old.")
+    stale: Literal[True] | Absent = left_out_unless("Present when the flags may be old.")

@@ -11,8 +11,8 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt
 
-from api.schemas import Closed, Flag, one_of, present_when
-from api.schemas.flags import VERSION_OR_EMPTY
+from api.schemas import Absent, Closed, left_out_unless, one_of
+from api.schemas.versions import VERSION_OR_EMPTY
 from flags.engine import PLATFORMS, ErrorCode, Reason
 from models.flags import FlagType
 
@@ -24,7 +24,7 @@ Version = Annotated[str, Field(pattern=VERSION_OR_EMPTY)]
 class OfrepErrorBody(Closed):
     code_field: ClassVar[str] = "errorCode"
 
-    key: str | None = Field(None, description="The flag asked about.")
+    key: str | Absent = left_out_unless("The flag asked about, where there is one.")
     errorCode: str  # noqa: N815 - the protocol's name
     errorDetails: str  # noqa: N815 - the protocol's name
 
@@ -56,7 +56,7 @@ class Metadata(Closed):
 
     revision: int
     flagType: one_of(FlagType)  # noqa: N815 - the protocol's name
-    stale: Flag = present_when("Present when the flags may be old.")
+    stale: Literal[True] | Absent = left_out_unless("Present when the flags may be old.")
 
 
 class EvaluationSuccess(Closed):
