@@ -132,16 +132,14 @@ async def find_anything(
         if kind not in NAMES_ONE_ROW or view.search_exact.get(kind)
     ]
     tasks = [asyncio.create_task(_hits(request, view, term, kind)) for view in chosen]
-    if tasks:
-        await asyncio.wait(tasks, timeout=BOUND_S)
+    _, running = await asyncio.wait(tasks, timeout=BOUND_S) if tasks else (set(), set())
+    for task in running:
+        task.cancel()  # no answer waits past the bound
     groups = []
     for view, task in zip(chosen, tasks, strict=True):
-        if not task.done():
-            task.cancel()
+        if task in running:
             groups.append(_group(request, view, term, searching=True))
-            continue
-        hits = task.result()
-        if hits:
+        elif hits := task.result():
             groups.append(_group(request, view, term, hits=hits[:CAP], more=len(hits) > CAP))
     return Findings(term=term, kind=kind.value if kind else "text", groups=groups)
 
