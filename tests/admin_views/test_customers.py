@@ -26,9 +26,13 @@ from tests.clients import client_for
 EVENT = re.compile(r'data-kind="(\w+)" data-key="([0-9a-f-]{36})"')
 OLDER = re.compile(r'href="([^"]*)" id="timeline-older"')
 FLAG_CELL = re.compile(r'data-platform="(\w+)" data-on="(on|off)"')
-SUSPEND_FORM = (
-    r'<form class="d-inline" method="post" action="([^"]+/users/action/suspend[^"]*)">(.*?)</form>'
-)
+
+
+def action_button(path: str) -> str:
+    """The pattern of an action's button form on the page whose URL ends with `path`."""
+    return rf'<form class="d-inline" method="post" action="([^"]*{re.escape(path)})">(.*?)</form>'
+
+
 PANELS = {
     "customer-wallets": "wallets",
     "customer-money": "wallet_transactions",
@@ -366,10 +370,26 @@ async def test_bad_timeline_input_is_answered_with_a_message(
 
 
 def form_fields(form: str) -> dict[str, str]:
-    return {
-        unescape(name): unescape(value)
-        for name, value in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)
-    }
+    """The hidden inputs of a rendered form, as the browser would send them."""
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", form):
+        attributes = dict(re.findall(r'(\w+)="([^"]*)"', tag))
+        if attributes.get("type") == "hidden" and "name" in attributes:
+            fields[unescape(attributes["name"])] = unescape(attributes.get("value", ""))
+    return fields
+
+
+async def submit_action(
+    client: httpx.AsyncClient, page: str, form_pattern: str, **answers: str
+) -> httpx.Response:
+    """Press an action's button on the page, then fill in the action's own page and send it."""
+    form = re.search(form_pattern, page, re.S)
+    assert form, form_pattern
+    asked = await client.post(unescape(form[1]), data=form_fields(form[2]))
+    assert asked.status_code == 200
+    action_form = re.search(ACTION_PAGE_FORM, asked.text, re.S)
+    assert action_form
+    return await client.post(unescape(action_form[1]), data=form_fields(action_form[2]) | answers)
 
 
 async def test_an_action_from_the_page_comes_back_and_is_audited(
@@ -377,18 +397,10 @@ async def test_an_action_from_the_page_comes_back_and_is_audited(
 ) -> None:
     customer = await make_customer(db)
     page = (await client.get(page_url(customer))).text
-    # Suspend asks for a reason: its button opens the action's own page, which comes back here.
-    form = re.search(SUSPEND_FORM, page, re.S)
-    assert form
 
-    asked = await client.post(unescape(form[1]), data=form_fields(form[2]))
-    action_form = re.search(ACTION_PAGE_FORM, asked.text, re.S)
-    assert asked.status_code == 200
-    assert action_form
-    done = await client.post(
-        unescape(action_form[1]),
-        data=form_fields(action_form[2]) | {"reason": "Card reported stolen"},
-    )
+    # Suspend asks for a reason: its button opens the action's own page, which comes back here.
+    suspend = action_button(f"/users/action/suspend?pks={customer.id}")
+    done = await submit_action(client, page, suspend, reason="Card reported stolen")
 
     assert done.status_code == 303
     assert done.headers["location"] == page_url(customer)
@@ -481,3 +493,61 @@ async def test_a_long_story_costs_the_same_statements_as_a_short_one(
     page = (await client.get(page_url(long))).text
     assert len(EVENT.findall(page)) == 25
     assert OLDER.search(page)
+
+
+async def test_a_wallet_frozen_from_the_page_shows_as_a_staff_action(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+    page = (await client.get(page_url(customer))).text
+    freeze = action_button(f"/wallets/action/freeze?pks={customer.eur}")
+
+    done = await submit_action(client, page, freeze, reason="Chargeback under review")
+
+    assert done.headers["location"] == page_url(customer)
+    [entry] = await staff.audit_entries(db, "action:freeze")
+    assert entry.entity_id == str(customer.eur)
+    staff_actions = (await client.get(page_url(customer), params={"kind": "staff"})).text
+    assert EVENT.findall(staff_actions) == [("staff", str(entry.id))]
+    assert "Why: Chargeback under review" in staff_actions
+    who_did_what = re.search(rf'data-key="{entry.id}">(.*?)</div>\s*</div>', staff_actions, re.S)
+    assert who_did_what
+    assert (
+        f'Froze <a href="http://testserver/admin/wallets/details/{customer.eur}">'
+        "EUR wallet of Ada Lovelace</a>" in who_did_what[1]
+    )
+    assert f'by <a href="http://testserver/admin/admin-users/details/{boss.id}">' in who_did_what[1]
+
+
+async def test_a_refund_from_the_timeline_is_linked_to_its_purchase(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+    purchase = await rows.insert(
+        db,
+        "wallet_transactions",
+        rows.transaction_row(
+            customer.usd,
+            type="purchase",
+            amount=Decimal("-40.00"),
+            created_at=utcnow() - timedelta(days=1),
+        ),
+    )
+    await db.commit()
+    page = (await client.get(page_url(customer))).text
+    refund = action_button(f"/action/refund?pks={purchase['id']}")
+
+    done = await submit_action(client, page, refund, amount="12.50", reason="Item never arrived")
+
+    assert done.headers["location"] == page_url(customer)
+    after = (await client.get(page_url(customer))).text
+    made = await db.scalar(
+        sa.select(WalletTransaction).where(
+            WalletTransaction.related_transaction_id == purchase["id"]
+        )
+    )
+    assert made is not None
+    assert made.amount == Decimal("12.50")
+    assert EVENT.findall(after)[0] == ("transactions", str(made.id))
+    assert f">{purchase['reference']}</a>" in after.split(f'data-key="{made.id}"')[1]
+    assert len(await staff.audit_entries(db, "action:refund")) == 1
