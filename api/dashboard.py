@@ -3,47 +3,26 @@
 Every route needs a signed-in staff member (bearer token or admin session) whose role has
 `dashboard:view`. The range is `?days=7|30|90` (default 30) or `?from=&to=` (UTC days, both
 ends included, YYYY-MM-DD from 1970 to 2999); money figures are for one `?currency=`
-(default USD). The parameters are `api.schemas.dashboard.DashboardQuery`.
+(default USD). The parameters are `analytics.asked.DashboardQuery`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from analytics import answers
-from analytics.period import BadPeriodError, Period, period_from
+from analytics.asked import BadQueryError, DashboardQuery, read_query
 from api.errors import ApiError
 from api.operations import STAFF, Answer, Operation
 from api.schemas import errors
-from api.schemas.dashboard import ANSWERS, DEFAULT_CURRENCY, DashboardQuery
+from api.schemas.dashboard import ANSWERS
 from api.security import require_staff
 from core.database import Database
-from models.base import utcnow
-
-__all__ = ["DEFAULT_CURRENCY", "BadQueryError", "operations", "read_query"]
 
 PERMISSION = ("dashboard", "view")
-
-
-class BadQueryError(ValueError):
-    """A query parameter the dashboard cannot use; the message says which and why."""
-
-
-def read_query(params: Mapping[str, str]) -> tuple[Period, str]:
-    """The period and currency a dashboard request asks for."""
-    try:
-        query = DashboardQuery.model_validate(dict(params))
-    except ValidationError as invalid:
-        raise BadQueryError(invalid.errors()[0]["msg"]) from None
-    try:
-        period = period_from(params, utcnow().date())
-    except BadPeriodError as error:
-        raise BadQueryError(str(error)) from None
-    return period, query.currency
 
 
 def _endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:

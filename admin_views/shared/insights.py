@@ -19,8 +19,8 @@ from starlette.responses import Response
 from admin_views.base import StaffPage
 from admin_views.shared.formatting import money
 from analytics import answers, cohorts, rollups
+from analytics.asked import DEFAULT_CURRENCY, BadQueryError, read_query
 from analytics.period import PRESETS, Period
-from api.dashboard import DEFAULT_CURRENCY, BadQueryError, read_query
 from core.database import Database
 from models.base import utcnow
 
