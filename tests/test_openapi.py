@@ -25,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 from starlette.routing import Route
 
+from analytics.asked import DAY_IN_RANGE
 from api import dashboard, openapi
-from api.schemas.dashboard import DAY_IN_RANGE
 from api.schemas.versions import VERSION_OR_EMPTY
 from app import create_app
 from audit import trail
