@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
 from sqladmin import expose
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
@@ -24,7 +25,7 @@ from admin_views import sqladmin_door as door
 from admin_views.base import StaffPage
 from admin_views.parts.row_actions import RecordAction
 from admin_views.shared import audit_words, keyset
-from admin_views.shared.formatting import badge, money
+from admin_views.shared.formatting import COLOUR_OF, badge, money
 from admin_views.shared.navigation import may_view
 from admin_views.shared.screens import tables_by_resource
 from analytics import customer, timeline
@@ -102,8 +103,21 @@ def _kinds(request: Request) -> tuple[list[Kind], frozenset[Kind], str | None]:
     unknown = [name for name in asked if name not in {kind.value for kind in shown}]
     if unknown:
         names = ", ".join(kind.value for kind in shown)
-        return shown, frozenset(shown), f"Show events of these kinds: {names}."
+        asked_for = unknown[0][:40]
+        return (
+            shown,
+            frozenset(shown),
+            f"{asked_for!r} is not a kind of event you may see here; pick from {names}.",
+        )
     return shown, frozenset(Kind(name) for name in asked) or frozenset(shown), None
+
+
+def kyc_badge(status: str) -> Markup:
+    """`KYC verified`, coloured as every status badge is."""
+    colour = COLOUR_OF.get(status, "secondary")
+    return Markup('<span class="badge bg-{}-lt" title="KYC status">KYC {}</span>').format(
+        colour, status
+    )
 
 
 def _older(params: QueryParams) -> timeline.Key | None:
@@ -241,6 +255,7 @@ class CustomerPage(StaffPage):
             "flags_error": flags_error,
             "platforms": sorted(PLATFORMS),
             "badge": badge,
+            "kyc_badge": kyc_badge,
             "money": money,
             "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         }

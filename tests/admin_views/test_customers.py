@@ -130,7 +130,7 @@ async def test_the_header_says_who_the_customer_is(
     assert customer.email in page
     assert customer.phone in page
     assert '<span class="badge bg-red-lt">suspended</span>' in page
-    assert "KYC pending" in page
+    assert '<span class="badge bg-yellow-lt" title="KYC status">KYC pending</span>' in page
     assert "<dd>GB</dd>" in page
     assert re.search(r'id="customer-age">1 year 1 month<', page)
     assert re.search(r'id="customer-open-tickets"><a [^>]*>2</a>', page)
@@ -364,7 +364,10 @@ async def test_bad_timeline_input_is_answered_with_a_message(
     cursor = await client.get(page_url(customer), params={"older": "x" * 10_000})
 
     assert kind.status_code == 400
-    assert "Show events of these kinds: transactions, tickets, status, staff." in kind.text
+    assert (
+        "&#39;gossip&#39; is not a kind of event you may see here; pick from transactions, "
+        "tickets, status, staff." in kind.text
+    )
     assert cursor.status_code == 400
     assert "damaged" in cursor.text
 
@@ -449,7 +452,7 @@ async def test_a_kind_the_role_may_not_view_is_refused_with_a_message(
         page = await client.get(page_url(customer), params={"kind": "staff"})
 
     assert page.status_code == 400
-    assert "Show events of these kinds: transactions, tickets, status." in page.text
+    assert "you may see here; pick from transactions, tickets, status." in page.text
 
 
 async def statements_for(client: httpx.AsyncClient, app: Starlette, url: str) -> int:
