@@ -164,6 +164,7 @@ class PaymentMethod(UUIDKey, Timestamps, Base):
             sqlite_where=sa.text("is_default"),
         ),
         *(list_index("payment_methods", c) for c in ("kind", "status", "is_default")),
+        *(trigram_index("payment_methods", c) for c in ("last_four", "holder_name")),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(

@@ -187,6 +187,17 @@ async def test_an_email_finds_the_customer_and_what_is_theirs_only(
     }
 
 
+async def test_free_text_reaches_rows_through_their_customer(boss: httpx.AsyncClient) -> None:
+    # Part of an email is text: the card, the wallet and the ticket are found through
+    # their customer's email, as their lists' own searches find them.
+    answer = await findings(boss, "ann.quux@exam")
+    assert answer["kind"] == "text"
+    for table, pk in (("payment_methods", CARD), ("wallets", WALLET), ("support_tickets", TICKET)):
+        assert hit_ids(group(answer, table)) == [str(pk)]
+        listed = await boss.get(group(answer, table)["see_all"])
+        assert set(ROW_ID.findall(listed.text)) == {str(pk)}
+
+
 async def test_a_hit_carries_its_label_and_status_badge(boss: httpx.AsyncClient) -> None:
     answer = await findings(boss, "ann.quux@example.com")
     customer = group(answer, "users")["hits"][0]
