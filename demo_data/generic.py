@@ -50,6 +50,7 @@ def unwritten(ids: dict[str, list[Any]]) -> Iterator[sa.Table]:
 def rows(
     table: sa.Table, ids: dict[str, list[Any]], rng: random.Random, fake: Faker, now: datetime
 ) -> list[Row]:
+    """Enough rows of `table` to show each of its choices and yes/no answers a few times."""
     choices = [len(c.type.enums) for c in table.columns if isinstance(c.type, sa.Enum)]
     booleans = [2 for c in table.columns if isinstance(c.type, sa.Boolean)]
     count = max(MINIMUM_ROWS, ROWS_PER_VALUE * max([*choices, *booleans], default=0))
@@ -83,7 +84,11 @@ def _value_for(
     makers: dict[type, Make] = {
         uuid.UUID: lambda _n, _moment: uuid.UUID(int=rng.getrandbits(128), version=4),
         bool: lambda n, _moment: n % 2 == 0,
-        int: lambda _n, _moment: rng.randint(low, high),
+        int: (
+            (lambda n, _moment: low + n)
+            if column.unique or column.primary_key
+            else (lambda _n, _moment: rng.randint(low, high))
+        ),
         float: lambda _n, _moment: rng.uniform(low, high),
         Decimal: lambda _n, _moment: Decimal(rng.randint(low * 100, high * 100)).scaleb(-2),
         datetime: lambda _n, moment: moment,
@@ -122,7 +127,8 @@ def _text(column: sa.Column, fake: Faker) -> Make:
     if length is None:
         return lambda _n, _moment: fake.paragraph()
     if column.unique:
-        return lambda n, _moment: f"{fake.word()} {n}"[:length]
+        # The number first: cut to the column's length, the values stay unique.
+        return lambda n, _moment: f"{n} {fake.word()}"[:length]
     return lambda _n, _moment: fake.sentence(nb_words=4)[:length]
 
 
