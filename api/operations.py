@@ -76,6 +76,8 @@ NOT_MODIFIED = Answer("The answer held (If-None-Match) is still current.", heade
 
 @dataclass(frozen=True, kw_only=True)
 class Operation:
+    """One method on one path: its route and its part of the document."""
+
     method: str
     path: str
     """As routed, converters included (`{key:flag_key}`)."""
@@ -88,9 +90,12 @@ class Operation:
     endpoint: Callable[[Request], Awaitable[Response]]
     description: str | None = None
     query: type[BaseModel] | None = None
+    """Each field a query parameter, by its alias."""
     path_params: type[BaseModel] | None = None
     headers: type[BaseModel] | None = None
+    """Request headers, as `If-None-Match`; credentials are the `security` schemes'."""
     body: type[BaseModel] | None = None
+    """The JSON request body, read in validation mode; answers are documented as written."""
     body_required: bool = True
 
     @property

@@ -1,4 +1,5 @@
-"""The dashboard's query and answers (analytics/answers.py), one answer model per question."""
+"""The dashboard's answers (analytics/answers.py), one model per question; the query they
+answer is `analytics.asked.DashboardQuery`."""
 
 from __future__ import annotations
 
