@@ -10,10 +10,10 @@ from typing import NoReturn
 
 import click
 
+from auth.demo import DEMO_ADMIN_EMAIL
 from cli import commands
 from core.logging import configure_logging
 from core.settings import ConfigError, Settings, load_settings
-from demo_data import DEMO_ADMIN_EMAIL
 
 DEMO_USERS = 1_000
 
