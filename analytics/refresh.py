@@ -3,7 +3,8 @@
 A refresh recomputes, for each group of figures, the closed days after the last one it
 covered plus the days whose figures still settle (the funnel of recent sign-ups), or
 everything from `since`; and the open day so far, with the moment it stopped counting
-(`as_of`), so readers add only what happened since. Cohort cells are recomputed from the
+(`as_of`), so readers add only what happened since (a distinct count, which they cannot
+add to, takes all of the open day the refresh can see). Cohort cells are recomputed from the
 week holding the previous `as_of`. Each recomputed range is replaced as a whole (delete,
 then insert what is not zero), an upsert that also removes figures that fell to zero.
 
@@ -124,7 +125,7 @@ async def compute(db: AsyncSession, now: datetime, since: date | None = None) ->
             first = max(covered.first, min(first, settling))
         if first <= yesterday:
             plan.replacements.append(await _daily(db, group, Period(first, yesterday)))
-        plan.moving.append(await _daily(db, group, Window(midnight(today), plan.as_of)))
+        plan.moving.append(await _daily(db, group, _open_day(group, today, plan.as_of)))
     if plan.replacements:
         plan.markers[COVERAGE_FIRST, COVERAGE_THROUGH] = (start, yesterday)
     await _cohort_cells(db, plan, since, cohorts.monday(oldest))
@@ -175,6 +176,15 @@ async def _first_day(db: AsyncSession, today: date) -> date:
     ]
     found = [moment.date() for moment in oldest if moment is not None]
     return min(found) if found else today
+
+
+def _open_day(group: DailyFigures, today: date, as_of: datetime) -> Span:
+    """What of the open day a refresh stores for a group. Figures that add up stop at
+    `as_of`, since readers add what came from then on. A distinct count is not topped up,
+    so it takes the whole day as far as it is known: stopping at `as_of` too would leave
+    activity stamped from that moment on (within the second `as_of` is rounded down to, or
+    by a clock ahead of the server's) out of the stored figure and out of the reader's."""
+    return Window(midnight(today), as_of) if group.adds_up else Period(today, today)
 
 
 def _chunks(period: Period) -> Iterator[Period]:

@@ -43,7 +43,9 @@ class DailyFigures:
     in a period (or a window of time)."""
     adds_up: bool = True
     """Whether the figures of a later stretch of a day add to those of an earlier one:
-    true of counts and sums, not of distinct counts."""
+    true of counts and sums, not of distinct counts. A refresh stores the open day of a
+    figure that does not add up whole, as far as it is known then, and readers take it
+    as stored."""
     settles_after_days: int = 0
     """How long a day's figure keeps changing after the day closes (a signup day's funnel
     moves as those users go on to verify and pay); refreshes recompute that window."""
