@@ -63,11 +63,15 @@ def _table(view: StaffView) -> Screen:
 
 
 def _pages(views: list[BaseView | ModelView]) -> list[Screen]:
-    """One row per permission: pages sharing one (the insight pages) share a row."""
+    """One row per permission: pages sharing one (the insight pages) share a row, and a page
+    behind a table's own permission (the customer page, `users:view`) is that table's row."""
+    tables = {view.resource() for view in views if isinstance(view, StaffView)}
     named: dict[str, list[str]] = {}
     for page in views:
         if isinstance(page, StaffPage) and not page.open_to_all_staff:
-            named.setdefault(page.resource or page.identity, []).append(page.name)
+            resource = page.resource or page.identity
+            if resource not in tables:
+                named.setdefault(resource, []).append(page.name)
     return [
         Screen(resource=resource, title=names[0], also=", ".join(names[1:]))
         for resource, names in named.items()
