@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from html.parser import HTMLParser
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -76,10 +77,13 @@ def identity(view: type[StaffView]) -> str:
 
 
 class FormValues(HTMLParser):
-    """The values a browser would send for the page's form, as it was rendered."""
+    """The values a browser would send for the page's own form (the one that posts back to
+    the page, not the header's search or sign-out), as it was rendered."""
 
-    def __init__(self) -> None:
+    def __init__(self, page_path: str) -> None:
         super().__init__()
+        self.page_path = page_path
+        self._inside = False
         self.values: list[tuple[str, str]] = []
         self.names: set[str] = set()
         self.text_fields: set[str] = set()
@@ -89,6 +93,10 @@ class FormValues(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         found = {key: value or "" for key, value in attrs}
+        if tag == "form":
+            self._inside = urlsplit(found.get("action", "")).path in ("", self.page_path)
+        if not self._inside:
+            return
         name = found.get("name")
         if tag == "input" and name:
             self.names.add(name)
@@ -117,7 +125,9 @@ class FormValues(HTMLParser):
             self._text.append(data)
 
     def handle_endtag(self, tag: str) -> None:
-        if tag == "select":
+        if tag == "form":
+            self._inside = False
+        elif tag == "select":
             self._select = None
         elif tag == "textarea" and self._textarea:
             self.values.append((self._textarea, "".join(self._text).removeprefix("\n")))
@@ -141,7 +151,7 @@ async def rendered_form(client: httpx.AsyncClient, url: str) -> FormValues | Non
     if page.status_code == 403:
         return None
     assert page.status_code == 200, url
-    form = FormValues()
+    form = FormValues(urlsplit(url).path)
     form.feed(page.text)
     return form
 
