@@ -32,6 +32,8 @@ from tests.test_processes import DEMO_LOGIN, Server, demo_server
 from playwright.sync_api import Browser, Page, expect  # isort: skip
 
 UUID_PATTERN = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+RECORD_PAGES = {"users": "/admin/customers/"}
+"""Tables whose records open on a page of their own (`StaffPage.opens_records_of`)."""
 
 
 def as_uuid(stored: str) -> str:
@@ -115,14 +117,16 @@ def test_list_and_first_detail_page(page: Page, server: Server, slug: str) -> No
     if slug == "users":
         screenshot(page, "users-list")
 
-    first_row.locator(f"a[href*='/admin/{slug}/details/']").first.click()
+    record_page = RECORD_PAGES.get(slug, f"/admin/{slug}/details/")
+    first_row.locator(f"a[href*='{record_page}']").first.click()
 
-    page.wait_for_url(re.compile(rf"/admin/{slug}/details/{UUID_PATTERN}$"))
+    page.wait_for_url(re.compile(rf"{record_page}{UUID_PATTERN}$"))
     pk = page.url.rsplit("/", 1)[1]
     title = page.locator("h2.page-title")
     expect(title, f"{slug}: the record is named by its label").not_to_be_empty()
     expect(title, f"{slug}: never by its id").not_to_contain_text(pk)
-    expect(page.locator(".staff-record-group").first).to_be_visible()
+    if slug not in RECORD_PAGES:
+        expect(page.locator(".staff-record-group").first).to_be_visible()
 
 
 def test_reply_on_a_ticket(page: Page, server: Server) -> None:

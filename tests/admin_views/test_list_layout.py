@@ -40,7 +40,7 @@ async def test_a_related_row_the_staff_member_may_not_open_is_named_without_a_li
     assert 'data-label="Assignee"' in page
     assert in_column(page, "Assignee") == []
     assert in_column(page, "Customer"), "customers are theirs to open"
-    assert all("/admin/users/details/" in href for href in in_column(page, "Customer"))
+    assert all("/admin/customers/" in href for href in in_column(page, "Customer"))
     assert not [a for a in anchors(page) if a.href == ""], "no link goes nowhere"
 
 

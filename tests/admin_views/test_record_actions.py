@@ -400,4 +400,4 @@ async def test_the_edit_page_names_the_record_and_leads_back_to_it(
 
     assert "Edit Erica Murphy · user." in page
     back = [link for link in parse(page).links if link.text.startswith("Erica Murphy")]
-    assert [link.href for link in back] == [f"http://testserver/admin/users/details/{pk}"]
+    assert [link.href for link in back] == [f"http://testserver/admin/customers/{pk}"]

@@ -26,7 +26,7 @@ from tests import rows, staff
 
 KNOWN = datetime(2026, 11, 1, 15, 30, tzinfo=UTC)
 """A Sunday afternoon in UTC; already Monday 2 November in Tokyo."""
-DETAILS_LINK = re.compile(r'href="([^"]*/admin/users/details/[^"]+)"')
+DETAILS_LINK = re.compile(r'href="([^"]*/admin/customers/[^"]+)"')
 
 
 def test_a_moment_reads_in_the_zone_being_shown() -> None:
