@@ -20,6 +20,7 @@ from starlette.responses import Response
 from admin_views.shared import formatting, insights
 from admin_views.shared.form_errors import apply_to_form, general_errors
 from admin_views.shared.navigation import back_to, may_view
+from admin_views.shared.screens import inside_sentence
 from admin_views.sqladmin_door import DoorAdmin
 from auth.authorization import StaffAuthorization
 from auth.backend import StaffAuthBackend
@@ -83,6 +84,7 @@ class StaffAdmin(DoorAdmin):
         self.templates.env.globals["static_url"] = lambda path: f"{STATIC_URL}/{path}"
         self.templates.env.globals["apply_field_errors"] = apply_to_form
         self.templates.env.globals["general_errors"] = general_errors
+        self.templates.env.filters["inside_sentence"] = inside_sentence
         self.templates.env.filters["figure"] = insights.figure
         self.templates.env.filters["heat"] = insights.heat
         self.templates.env.filters["duration"] = insights.duration

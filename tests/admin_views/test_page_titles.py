@@ -40,6 +40,9 @@ async def test_lists_records_and_forms_are_named_in_the_tab(reader: httpx.AsyncC
 
     create = await reader.get("/admin/merchants/create")
     assert title_of(create) == f"New merchant · Merchants · {SITE}"
+    assert '<h3 class="card-title">New merchant</h3>' in create.text
+    model = await reader.get("/admin/ai-models/create")
+    assert '<h3 class="card-title">New AI model</h3>' in model.text
 
 
 async def test_custom_and_error_pages_are_named_in_the_tab(reader: httpx.AsyncClient) -> None:
