@@ -16,10 +16,11 @@ from typing import Any
 
 from markupsafe import Markup
 from sqladmin import expose
+from sqladmin.flash import Flash
 from starlette.datastructures import QueryParams
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import RedirectResponse, Response
 
 from admin_views import sqladmin_door as door
 from admin_views.base import StaffPage
@@ -27,10 +28,11 @@ from admin_views.parts.row_actions import RecordAction
 from admin_views.shared import audit_words, keyset
 from admin_views.shared.formatting import COLOUR_OF, badge, money
 from admin_views.shared.navigation import may_view
+from admin_views.shared.new_ticket import NewTicketForm, open_ticket
 from admin_views.shared.screens import tables_by_resource
 from analytics import customer, timeline
 from analytics.timeline import Kind
-from auth.middleware import current_staff
+from auth.middleware import actor, current_staff
 from auth.permissions import allows
 from core.database import Database
 from flags.engine import PLATFORMS, Context, Evaluation, evaluate, parse_version
@@ -167,6 +169,13 @@ def flag_answers(store: FlagStore, user: User, columns: list[FlagColumn]) -> lis
     ]
 
 
+def _customer_id(request: Request) -> uuid.UUID:
+    try:
+        return uuid.UUID(request.path_params["pk"])
+    except ValueError:
+        raise HTTPException(404, "There is no customer at this address.") from None
+
+
 class CustomerPage(StaffPage):
     """`/admin/customers/{pk}`, for staff who may view customers."""
 
@@ -182,12 +191,30 @@ class CustomerPage(StaffPage):
     def _actions(self, request: Request, identity: str, obj: Any) -> list[RecordAction]:
         return door.admin_of(self).model_view(identity).record_actions(request, obj)
 
+    @expose("/customers/{pk}/tickets", methods=["POST"], identity="customer-new-ticket")
+    async def new_ticket(self, request: Request) -> Response:
+        """Open a ticket on the customer's behalf; back to their page, where it now shows."""
+        staff = current_staff(request)
+        if staff is None or not allows(staff.permissions, "support_tickets", "create"):
+            raise HTTPException(403)
+        user_id = _customer_id(request)
+        form = NewTicketForm(await request.form())
+        here = request.url_for(door.exposed_route(self.record_route), pk=str(user_id))
+        if not form.validate():
+            problems = " ".join(error for errors in form.errors.values() for error in errors)
+            Flash.error(request, f"Nothing was opened: {problems}", title="New ticket")
+            return RedirectResponse(here, status_code=303)
+        database: Database = request.app.state.database
+        async with database.session() as db, db.begin():
+            if await db.get(User, user_id) is None:
+                raise HTTPException(404, "There is no such customer.")
+            ticket = await open_ticket(db, actor(request), user_id, form)
+        Flash.success(request, f"Opened {ticket.reference}.", title="New ticket")
+        return RedirectResponse(here, status_code=303)
+
     @expose("/customers/{pk}", identity="customer")
     async def customer(self, request: Request) -> Response:
-        try:
-            user_id = uuid.UUID(request.path_params["pk"])
-        except ValueError:
-            raise HTTPException(404, "There is no customer at this address.") from None
+        user_id = _customer_id(request)
         database: Database = request.app.state.database
         shown_kinds, kinds, kinds_error = _kinds(request)
         columns, flags_error = _flag_columns(request.query_params)
@@ -239,6 +266,7 @@ class CustomerPage(StaffPage):
             "can_edit": await users.check_can_edit(request, user),
             "can_reply": allows(granted, "ticket_messages", "create"),
             "can_open_ticket": allows(granted, "support_tickets", "create"),
+            "ticket_form": NewTicketForm(),
             "story": story,
             "reading": reading,
             "shown_kinds": shown_kinds,

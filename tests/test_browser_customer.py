@@ -81,3 +81,24 @@ def test_the_customer_page_fits_a_phone(
     screenshot(page, "customer-phone")
     assert not watch.problems, "\n".join(watch.problems)
     page.context.close()
+
+
+def test_a_ticket_opened_from_the_customer_page_shows_in_its_timeline(
+    browser: Browser,  # noqa: F811
+    server: Server,  # noqa: F811
+) -> None:
+    page, watch = tab(browser, server, 1280, 900)
+    open_a_customer_from_a_ticket(page, server)
+
+    page.get_by_role("button", name="Open a ticket").click()
+    dialog = page.locator("#new-ticket")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Subject").fill("Asked for a statement by phone")
+    dialog.get_by_role("button", name="Open ticket").click()
+
+    page.wait_for_url(CUSTOMER_PAGE)
+    expect(page.locator(".toast, .alert").filter(has_text="Opened TCK-")).to_have_count(1)
+    newest = page.locator("#customer-timeline .staff-event").first
+    expect(newest).to_contain_text("Asked for a statement by phone")
+    assert not watch.problems, "\n".join(watch.problems)
+    page.context.close()

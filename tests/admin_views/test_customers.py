@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 
 from auth.permissions import allows
 from core.settings import Settings
-from models import Role, WalletTransaction
+from models import Role, SupportTicket, WalletTransaction
 from models.base import utcnow
 from tests import rows, staff
 from tests.clients import client_for
@@ -558,3 +558,105 @@ async def test_a_refund_from_the_timeline_is_linked_to_its_purchase(
     assert EVENT.findall(after)[0] == ("transactions", str(made.id))
     assert f">{purchase['reference']}</a>" in after.split(f'data-key="{made.id}"')[1]
     assert len(await staff.audit_entries(db, "action:refund")) == 1
+
+
+NEW_TICKET_FORM = (
+    r'<form class="modal-content" method="post" action="([^"]+)" id="new-ticket-form">(.*?)</form>'
+)
+
+
+async def tickets_of(db: AsyncSession, customer: Customer) -> list[SupportTicket]:
+    await db.rollback()  # a fresh snapshot: the app wrote through its own connections
+    return list(
+        await db.scalars(sa.select(SupportTicket).where(SupportTicket.user_id == customer.id))
+    )
+
+
+async def test_a_ticket_opened_on_the_customers_behalf_shows_on_their_page(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    customer = await make_customer(db)
+    form = re.search(NEW_TICKET_FORM, (await client.get(page_url(customer))).text, re.S)
+    assert form
+
+    done = await client.post(
+        unescape(form[1]),
+        data=form_fields(form[2])
+        | {
+            "subject": "  Wants the March statement  ",
+            "category": "account",
+            "priority": "high",
+            "channel": "phone",
+            "description": "Called at 10:05.",
+        },
+    )
+
+    assert done.status_code == 303
+    assert done.headers["location"].endswith(page_url(customer))
+    [ticket] = await tickets_of(db, customer)
+    assert (ticket.subject, ticket.priority, ticket.channel, ticket.status) == (
+        "Wants the March statement",
+        "high",
+        "phone",
+        "open",
+    )
+    [entry] = await staff.audit_entries(db, "create")
+    assert (entry.entity_type, entry.entity_id, entry.actor_id) == (
+        "support_tickets",
+        str(ticket.id),
+        boss.id,
+    )
+    page = (await client.get(done.headers["location"])).text
+    assert f"Opened {ticket.reference}." in page
+    assert f'data-kind="tickets" data-key="{ticket.id}"' in page
+
+
+@pytest.mark.parametrize(
+    ("subject", "description", "message"),
+    [
+        ("   ", "", "Give the ticket a subject."),
+        ("Card\x00stolen", "", "Remove the control characters"),
+        ("x" * 10_000, "", "Field cannot be longer than 200 characters."),
+        ("Fine", "y" * 10_001, "Field cannot be longer than 10000 characters."),
+    ],
+)
+async def test_a_new_ticket_with_bad_input_says_why_and_writes_nothing(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    boss: staff.Account,
+    subject: str,
+    description: str,
+    message: str,
+) -> None:
+    customer = await make_customer(db)
+    form = re.search(NEW_TICKET_FORM, (await client.get(page_url(customer))).text, re.S)
+    assert form
+
+    done = await client.post(
+        unescape(form[1]),
+        data=form_fields(form[2]) | {"subject": subject, "description": description},
+    )
+
+    assert done.status_code == 303
+    page = (await client.get(done.headers["location"])).text
+    assert "Nothing was opened:" in page
+    assert message in page
+    assert await tickets_of(db, customer) == []
+
+
+async def test_only_staff_who_may_create_tickets_open_one(
+    db: AsyncSession, settings: Settings, app: Starlette
+) -> None:
+    customer = await make_customer(db)
+    operations = await staff.make_staff(db, "operations")
+    async with client_for(settings) as client:
+        await staff.signed_in(client, operations)
+        page = (await client.get(page_url(customer))).text
+        refused = await client.post(
+            f"{page_url(customer)}/tickets",
+            data={"subject": "Not mine to open", "csrf_token": await staff.csrf_token(client)},
+        )
+
+    assert 'id="new-ticket-form"' not in page
+    assert refused.status_code == 403
+    assert await tickets_of(db, customer) == []
