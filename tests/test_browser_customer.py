@@ -94,6 +94,7 @@ def test_a_ticket_opened_from_the_customer_page_shows_in_its_timeline(
     dialog = page.locator("#new-ticket")
     expect(dialog).to_be_visible()
     dialog.get_by_label("Subject").fill("Asked for a statement by phone")
+    screenshot(page, "customer-new-ticket")
     dialog.get_by_role("button", name="Open ticket").click()
 
     page.wait_for_url(CUSTOMER_PAGE)
