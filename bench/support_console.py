@@ -232,6 +232,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default="postgresql+asyncpg://postgres@127.0.0.1/bench")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--only", default="", help="only the kinds whose name contains this")
     args = parser.parse_args()
     settings = replace(load_settings(), database_url=args.database_url)
     database = Database(settings)
@@ -253,7 +254,7 @@ async def main() -> None:
             "/admin/login", data={"username": BENCH_EMAIL, "password": password}
         )
         assert signed.status_code == 302, signed.text[:300]  # the lists take the session
-        measured = await kinds(database.engine)
+        measured = [kind for kind in await kinds(database.engine) if args.only in kind.name]
         for kind in measured:
             await run(kind, client, database.engine, args.runs)
     await app.state.database.dispose()

@@ -1,11 +1,11 @@
 """One search box for everything: a term looked for in every table the staff member may view.
 
 Each table is searched as its own list searches (admin_views/shared/search.py), so "see all"
-opens the list with `?search=<term>` and lands on the same rows, more of them. A term that
-names one row (an email, a UUID, a phone number, a reference) is only looked for in the
-tables that declare its kind, where an index answers it; four digits are a card's last four
-on payment methods and a substring elsewhere; anything else is a substring of the searchable
-columns. Within a table, whole-value matches come before prefixes, prefixes before the rest.
+opens the list with `?search=<term>` and lands on the same rows, more of them. A term of a
+kind (an email, a UUID, a phone number, a reference, four digits: a card's last four) is only
+looked for in the tables that declare its kind, where an index answers it at once; anything
+else is a substring of the searchable columns. Within a table, whole-value matches come
+before prefixes, prefixes before the rest.
 
 Each table is searched in its own session and task; the whole answer waits at most
 `BOUND_S`, and a table still running then is reported as still searching, never waited for.
@@ -52,10 +52,6 @@ SERVER_BOUND_MS = 3_000
 table that was still running is not cut off before the answer gave up on it."""
 MAX_TERM = 200
 """Characters: longer than any email, reference or name staff paste."""
-NAMES_ONE_ROW = frozenset(
-    {search.Exact.EMAIL, search.Exact.UUID, search.Exact.PHONE, search.Exact.REFERENCE}
-)
-"""Kinds looked for only where declared; four digits may be part of a name elsewhere."""
 
 
 class BadTermError(ValueError):
@@ -127,9 +123,7 @@ async def find_anything(
     found = search.kind_of(term)
     kind = found[0] if found else None
     chosen = [
-        view
-        for view in searched_views(views, staff)
-        if kind not in NAMES_ONE_ROW or view.search_exact.get(kind)
+        view for view in searched_views(views, staff) if kind is None or view.search_exact.get(kind)
     ]
     tasks = [asyncio.create_task(_hits(request, view, term, kind)) for view in chosen]
     _, running = await asyncio.wait(tasks, timeout=BOUND_S) if tasks else (set(), set())

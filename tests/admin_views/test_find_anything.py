@@ -187,6 +187,15 @@ async def test_an_email_finds_the_customer_and_what_is_theirs_only(
     }
 
 
+async def test_four_digits_are_a_cards_last_four_only(boss: httpx.AsyncClient) -> None:
+    # The transaction's reference holds 1234, yet four digits name a card, not a substring.
+    answer = await findings(boss, "1234")
+    assert answer["kind"] == "last_four"
+    assert answer["groups"] == []
+    answer = await findings(boss, "7391")
+    assert {g["table"]: hit_ids(g) for g in answer["groups"]} == {"payment_methods": [str(CARD)]}
+
+
 async def test_free_text_reaches_rows_through_their_customer(boss: httpx.AsyncClient) -> None:
     # Part of an email is text: the card, the wallet and the ticket are found through
     # their customer's email, as their lists' own searches find them.
