@@ -226,7 +226,14 @@ class CustomerPage(StaffPage):
                 raise HTTPException(404, "There is no such customer.")
             wallets = await customer.wallets(db, user_id)
             wallet_ids = [wallet.id for wallet in wallets]
-            story = await timeline.page(db, user_id, wallet_ids, kinds, older)
+            story = await timeline.page(
+                db,
+                user_id,
+                wallet_ids,
+                kinds,
+                older,
+                with_messages=may_view(request, "ticket_messages"),
+            )
             entries = [e.row for e in story.events if e.kind in (Kind.STATUS, Kind.STAFF)]
             reading = await audit_words.read(
                 db, entries, tables_by_resource(door.admin_of(self)), request

@@ -218,9 +218,12 @@ async def page(
     kinds: frozenset[Kind],
     older_than: Key | None = None,
     size: int = PAGE_SIZE,
+    *,
+    with_messages: bool = True,
 ) -> Page:
     """One page of the story: `size` events of `kinds` older than `older_than` (newest
-    first), from at most `size + 1` rows of each kind."""
+    first), from at most `size + 1` rows of each kind; tickets without their messages when
+    not `with_messages`."""
     limit = size + 1
     events: list[Event] = []
     if Kind.TRANSACTIONS in kinds:
@@ -228,7 +231,9 @@ async def page(
         events += [_event(Kind.TRANSACTIONS, txn) for txn in transactions]
     if Kind.TICKETS in kinds:
         events += [_event(Kind.TICKETS, t) for t in await _tickets(db, user_id, older_than, limit)]
-        events += [_event(Kind.TICKETS, m) for m in await _messages(db, user_id, older_than, limit)]
+        if with_messages:
+            messages = await _messages(db, user_id, older_than, limit)
+            events += [_event(Kind.TICKETS, message) for message in messages]
     if kinds & {Kind.STATUS, Kind.STAFF}:
         for entry in await _audit(db, user_id, wallet_ids, kinds, older_than, limit):
             events.append(_event(Kind.STATUS if names_status(entry) else Kind.STAFF, entry))

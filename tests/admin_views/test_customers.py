@@ -660,3 +660,24 @@ async def test_only_staff_who_may_create_tickets_open_one(
     assert 'id="new-ticket-form"' not in page
     assert refused.status_code == 403
     assert await tickets_of(db, customer) == []
+
+
+async def test_messages_stay_hidden_from_a_role_that_may_not_view_them(
+    db: AsyncSession, settings: Settings, app: Starlette
+) -> None:
+    customer = await make_customer(db)
+    ticket = await rows.insert(db, "support_tickets", rows.ticket_row(customer.id))
+    await rows.insert(db, "ticket_messages", rows.message_row(ticket["id"], body="My PIN is 1234"))
+    await rows.insert(
+        db,
+        "roles",
+        rows.role_row(name="desk", permissions=["users:view", "support_tickets:view"]),
+    )
+    await db.commit()
+    desk = await staff.make_staff(db, "desk")
+    async with client_for(settings) as client:
+        await staff.signed_in(client, desk)
+        page = (await client.get(page_url(customer))).text
+
+    assert EVENT.findall(page) == [("tickets", str(ticket["id"]))]
+    assert "My PIN is 1234" not in page
