@@ -39,6 +39,9 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
         "admin": ("*",),
         "operations": ("*",),
         "marketing": ("view",),
+        # The customer page answers "why don't I see the new feature?" with the flags the
+        # customer gets; support reads flags, never changes them.
+        "support": ("view",),
         "analyst": ("view", "export"),
         "viewer": ("view",),
     }
