@@ -215,6 +215,7 @@ class CustomerPage(StaffPage):
     @expose("/customers/{pk}", identity="customer")
     async def customer(self, request: Request) -> Response:
         user_id = _customer_id(request)
+        request.state.record_of = self.opens_records_of
         database: Database = request.app.state.database
         shown_kinds, kinds, kinds_error = _kinds(request)
         columns, flags_error = _flag_columns(request.query_params)

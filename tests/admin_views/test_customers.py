@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from html import unescape
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -99,6 +100,8 @@ async def test_the_users_list_leads_to_the_customer_page(
     assert page.status_code == 200
     assert customer.email in page.text
     assert 'id="customer-timeline"' in page.text
+    current = re.findall(r'href="([^"]+)"\s+aria-current="page"', page.text)
+    assert [urlsplit(href).path for href in current] == ["/admin/users/list"]
 
 
 async def test_a_tickets_customer_link_leads_to_the_customer_page(
