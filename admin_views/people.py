@@ -35,6 +35,9 @@ MENU = "People"
 class UserAdmin(StaffView, model=User):
     """App customers: never removed, deactivated (with a reason) instead."""
 
+    name = "Customer"
+    name_plural = "Customers"
+
     default_access = {
         "admin": ("*",),
         "operations": ("*",),

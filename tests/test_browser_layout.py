@@ -95,7 +95,7 @@ def test_the_users_list_fits_1280_px_with_its_key_columns_in_view(
         expect(page.locator("#list-filters")).to_be_visible()
         # The sidebar has the current section open and the current page marked.
         current = page.locator("#sidebar-menu .dropdown-item.active")
-        expect(current).to_have_text("Users")
+        expect(current).to_have_text("Customers")
         expect(current).to_be_visible()
         page.screenshot(path="test-artifacts/users-list-1280.png")
     finally:

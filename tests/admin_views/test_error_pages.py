@@ -36,12 +36,12 @@ async def test_a_missing_record_is_a_404_inside_the_layout_with_ways_back(
     assert response.headers["content-type"].startswith("text/html")
     page = response.text
     assert SIDEBAR in page
-    assert named(page, "Users").href == "http://testserver/admin/users/list"
+    assert named(page, "Customers").href == "http://testserver/admin/users/list"
     assert "Page not found" in page
     links = ways_back(page)
     assert links["Go back"] == "/admin/"
     assert links["Home"] == "http://testserver/admin/"
-    back_to_list = await client.get(links["Back to users"])
+    back_to_list = await client.get(links["Back to customers"])
     assert back_to_list.status_code == 200
     assert 'id="search-input"' in back_to_list.text
 
@@ -121,7 +121,7 @@ async def test_a_failure_is_a_500_page_with_a_reference_and_ways_back(
     assert "Something went wrong" in response.text
     assert "<code>req-12345678</code>" in response.text
     assert "a bug" not in response.text
-    assert set(ways_back(response.text)) == {"Go back", "Back to users", "Home"}
+    assert set(ways_back(response.text)) == {"Go back", "Back to customers", "Home"}
 
 
 async def test_api_errors_stay_json(client: httpx.AsyncClient, boss: staff.Account) -> None:
