@@ -10,18 +10,36 @@ no such index and scans, with the same results.
 
 Email columns are stored in lower case (a CHECK on each table), so an email term is lowered
 and compared with plain equality, which keeps the column's unique index usable.
+
+Searchable columns on more than one table (a card's holder name and its customer's email)
+are not ORed across a join: no one index answers such an `OR`, so PostgreSQL read every card
+(10 s for a fragment of one customer's email at 1.3M cards). Instead the list's own foreign
+key is looked up among the related rows that match, `user_id IN (SELECT id FROM users WHERE
+email ILIKE ...)`, next to the own columns' conditions; on PostgreSQL the ids are gathered
+first, `user_id = ANY(ARRAY(SELECT ...))`, so every branch of the `OR` is an index scan of
+the list's own table (trigram, foreign key), combined as a bitmap. The planner cannot see how
+many ids that gathers: it expects few rows, so a term common among customers is counted
+exactly rather than estimated, and costs hundreds of ms where the join found a page at once.
+
+Columns on one table, the list's own or a related one (a wallet's customer's email and name),
+keep the join, which that table's indexes answer. So does a substring shorter than a trigram
+(no trigram index serves it, and it matches most rows, so the order walk finds a page at once).
 """
 
 from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute, RelationshipProperty
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.visitors import InternalTraversal
 
 
 class Exact(StrEnum):
@@ -42,7 +60,11 @@ class Exact(StrEnum):
 
 Field = str | InstrumentedAttribute[Any]
 """A searchable column: a model attribute, or a dotted path through relationships."""
+Condition = Callable[[Any], Any]
+"""What a column must meet for its row to be found: equal to the term, or contain it."""
 
+TRIGRAM = 3
+"""Characters: a shorter substring cannot be looked up in a trigram index."""
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE = re.compile(r"\+?[\d\s().-]+")
 _PHONE_PUNCTUATION = re.compile(r"[\s().-]")
@@ -80,22 +102,96 @@ def search(
     exact: Mapping[Exact, Sequence[Field]],
 ) -> sa.Select:
     """`stmt` narrowed to the rows `term` finds (see the module's docstring)."""
-    joined: set[str] = set()
     found = kind_of(term)
     if found is not None and exact.get(found[0]):
         kind, values = found
-        conditions = []
-        for field in exact[kind]:
-            stmt, column = _resolve(stmt, model, field, joined)
+        fields: Sequence[Field] = exact[kind]
+        indexed = True
+
+        def condition(column: Any) -> Any:
             typed = [_as_stored(column, value) for value in values]
-            conditions.append(column.in_(typed) if len(typed) > 1 else column == typed[0])
-        return stmt.where(sa.or_(*conditions))
-    pattern = f"%{term}%"
+            return column.in_(typed) if len(typed) > 1 else column == typed[0]
+
+    else:
+        pattern = f"%{term}%"
+        fields = searchable
+        indexed = len(term) >= TRIGRAM
+
+        def condition(column: Any) -> Any:
+            return _text(column).ilike(pattern)
+
+    if indexed and len({_table_of(field) for field in fields}) > 1:
+        return stmt.where(_matching(model, fields, condition))
+    joined: set[str] = set()
     conditions = []
-    for field in searchable:
+    for field in fields:
         stmt, column = _resolve(stmt, model, field, joined)
-        conditions.append(_text(column).ilike(pattern))
+        conditions.append(condition(column))
     return stmt.where(sa.or_(sa.false(), *conditions))
+
+
+def _table_of(field: Field) -> str:
+    """The relationship path to the table `field` lives on; "" for the model's own."""
+    return field.rpartition(".")[0] if isinstance(field, str) else ""
+
+
+def _matching(model: type[Any], fields: Sequence[Field], condition: Condition) -> Any:
+    """`condition` on any of `fields`: on the model's own columns as is, on a related
+    table's as the model's key among that table's matching rows, one lookup per table."""
+    own: list[Any] = []
+    related: dict[str, list[str]] = {}
+    for field in fields:
+        if _table_of(field):
+            path, _, name = str(field).rpartition(".")
+            related.setdefault(path, []).append(name)
+        else:
+            own.append(condition(getattr(model, field) if isinstance(field, str) else field))
+    lookups = [_among(model, path, names, condition) for path, names in related.items()]
+    return sa.or_(sa.false(), *own, *lookups)
+
+
+def _among(model: type[Any], path: str, names: list[str], condition: Condition) -> Any:
+    """The model's rows whose related row at `path` meets `condition` on one of `names`."""
+    first, *rest = path.split(".")
+    relationship: RelationshipProperty[Any] = getattr(model, first).property
+    if relationship.secondary is not None or len(relationship.local_remote_pairs) != 1:
+        raise ValueError(f"{model.__name__}.{first}: search through one foreign key only")
+    ((local, remote),) = relationship.local_remote_pairs
+    target = relationship.mapper.class_
+    keys = sa.select(remote).select_from(target)
+    for part in rest:
+        hop = getattr(target, part)
+        keys, target = keys.join(hop), hop.property.mapper.class_
+    keys = keys.where(sa.or_(*(condition(getattr(target, name)) for name in names)))
+    return AmongKeys(local, keys.correlate(None))
+
+
+class AmongKeys(ColumnElement[bool]):
+    """`column IN (SELECT ...)`; on PostgreSQL `column = ANY(ARRAY(SELECT ...))`, which the
+    planner answers from an index on `column` (as one branch of a bitmap `OR`) instead of
+    joining the subquery's rows to every row of the list's table."""
+
+    inherit_cache = True
+    type = sa.Boolean()
+    _traverse_internals = [
+        ("column", InternalTraversal.dp_clauseelement),
+        ("keys", InternalTraversal.dp_clauseelement),
+    ]
+
+    def __init__(self, column: Any, keys: sa.Select) -> None:
+        self.column = column
+        self.keys = keys
+
+
+@compiles(AmongKeys)
+def _in(element: AmongKeys, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.column.in_(element.keys), **kw)
+
+
+@compiles(AmongKeys, "postgresql")
+def _any_of_array(element: AmongKeys, compiler: SQLCompiler, **kw: Any) -> str:
+    keys = sa.func.array(element.keys.scalar_subquery())
+    return compiler.process(element.column == sa.any_(keys), **kw)
 
 
 def _as_stored(column: Any, value: Any) -> Any:

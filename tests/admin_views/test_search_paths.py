@@ -1,27 +1,33 @@
 """The list search's two paths: exact matches for identifiers, substrings for the rest.
 
 Through the list pages on both databases; on PostgreSQL, also the plans: an identifier is
-found through its unique index and a name fragment through a trigram index.
+found through its unique index, a name fragment through a trigram index, and a fragment of a
+related table's column (a card's customer's email) through indexes only, never a read of the
+whole list's table.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 
 import admin_views
+from admin_views.payments import PaymentMethodAdmin
 from admin_views.people import UserAdmin
 from admin_views.shared.search import Exact, kind_of
 from core.database import Database
-from models import SupportTicket, User
+from models import PaymentMethod, SupportTicket, User
 from tests import rows
-from tests.admin_views.screens import listing
+from tests.admin_views.screens import ROW_ID, listing
 
 VIEWS = admin_views.discover_views()
 ANN = uuid.uuid4()
@@ -29,7 +35,13 @@ JOANN = uuid.uuid4()
 TXN = uuid.uuid4()
 LONGER_TXN = uuid.uuid4()
 MESSAGE = uuid.uuid4()
+QZ = uuid.uuid4()
+QZ_CARDS = [uuid.uuid4(), uuid.uuid4()]
+NAMED_CARD = uuid.uuid4()
+"""Cards found by "qzvork": two by their customer's email (one by its holder's name too), one
+by its holder's name only, on another customer."""
 BULK_USERS = 20_000
+NEXT = re.compile(r'<a class="page-link" href="([^"]*after=[^"]*)">')
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +66,20 @@ async def found_rows(seeded_once: Database) -> dict[str, Any]:
             db,
             "wallet_transactions",
             rows.transaction_row(wallet["id"], id=LONGER_TXN, reference="TXN-20261128-ABCD12345"),
+        )
+        await rows.insert(db, "users", rows.user_row(id=QZ, email="qzvork@example.com"))
+        holders = ["Qzvork Ann", "Pat Smith"]
+        for days, (card, holder) in enumerate(zip(QZ_CARDS, holders, strict=True), 1):
+            made = rows.NOW - timedelta(days=days)
+            await rows.insert(
+                db,
+                "payment_methods",
+                rows.payment_method_row(QZ, id=card, holder_name=holder, created_at=made),
+            )
+        await rows.insert(
+            db,
+            "payment_methods",
+            rows.payment_method_row(JOANN, id=NAMED_CARD, holder_name="Mira Qzvorkova"),
         )
         ticket = await db.scalar(sa.select(SupportTicket).limit(1))
         assert ticket is not None
@@ -143,6 +169,54 @@ async def test_a_customer_email_finds_their_wallets(client: httpx.AsyncClient) -
     ids = await found(client, "wallets", "ann@example.com")
 
     assert len(ids) == 1
+
+
+async def test_a_fragment_finds_cards_by_holder_or_customer_email_once_each_newest_first(
+    client: httpx.AsyncClient,
+) -> None:
+    total, ids = await listing(client, "payment-methods", search="QZVORK")
+
+    assert ids == [str(NAMED_CARD), *map(str, QZ_CARDS)]
+    assert total == 3
+
+
+async def test_a_term_shorter_than_a_trigram_finds_the_same_cards_through_the_join(
+    client: httpx.AsyncClient,
+) -> None:
+    cards = [str(NAMED_CARD), *map(str, QZ_CARDS)]
+
+    ids = await found(client, "payment-methods", "qZ")
+
+    assert [card for card in ids if card in cards] == cards
+
+
+async def test_a_fragment_of_a_customer_email_pages_their_cards_by_key(
+    client: httpx.AsyncClient,
+) -> None:
+    url = "/admin/payment-methods/list?search=qzvork&pageSize=1"
+    seen = []
+    while url:
+        response = await client.get(url.replace("&amp;", "&"))
+        assert response.status_code == 200, response.text[:300]
+        seen += ROW_ID.findall(response.text)
+        link = NEXT.search(response.text)
+        url = link[1] if link else ""
+
+    assert seen == [str(NAMED_CARD), *map(str, QZ_CARDS)]
+
+
+async def test_a_fragment_of_a_customer_email_finds_their_tickets_and_nothing_else(
+    client: httpx.AsyncClient, reader_db: AsyncSession
+) -> None:
+    owner = await reader_db.scalar(sa.select(SupportTicket.user_id).limit(1))
+    email = await reader_db.scalar(sa.select(User.email).where(User.id == owner))
+    expected = await reader_db.scalars(
+        sa.select(SupportTicket.id).where(SupportTicket.user_id == owner)
+    )
+
+    ids = await found(client, "support-tickets", email.split("@")[0])
+
+    assert sorted(ids) == sorted(str(ticket) for ticket in expected)
 
 
 @pytest.mark.parametrize(
@@ -270,6 +344,57 @@ async def test_a_name_fragment_is_found_through_the_trigram_indexes(
 
     assert "Bitmap Index Scan on ix_users_first_name_trgm" in shown, shown
     assert "Seq Scan" not in shown, shown
+
+
+@pytest.fixture
+async def many_cards(many_users: AsyncSession) -> AsyncSession:
+    """A card for each bulk customer, holder named as the customer: a list's table far
+    bigger than what one customer's email fragment finds."""
+    await many_users.execute(
+        sa.text(
+            """
+            INSERT INTO payment_methods (id, user_id, kind, brand, last_four, exp_month,
+                                         exp_year, holder_name, is_default, status,
+                                         created_at, updated_at)
+            SELECT gen_random_uuid(), id, 'card', 'visa', right(phone, 4), 12, 2030,
+                   first_name || ' ' || last_name, false, 'active', created_at, created_at
+            FROM users WHERE email LIKE 'bulk%'
+            """
+        )
+    )
+    await many_users.execute(
+        sa.text(
+            "SELECT gin_clean_pending_list(indexrelid) FROM pg_index"
+            " WHERE indrelid = 'payment_methods'::regclass"
+            " AND indexrelid::regclass::text LIKE '%trgm'"
+        )
+    )
+    await many_users.execute(sa.text("ANALYZE payment_methods"))
+    return many_users
+
+
+async def test_a_fragment_of_a_customer_email_reads_cards_through_indexes_only(
+    many_cards: AsyncSession,
+) -> None:
+    request = Request({"type": "http", "query_string": b"search=bulk12345", "headers": []})
+    stmt = PaymentMethodAdmin().filtered_query(request).limit(25)
+    connection = await many_cards.connection()
+    sql = stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True})
+
+    shown = "\n".join((await connection.exec_driver_sql(f"EXPLAIN {sql}")).scalars())
+
+    assert "Bitmap Index Scan on ix_users_email_trgm" in shown, shown
+    assert "Bitmap Index Scan on ix_payment_methods_user_id" in shown, shown
+    assert "Bitmap Index Scan on ix_payment_methods_holder_name_trgm" in shown, shown
+    assert "Seq Scan" not in shown, shown
+    found = (await connection.exec_driver_sql(sql.string)).all()
+    assert [row.holder_name for row in found] == [
+        await many_cards.scalar(
+            sa.select(PaymentMethod.holder_name)
+            .join(User)
+            .where(User.email == "bulk12345@example.net")
+        )
+    ]
 
 
 async def test_the_bulk_rows_do_not_outlive_the_plan_tests(reader_db: AsyncSession) -> None:
