@@ -71,7 +71,7 @@ CASES = [
                 "taken email",
                 lambda ids: {"email": ids["user_email"]},
                 "email",
-                "Email is already used by another user.",
+                "Email is already used by another customer.",
             ),
             (
                 "not an email",
