@@ -48,6 +48,17 @@ def sign_in(page: Page, base_url: str, password: str) -> None:
     )
 
 
+def tab(browser: Browser, server: Server, width: int, height: int) -> tuple[Page, Watch]:
+    """A signed-in tab of its own at this size, watched for anything broken."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.set_default_timeout(TIMEOUT_MS)
+    page = context.new_page()
+    watch = Watch(server.base_url)
+    watch.attach(page)
+    sign_in(page, server.base_url, server.password)
+    return page, watch
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with demo_server(tmp_path_factory.mktemp("browser")) as started:

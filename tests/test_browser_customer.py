@@ -10,35 +10,18 @@ import re
 
 # First: importing the browser tests skips this module too when Chromium is missing.
 from tests.test_browser import (
-    TIMEOUT_MS,
     UUID_PATTERN,
     Server,
-    Watch,
     browser,  # noqa: F401 - a fixture
     screenshot,
     server,  # noqa: F401 - a fixture
-    sign_in,
+    tab,
 )
 
 from playwright.sync_api import Browser, Page, expect  # isort: skip
 
 CUSTOMER_PAGE = re.compile(rf"/admin/customers/{UUID_PATTERN}$")
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
-
-
-def tab(
-    browser: Browser,  # noqa: F811 - the imported fixture's value
-    server: Server,  # noqa: F811
-    width: int,
-    height: int,
-) -> tuple[Page, Watch]:
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    watch = Watch(server.base_url)
-    watch.attach(page)
-    sign_in(page, server.base_url, server.password)
-    return page, watch
 
 
 def open_a_customer_from_a_ticket(page: Page, server: Server) -> None:  # noqa: F811

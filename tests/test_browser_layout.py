@@ -8,15 +8,13 @@ from __future__ import annotations
 
 # First: importing the browser tests skips this module too when Chromium is missing.
 from tests.test_browser import (
-    TIMEOUT_MS,
     Server,
-    Watch,
     browser,  # noqa: F401 - a fixture
     server,  # noqa: F401 - a fixture
-    sign_in,
+    tab,
 )
 
-from playwright.sync_api import Browser, Page, expect  # isort: skip
+from playwright.sync_api import Browser, expect  # isort: skip
 
 USERS = "/admin/users/list"
 KEY_COLUMNS = [
@@ -55,22 +53,6 @@ CARD = """row => {
         widest: Math.max(...cells.map(cell => box(cell).right)),
     };
 }"""
-
-
-def tab(
-    browser: Browser,  # noqa: F811 - the imported fixture's value
-    server: Server,  # noqa: F811
-    width: int,
-    height: int,
-) -> tuple[Page, Watch]:
-    """A signed-in tab of its own at this size, watched for anything broken."""
-    context = browser.new_context(viewport={"width": width, "height": height})
-    context.set_default_timeout(TIMEOUT_MS)
-    page = context.new_page()
-    watch = Watch(server.base_url)
-    watch.attach(page)
-    sign_in(page, server.base_url, server.password)
-    return page, watch
 
 
 def test_the_users_list_fits_1280_px_with_its_key_columns_in_view(
