@@ -159,9 +159,7 @@ async def _hits(
     if kind and view.search_exact.get(kind):
         stmt = view.search_query(stmt, term)
     else:
-        stmt = stmt.where(view.model.id.in_(_containing(view, term))).order_by(
-            _closeness(view, term)
-        )
+        stmt = view.search_query(stmt, term).order_by(_closeness(view, term))
     for name, descending in door.default_sort(view):
         column = getattr(view.model, name)
         stmt = stmt.order_by(column.desc() if descending else column.asc())
@@ -179,27 +177,6 @@ def _hit(request: Request, view: StaffView, row: Any) -> Hit:
     return Hit(
         label=str(row), url=_record_url(request, view, row), badge=word, colour=_colour(word)
     )
-
-
-def _containing(view: StaffView, term: str) -> sa.CompoundSelect:
-    """The ids of the rows the list's substring search finds, as one SELECT per table the
-    searchable columns live on, united: each is answered by that table's trigram indexes,
-    where the list's single OR across a join (a card's holder or its customer's email)
-    makes PostgreSQL read the whole table."""
-    on_table: dict[str, list[str]] = {}
-    for name in door.search_fields(view):
-        path, _, column = name.rpartition(".")
-        on_table.setdefault(path, []).append(column)
-    pattern = f"%{term}%"
-    branches = []
-    for path, columns in on_table.items():
-        stmt, model = sa.select(view.model.id), view.model
-        for part in filter(None, path.split(".")):
-            relationship = getattr(model, part)
-            stmt, model = stmt.join(relationship), relationship.mapper.class_
-        matches = (_text(getattr(model, column)).ilike(pattern) for column in columns)
-        branches.append(stmt.where(sa.or_(*matches)))
-    return sa.union(*branches)
 
 
 def _closeness(view: StaffView, term: str) -> Any:
