@@ -6,10 +6,14 @@ import asyncio
 import logging
 from collections.abc import Callable
 from logging.config import fileConfig
+from textwrap import indent
 from typing import Any
 
 from alembic import context
+from alembic.autogenerate import renderers
 from alembic.autogenerate.api import AutogenContext
+from alembic.autogenerate.render import render_op_text
+from alembic.operations import ops
 from alembic.operations.ops import MigrationScript
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection
@@ -58,11 +62,42 @@ def dialect_only_indexes(dialect: str) -> list[str]:
     )
 
 
+class OnPostgreSQL(ops.MigrateOperation):
+    """An operation on an index the models declare for PostgreSQL only (a trigram index):
+    written under `if op.get_bind().dialect.name == "postgresql":`, so SQLite, which has
+    no such index, neither builds it as a plain one nor fails to drop it."""
+
+    def __init__(self, inner: ops.MigrateOperation) -> None:
+        self.inner = inner
+
+    def reverse(self) -> OnPostgreSQL:
+        return OnPostgreSQL(self.inner.reverse())
+
+
+@renderers.dispatch_for(OnPostgreSQL)
+def render_on_postgresql(autogen_context: AutogenContext, op: OnPostgreSQL) -> str:
+    body = render_op_text(autogen_context, op.inner)
+    return f'if op.get_bind().dialect.name == "postgresql":\n{indent(body, "    ")}'
+
+
+def only_on_postgresql(container: Any, names: frozenset[str]) -> None:
+    """Wrap, wherever they sit, the index operations on the PostgreSQL-only `names`."""
+    for position, item in enumerate(container.ops):
+        if isinstance(item, ops.CreateIndexOp | ops.DropIndexOp) and item.index_name in names:
+            container.ops[position] = OnPostgreSQL(item)
+        elif hasattr(item, "ops"):
+            only_on_postgresql(item, names)
+
+
 def process_revision_directives(
     migration_context: MigrationContext, _revision: Any, directives: list[MigrationScript]
 ) -> None:
     """Number the new revision in sequence; say when the database cannot show it all."""
     number_revisions(directives, (script.revision for script in context.script.walk_revisions()))
+    postgresql_only = frozenset(dialect_only_indexes("sqlite"))
+    for script in directives:
+        for container in (*script.upgrade_ops_list, *script.downgrade_ops_list):
+            only_on_postgresql(container, postgresql_only)
     unseen = dialect_only_indexes(migration_context.dialect.name)
     if unseen:
         # Those indexes are left out of the comparison here (see `for_dialect`), so a new
