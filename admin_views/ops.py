@@ -16,6 +16,7 @@ from admin_views.shared.filters import (
     RelatedFilter,
     YesNoFilter,
 )
+from admin_views.shared.labels import humanize
 from admin_views.shared.screens import tables_by_resource
 from models.ops import AuditLog, DashboardAnalytics, RuntimeSetting
 from models.people import AdminUser
@@ -71,8 +72,8 @@ class AuditLogAdmin(ReadOnlyView, model=AuditLog):
     ]
     column_default_sort = [(AuditLog.sequence, True)]
     column_filters = [
-        DistinctValuesFilter(AuditLog.action),
-        DistinctValuesFilter(AuditLog.entity_type, "Table"),
+        DistinctValuesFilter(AuditLog.action, label=audit_words.action_label),
+        DistinctValuesFilter(AuditLog.entity_type, "Table", label=humanize),
         RelatedFilter(AuditLog.actor_id, "Staff member", label=AdminUser.email),
         DateRangeFilter(AuditLog.created_at, "When"),
     ]

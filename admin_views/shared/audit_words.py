@@ -85,6 +85,24 @@ OWN_VERBS = {
 """The trail's own verbs, which no row action declares (see audit/trail.py's callers)."""
 
 
+RECORD_PARTICLES = frozenset({"of", "for", "in", "to", "on"})
+"""Words a phrase ends with before the record it names ("Changed the password of")."""
+
+
+def action_label(action: str) -> str:
+    """How the trail's Action filter names a stored action: "Adjust balance", "Signed in",
+    "Changed the password"."""
+    if action.startswith(ACTION_PREFIX):
+        return humanize(action.removeprefix(ACTION_PREFIX).replace("-", "_"))
+    own = OWN_VERBS.get(action)
+    if own is None:
+        return humanize(action.replace(".", "_"))
+    words = f"{own.verb}{own.after}".split()
+    if own.names_record and not own.after and words[-1] in RECORD_PARTICLES:
+        words = words[:-1]
+    return " ".join(words)
+
+
 def past_tense(verb: str) -> str:
     word = verb.lower()
     if word in IRREGULAR_PAST:

@@ -200,16 +200,24 @@ class DistinctValuesFilter:
     has_operator = False
     template = "sqladmin/filters/lookup_filter.html"
 
-    def __init__(self, column: InstrumentedAttribute[Any], title: str | None = None) -> None:
+    def __init__(
+        self,
+        column: InstrumentedAttribute[Any],
+        title: str | None = None,
+        label: Callable[[str], str] = str,
+    ) -> None:
         self.column = column
         self.parameter_name = column.key
         self.title = title or humanize(column.key)
+        self.label = label
+        """How a stored value reads in the panel ("action:adjust_balance" as "Adjust balance")."""
 
     async def lookups(
         self, request: Request, model: Any, run_query: Callable[..., Any]
     ) -> list[tuple[str, str]]:
         rows = await run_query(sa.select(self.column).distinct().order_by(self.column).limit(200))
-        return [(ALL, "All")] + [(str(value), str(value)) for (value,) in rows]
+        named = sorted((self.label(str(value)), str(value)) for (value,) in rows)
+        return [(ALL, "All")] + [(value, label) for label, value in named]
 
     def apply(self, query: sa.Select, request: Request) -> sa.Select:
         value = request.query_params.get(self.parameter_name)

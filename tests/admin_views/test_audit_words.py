@@ -15,11 +15,12 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin_views.shared.audit_words import Phrase, action_phrase
+from admin_views.shared.audit_words import Phrase, action_label, action_phrase
 from core.settings import Settings
 from models import AIModel, AuditLog
 from models.base import utcnow
 from tests import rows, staff
+from tests.admin_views.anchors import anchors
 from tests.admin_views.screens import act, token
 from tests.admin_views.test_money_actions import submitted
 from tests.clients import client_for
@@ -206,3 +207,32 @@ async def test_the_export_keeps_the_raw_columns(client: httpx.AsyncClient, trail
 )
 def test_an_action_label_reads_in_the_past_tense(label: str, phrase: Phrase) -> None:
     assert action_phrase(label) == phrase
+
+
+async def test_the_action_filter_names_actions_in_words_and_narrows_the_list(
+    client: httpx.AsyncClient, trail: Trail
+) -> None:
+    page = (await client.get("/admin/audit-logs/list")).text
+    offered = {anchor.text.strip(): anchor.href for anchor in anchors(page) if anchor.href}
+
+    assert {"Adjust", "Disable", "Created", "Signed in", "Exported"} <= offered.keys()
+    assert not [text for text in offered if text.startswith("action:")]
+    narrowed = (await client.get(html.unescape(offered["Adjust"]))).text
+    assert sentences(narrowed) == ["Adjusted balance of USD wallet of Ada Lovelace by +12.50 USD"]
+
+
+@pytest.mark.parametrize(
+    ("action", "label"),
+    [
+        ("action:adjust_balance", "Adjust balance"),
+        ("create", "Created"),
+        ("schedule", "Updated on schedule"),
+        ("login.success", "Signed in"),
+        ("password.change", "Changed the password"),
+        ("two_factor.enable", "Turned on two-factor sign-in"),
+        ("flags.create_key", "Created a flag client key"),
+        ("something.new", "Something new"),
+    ],
+)
+def test_each_stored_action_has_a_label(action: str, label: str) -> None:
+    assert action_label(action) == label
