@@ -13,7 +13,9 @@ from wtforms.fields import Field
 from admin_views import sqladmin_door as door
 from admin_views.base import ReadOnlyView, StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
+from admin_views.shared.audit_words import action_label
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
+from admin_views.shared.labels import humanize
 from admin_views.shared.permission_field import PermissionGridField, render
 from admin_views.shared.permission_grid import UnknownPermissionsError, grid, settle, summary
 from admin_views.shared.related import Related
@@ -183,6 +185,7 @@ class AdminUserAdmin(StaffView, model=AdminUser):
             AuditLog.actor_id,
             (AuditLog.sequence, AuditLog.action, AuditLog.entity_type, AuditLog.created_at),
             newest_first=AuditLog.sequence,
+            shown_as={"action": action_label, "entity_type": humanize},
         ),
     ]
 

@@ -7,7 +7,8 @@ staff member may not view is not shown.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,6 +29,9 @@ class Related:
     columns: tuple[InstrumentedAttribute[Any], ...]
     newest_first: InstrumentedAttribute[Any] | None = None
     limit: int = 10
+    shown_as: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
+    """How a column's value reads, by column name, where its type does not say (an audit
+    entry's stored action as "Adjust")."""
 
     @property
     def model(self) -> type[Any]:
@@ -48,7 +52,9 @@ class Panel:
     see_all_url: str
 
 
-def _cell(obj: Any, column: InstrumentedAttribute[Any]) -> Any:
+def _cell(obj: Any, column: InstrumentedAttribute[Any], relation: Related) -> Any:
+    if column.key in relation.shown_as:
+        return relation.shown_as[column.key](getattr(obj, column.key))
     formatter = column_formatter(column.property.columns[0])
     return formatter(obj, column.key) if formatter else getattr(obj, column.key)
 
@@ -76,7 +82,7 @@ async def panels(
                 rows=[
                     (
                         f"{base_url}/{slug}/details/{row.id}",
-                        [_cell(row, c) for c in relation.columns],
+                        [_cell(row, c, relation) for c in relation.columns],
                     )
                     for row in rows
                 ],

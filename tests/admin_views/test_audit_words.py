@@ -236,3 +236,16 @@ async def test_the_action_filter_names_actions_in_words_and_narrows_the_list(
 )
 def test_each_stored_action_has_a_label(action: str, label: str) -> None:
     assert action_label(action) == label
+
+
+async def test_a_staff_accounts_recent_entries_read_in_words(
+    client: httpx.AsyncClient, trail: Trail
+) -> None:
+    page = (await client.get(f"/admin/admin-users/details/{trail.boss.id}")).text
+    panel = page[page.index('data-related="Recent audit entries"') :]
+    panel = panel[: panel.index("</table>")]
+
+    assert "Adjust" in panel
+    assert "Feature flags" in panel
+    assert "action:" not in panel
+    assert "feature_flags" not in panel
