@@ -4,8 +4,6 @@ the feed's documented query takes what the door takes: the doors render and read
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import httpx
 import pytest
 from pydantic import BaseModel, ValidationError
@@ -15,7 +13,7 @@ from starlette.applications import Starlette
 from api import openapi
 from api.schemas.feed import FeedQuery, FlagFeed
 from api.schemas.ofrep import BulkEvaluationSuccess, ConfigurationResponse, EvaluationSuccess
-from tests import rows
+from tests.test_openapi import add_flags
 
 FEED = "/api/feature-flags/mobile/active"
 OFREP = "/ofrep/v1/evaluate/flags"
@@ -24,23 +22,8 @@ CONTEXT = {"context": {"targetingKey": "user-7", "platform": "ios", "appVersion"
 
 @pytest.fixture
 async def flags(app: Starlette, db: AsyncSession) -> None:
-    """On for all, a split (an error entry in bulk without a targeting key), variants, off."""
-    for row in (
-        rows.flag_row(key="everyone", platforms=[], rollout_percentage=Decimal(100)),
-        rows.flag_row(key="half", platforms=[], rollout_percentage=Decimal(50)),
-        rows.flag_row(
-            key="colours",
-            platforms=[],
-            rollout_percentage=Decimal(100),
-            variants=[
-                {"name": "red", "weight": 1, "payload": "#f00"},
-                {"name": "blue", "weight": 3, "payload": {"hex": "#00f"}},
-            ],
-        ),
-        rows.flag_row(key="off", enabled=False, default_value={"banner": False}),
-    ):
-        await rows.insert(db, "feature_flags", row)
-    await db.commit()
+    """Every kind of answer (tests/test_openapi.py's flags), loaded into the app's store."""
+    await add_flags(db)
     await app.state.flags.refresh(force=True)
 
 
