@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,10 +15,11 @@ from admin_views.base import StaffView
 from admin_views.shared.actions import ActionContext, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
 from admin_views.shared.formatting import badge
+from admin_views.shared.four_eyes import Guard, Needed
 from flags.definition import compile_flag, problems
 from flags.engine import BUCKETS, PLATFORMS, Context, bucket, evaluate, parse_version
 from models.base import utcnow
-from models.flags import FeatureFlag
+from models.flags import REVIEW_ROLLOUT, FeatureFlag, FlagType
 from models.people import User, UserStatus
 
 MENU = "Feature flags"
@@ -32,6 +34,28 @@ def _type_and_age(flag: FeatureFlag, _name: str) -> Markup:
             ' <span class="badge bg-red-lt" title="Past its expected lifetime">stale</span>'
         )
     return shown
+
+
+async def _reviewed(
+    _view: Any, _db: AsyncSession, flags: Sequence[FeatureFlag], _params: Any
+) -> Needed | None:
+    """A flag marked for review, a permission flag or one rolled out to more than
+    `REVIEW_ROLLOUT`% changes only with a second person; turning one off never waits."""
+    for flag in flags:
+        if flag.needs_review():
+            return Needed(f"{flag.key} {review_because(flag)}: a second person reviews changes.")
+    return None
+
+
+flag_review = Guard(_reviewed)
+
+
+def review_because(flag: FeatureFlag) -> str:
+    if flag.flag_type == FlagType.PERMISSION:
+        return "is a permission flag"
+    if flag.requires_review:
+        return "is marked as needing review"
+    return f"is rolled out to more than {REVIEW_ROLLOUT}% of users"
 
 
 class FeatureFlagAdmin(StaffView, model=FeatureFlag):
@@ -119,7 +143,7 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
                 "platforms": sorted(PLATFORMS),
             }
 
-    @row_action("enable", "Enable", when=lambda flag: not flag.enabled)
+    @row_action("enable", "Enable", when=lambda flag: not flag.enabled, four_eyes=flag_review)
     async def enable(self, _db: AsyncSession, flag: FeatureFlag, _context: ActionContext) -> None:
         flag.enabled = True
         flag.revision += 1

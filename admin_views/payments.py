@@ -7,6 +7,7 @@ is read-only.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from admin_views.base import ReadOnlyView, StaffView
 from admin_views.shared.actions import ActionContext, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
 from admin_views.shared.formatting import money
+from admin_views.shared.four_eyes import above_threshold
 from admin_views.shared.money import amount_field, moved
 from admin_views.shared.once import SubmittedOnceForm, key_for
 from admin_views.shared.related import Related
@@ -73,6 +75,40 @@ async def transaction_facts(
             ("Left to refund", money(-transaction.amount - refunded, transaction.currency)),
         ]
     return facts
+
+
+async def adjustment(
+    _db: AsyncSession, wallet: Wallet, params: dict[str, Any]
+) -> tuple[Decimal, str, str]:
+    signed = params["amount"] if params["direction"] == "credit" else -params["amount"]
+    after = wallet.balance + signed
+    return (
+        signed,
+        wallet.currency,
+        f"balance {money(wallet.balance)} → {money(after, wallet.currency)}",
+    )
+
+
+async def refund_amount(
+    db: AsyncSession, purchase: WalletTransaction, params: dict[str, Any]
+) -> tuple[Decimal, str, str]:
+    amount = params["amount"] or await corrections.refundable(db, purchase)
+    return (
+        amount,
+        purchase.currency,
+        f"refund {money(amount, purchase.currency)} of {purchase.reference} to the customer",
+    )
+
+
+async def reversal_amount(
+    _db: AsyncSession, original: WalletTransaction, _params: dict[str, Any]
+) -> tuple[Decimal, str, str]:
+    return (
+        original.amount,
+        original.currency,
+        f"reverse {original.reference}: {money(-original.amount, original.currency)} "
+        "back to the wallet",
+    )
 
 
 class AdjustmentForm(SubmittedOnceForm):
@@ -157,6 +193,7 @@ class WalletAdmin(StaffView, model=Wallet):
         one_row=True,
         facts=wallet_facts,
         when=lambda wallet: wallet.status == WalletStatus.ACTIVE,
+        four_eyes=above_threshold(adjustment),
     )
     async def adjust(
         self, db: AsyncSession, wallet: Wallet, context: ActionContext
@@ -219,6 +256,7 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
         when=lambda txn: (
             txn.type == TransactionType.PURCHASE and txn.status == TransactionStatus.POSTED
         ),
+        four_eyes=above_threshold(refund_amount),
     )
     async def refund(
         self, db: AsyncSession, purchase: WalletTransaction, context: ActionContext
@@ -244,6 +282,7 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
         when=lambda txn: (
             txn.status == TransactionStatus.POSTED and txn.type != TransactionType.REVERSAL
         ),
+        four_eyes=above_threshold(reversal_amount),
     )
     async def reverse(
         self, db: AsyncSession, original: WalletTransaction, context: ActionContext

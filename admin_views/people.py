@@ -15,6 +15,7 @@ from admin_views.base import ReadOnlyView, StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.audit_words import action_label
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
+from admin_views.shared.four_eyes import BULK_ROWS, always, more_rows_than
 from admin_views.shared.labels import humanize
 from admin_views.shared.permission_field import PermissionGridField, render
 from admin_views.shared.permission_grid import UnknownPermissionsError, grid, settle, summary
@@ -115,6 +116,7 @@ class UserAdmin(StaffView, model=User):
         confirm="Suspend {record}? They cannot pay until reactivated.",
         when=lambda user: user.status == UserStatus.ACTIVE,
         reason=True,
+        four_eyes=more_rows_than(BULK_ROWS),
     )
     async def suspend(self, _db: AsyncSession, user: User, _context: ActionContext) -> None:
         user.status = UserStatus.SUSPENDED
@@ -130,6 +132,7 @@ class UserAdmin(StaffView, model=User):
         confirm="Deactivate {record}? The account stays on record and can be reactivated.",
         when=lambda user: user.status != UserStatus.DEACTIVATED,
         reason=True,
+        four_eyes=more_rows_than(BULK_ROWS),
     )
     async def deactivate(self, _db: AsyncSession, user: User, _context: ActionContext) -> None:
         user.deactivate(utcnow())
@@ -226,7 +229,12 @@ class AdminUserAdmin(StaffView, model=AdminUser):
             raise ActionRefusedError("You cannot disable your own account.")
         admin.is_active = False
 
-    @row_action("enable", "Enable", when=lambda admin: not admin.is_active)
+    @row_action(
+        "enable",
+        "Enable",
+        when=lambda admin: not admin.is_active,
+        four_eyes=always("A disabled staff account is enabled only with a second person."),
+    )
     async def enable(self, _db: AsyncSession, admin: AdminUser, _context: ActionContext) -> None:
         admin.is_active = True
 

@@ -215,11 +215,13 @@ class DemoData:
     def batches(self) -> Iterator[Batch]:
         """The hand-written batches, then rows made from its columns for any other table."""
         # Roles come from the migrations, rollups from `analytics.refresh` after the load,
-        # and existing staff are reused: none of them is the generic rows' to write.
+        # approval requests from staff asking for them, and existing staff are reused: none
+        # of them is the generic rows' to write.
         ids: dict[str, list[Any]] = {
             "roles": list(self.role_ids.values()),
             "admin_users": [staff.id for staff in self.staff],
             "dashboard_analytics": [],
+            "approval_requests": [],
         }
         for batch in self._hand_written_batches():
             generic.remember(ids, batch.table, batch.rows)

@@ -9,6 +9,7 @@ from logging.config import fileConfig
 from textwrap import indent
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import context
 from alembic.autogenerate import renderers
 from alembic.autogenerate.api import AutogenContext
@@ -33,9 +34,14 @@ log = logging.getLogger("alembic.env")
 
 
 def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | bool:
-    """Import our portable column types where a revision uses them."""
+    """Import our portable column types where a revision uses them, and write the JSON
+    document type (`JSONDocument`) as code that runs: Alembic's own rendering of JSONB names
+    `Text()` without importing it."""
     if type_ == "type" and type(obj).__module__ == "models.base":
         autogen_context.imports.add("import models.base")
+    if type_ == "type" and type(obj) is sa.JSON and "postgresql" in obj._variant_mapping:
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return 'sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")'
     return False
 
 

@@ -41,6 +41,10 @@ LIFETIME_DAYS = {FlagType.RELEASE: 40, FlagType.EXPERIMENT: 40, FlagType.OPERATI
 """How long a flag of each type is expected to live; kill switches and permissions stay."""
 
 
+REVIEW_ROLLOUT = Decimal("50")
+"""A flag rolled out to more than this share of users is reviewed before it changes."""
+
+
 class FeatureFlag(UUIDKey, Timestamps, Base):
     """A switch, rollout or experiment evaluated for each app user."""
 
@@ -101,6 +105,17 @@ class FeatureFlag(UUIDKey, Timestamps, Base):
     ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revision: Mapped[int] = mapped_column(default=1)
     """Bumped on every change, so caches and the app can tell versions apart."""
+    requires_review: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    """Changes to it wait for a second person; permission flags and flags rolled out past
+    `REVIEW_ROLLOUT` always do (`needs_review`)."""
+
+    def needs_review(self, rollout: Decimal | None = None) -> bool:
+        """Whether changing this flag (to `rollout`, when it changes) needs a second person."""
+        return (
+            self.requires_review
+            or self.flag_type == FlagType.PERMISSION
+            or max(self.rollout_percentage or 0, rollout or 0) > REVIEW_ROLLOUT
+        )
 
     def is_stale(self, now: datetime) -> bool:
         """Past its type's expected lifetime: time to remove it from the app and here."""

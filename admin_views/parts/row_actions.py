@@ -4,11 +4,13 @@ every selected row checked, changed and audited in one transaction, or none."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 from sqladmin.flash import Flash
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import MultiDict
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -17,6 +19,7 @@ from wtforms import Form
 from admin_views import sqladmin_door as door
 from admin_views.parts.audited import Audited
 from admin_views.parts.record_page import RecordPage
+from admin_views.shared import four_eyes
 from admin_views.shared.actions import (
     ActionContext,
     ActionRefusedError,
@@ -25,7 +28,35 @@ from admin_views.shared.actions import (
 )
 from admin_views.shared.navigation import back_to
 from audit.snapshot import changes, snapshot
-from auth.middleware import current_staff
+from auth.middleware import actor, current_staff
+from auth.permissions import ACTION_PREFIX
+from auth.sessions import Staff
+from models.approvals import ApprovalRequest
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an action did: the references of money it moved, or the request it made for a
+    second person instead."""
+
+    made: list[str] = field(default_factory=list)
+    approval: ApprovalRequest | None = None
+
+
+def as_asked(form_data: Any) -> dict[str, list[str]]:
+    """A submitted form as it can be kept and submitted again (strings only; the CSRF
+    token and the selection left out)."""
+    if not form_data:
+        return {}
+    return {
+        name: [value for value in form_data.getlist(name) if isinstance(value, str)]
+        for name in form_data
+        if name not in ("csrf_token", "pks", "next")
+    }
+
+
+def pairs(asked: dict[str, list[str]]) -> list[tuple[str, str]]:
+    return [(name, value) for name, values in asked.items() for value in values]
 
 
 @dataclass(frozen=True)
@@ -58,14 +89,13 @@ class RowActions(RecordPage, Audited):
             if name not in allowed or not spec.applies_to(obj):
                 continue
             url = f"{door.action_url(self, request, name)}?pks={obj.id}"
-            asks = spec.form is not None or spec.reason
-            confirm = None if asks else spec.confirmation(str(obj))
+            confirm = None if spec.has_own_page else spec.confirmation(str(obj))
             offered.append(RecordAction(spec.name, spec.label, url, confirm))
         return offered
 
     async def run_row_action(self, request: Request, spec: ActionSpec) -> Response:
-        """GET answers with the action's page (its form, or a confirmation); POST runs it
-        once the form, if any, comes back valid."""
+        """The screens' door: GET answers with the action's page (its form, or a
+        confirmation); POST runs it once the form, if any, comes back valid."""
         form_data = await request.form() if request.method == "POST" else None
         asked = form_data or {}
         raw = str(asked.get("pks") or request.query_params.get("pks") or "")
@@ -92,50 +122,163 @@ class RowActions(RecordPage, Audited):
             Flash.error(request, refusal, title=f"{spec.label}: nothing was changed")
             return RedirectResponse(destination, status_code=303)
         params: dict[str, Any] = {}
-        form_class = await spec.form_class(self)
+        needed = await self.needed_up_front(spec, rows)
+        form_class = await spec.form_class(self, reason=needed is not None)
         submitted = form_data is not None and "action_form" in form_data
         if form_class is not None or form_data is None:
             form = form_class(form_data if submitted else None) if form_class else None
             if not submitted or (form is not None and not form.validate()):
+                status_code = 400 if submitted else 200
                 return await self.action_page(
-                    request, spec, raw, rows, form, destination, 400 if submitted else 200
+                    request, spec, raw, rows, form, destination, status_code, needed
                 )
             params = form.data if form is not None else {}
-        context = ActionContext(request=request, staff=staff, params=params)
-        made: list[str] = []
         try:
-            async with self.session_maker(expire_on_commit=False) as db, db.begin():
-                for pk in pks:
-                    obj = (await db.execute(door.row_statement(self, pk))).scalars().first()
-                    if obj is None:
-                        raise ActionRefusedError(f"{self.name} {pk} no longer exists.")
-                    if not spec.applies_to(obj):
-                        raise ActionRefusedError(spec.refusal(obj))
-                    before = snapshot(obj)
-                    details = await spec.change(self, db, obj, context)
-                    if details and "transaction" in details:
-                        made.append(details["transaction"])
-                    await db.flush()
-                    changed_before, changed_after = changes(before, snapshot(obj))
-                    reason = {"reason": params["reason"]} if spec.reason else {}
-                    await self.audit(
-                        db,
-                        request,
-                        f"action:{spec.name}",
-                        pk,
-                        changed_before,
-                        changed_after | (details or {}) | reason,
-                    )
+            outcome = await self.act(request, staff, spec, rows, params, as_asked(form_data))
         except ActionRefusedError as refused:
             Flash.error(request, str(refused), title=f"{spec.label}: nothing was changed")
             return RedirectResponse(destination, status_code=303)
         except AlreadyDoneError as done:
             Flash.info(request, str(done), title=f"{spec.label}: already done")
             return RedirectResponse(destination, status_code=303)
+        if outcome.approval is not None:
+            Flash.info(
+                request,
+                f"{outcome.approval.rule} Nothing changes until another staff member approves it.",
+                title=f"{spec.label}: sent for approval",
+            )
+            return RedirectResponse(four_eyes.page_url(request, outcome.approval.id), 303)
         what = str(rows[0]) if len(rows) == 1 else f"{len(pks)} {self.name_plural.lower()}"
-        made_note = f" Made {', '.join(made)}." if made else ""
+        made_note = f" Made {', '.join(outcome.made)}." if outcome.made else ""
         Flash.success(request, f"{spec.label}: done for {what}.{made_note}", title=spec.label)
         return RedirectResponse(destination, status_code=303)
+
+    async def act(
+        self,
+        request: Request,
+        staff: Staff,
+        spec: ActionSpec,
+        rows: list[Any],
+        params: dict[str, Any],
+        asked: dict[str, list[str]],
+    ) -> Outcome:
+        """Every door's way to run an action on `rows` with the form's `params` (`asked`:
+        the form as submitted): at once, or, where its guard says so, as a request for a
+        second person. Raises ActionRefusedError or AlreadyDoneError."""
+        if spec.four_eyes is not None:
+            async with self.session_maker(expire_on_commit=False) as db, db.begin():
+                needed = await spec.four_eyes(self, db, rows, params)
+                if needed is not None:
+                    if len(str(params.get("reason") or "").strip()) < 5:
+                        raise ActionRefusedError(
+                            f"{needed.rule} Say why, in a reason of at least 5 characters, "
+                            "for the staff member who approves it."
+                        )
+                    approval = await four_eyes.ask(
+                        db,
+                        actor(request),
+                        staff,
+                        four_eyes.Asked(
+                            table=self.resource(),
+                            action=spec.name,
+                            action_label=spec.label,
+                            permission=f"{self.resource()}:{ACTION_PREFIX}{spec.name}",
+                            records=[(str(row.id), str(row)) for row in rows],
+                            params=asked,
+                            needed=needed,
+                            reason=str(params.get("reason") or ""),
+                        ),
+                    )
+                    return Outcome(approval=approval)
+        made = await self.perform(request, staff, spec, [str(row.id) for row in rows], params)
+        return Outcome(made=made)
+
+    async def perform(
+        self,
+        request: Request,
+        staff: Staff,
+        spec: ActionSpec,
+        pks: list[str],
+        params: dict[str, Any],
+    ) -> list[str]:
+        """Every row checked, changed and audited in one transaction, or none; the
+        references of money moved."""
+        async with self.session_maker(expire_on_commit=False) as db, db.begin():
+            return await self.apply(db, request, staff, spec, pks, params)
+
+    async def apply(
+        self,
+        db: AsyncSession,
+        request: Request,
+        staff: Staff,
+        spec: ActionSpec,
+        pks: list[str],
+        params: dict[str, Any],
+        approved: dict[str, Any] | None = None,
+    ) -> list[str]:
+        """`perform` in the caller's transaction; `approved` says on each audit entry which
+        approval request this runs for and who asked."""
+        context = ActionContext(request=request, staff=staff, params=params)
+        made: list[str] = []
+        for pk in pks:
+            obj = (await db.execute(door.row_statement(self, pk))).scalars().first()
+            if obj is None:
+                raise ActionRefusedError(f"{self.name} {pk} no longer exists.")
+            if not spec.applies_to(obj):
+                raise ActionRefusedError(spec.refusal(obj))
+            before = snapshot(obj)
+            details = await spec.change(self, db, obj, context)
+            if details and "transaction" in details:
+                made.append(details["transaction"])
+            await db.flush()
+            changed_before, changed_after = changes(before, snapshot(obj))
+            reason = {"reason": params["reason"]} if "reason" in params else {}
+            await self.audit(
+                db,
+                request,
+                f"action:{spec.name}",
+                pk,
+                changed_before,
+                changed_after | (details or {}) | reason | (approved or {}),
+            )
+        return made
+
+    async def apply_approved(
+        self,
+        db: AsyncSession,
+        request: Request,
+        checker: Staff,
+        approval: ApprovalRequest,
+        approved: dict[str, Any],
+    ) -> list[str]:
+        """An approved request's action, as it was asked, in the caller's transaction (the
+        one that marked it executed): its rules checked again now, and the request's id as
+        the idempotency key, so money moves once however the approval arrives."""
+        spec = self.action_specs.get(approval.action)
+        if spec is None:
+            raise ActionRefusedError(f"{self.name_plural} no longer offer {approval.action}.")
+        params: dict[str, Any] = {}
+        form_class = await spec.form_class(self, reason=True)
+        if form_class is not None:
+            form = form_class(MultiDict(pairs(approval.params)))
+            if not form.validate():
+                raise ActionRefusedError(
+                    f"The request's {', '.join(form.errors)} no longer pass the form's rules."
+                )
+            params = form.data
+            if "idempotency_key" in params:
+                params["idempotency_key"] = approval.id.hex
+        return await self.apply(
+            db, request, checker, spec, list(approval.record_ids), params, approved
+        )
+
+    async def needed_up_front(self, spec: ActionSpec, rows: list[Any]) -> four_eyes.Needed | None:
+        """Whether a second person is needed, when the action's guard can tell from the
+        rows alone (before the form is filled in)."""
+        if spec.four_eyes is None or spec.four_eyes.reads_form:
+            return None
+        async with self.session_maker() as db:
+            return await spec.four_eyes(self, db, rows, {})
 
     async def selected_rows(self, pks: list[str]) -> list[Any]:
         """The selected rows in one query, read for the action's page and its state check;
@@ -170,6 +313,7 @@ class RowActions(RecordPage, Audited):
         form: Form | None,
         destination: str,
         status_code: int,
+        needed: four_eyes.Needed | None = None,
     ) -> Response:
         one = rows[0] if len(rows) == 1 else None
         record = str(one) if one is not None else f"{len(rows)} {self.name_plural.lower()}"
@@ -190,6 +334,7 @@ class RowActions(RecordPage, Audited):
                 "currency": getattr(one, "currency", None),
                 "model_view": self,
                 "destination": destination,
+                "needed": needed,
                 "title": f"{spec.label}: {record}",
             },
             status_code=status_code,

@@ -9,8 +9,10 @@
 submission for a row in another state is refused with a message. `confirm` names the record
 (`{record}` is its label, or "the selected customers" on a list). An action with a `form`
 (or `reason=True`, which asks a reason that goes to the audit entry) first answers with that
-form and runs when it comes back filled in and valid. Opening an action's URL answers with its
-form or confirmation page; only a POST changes anything.
+form and runs when it comes back filled in and valid. `four_eyes` guards the action
+(admin_views/shared/four_eyes.py): when it says so, a second staff member approves the
+change before it runs, and the action asks a reason for them. Opening an action's URL
+answers with its form or confirmation page; only a POST changes anything.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from admin_views.base import StaffView
+    from admin_views.shared.four_eyes import Guard
 
 View = TypeVar("View", bound="StaffView")
 
@@ -100,12 +103,21 @@ class ActionSpec:
     when: Applies | None = None
     confirm: str | None = None
     reason: bool = False
+    four_eyes: Guard | None = None
+    """Decides, from the selected rows and the form, whether a second person approves."""
 
-    async def form_class(self, view: Any) -> type[Form] | None:
+    @property
+    def has_own_page(self) -> bool:
+        """Asks something (a form, a reason) or may: a guard that reads only the rows knows
+        before the form is shown whether a second person, and so a reason, is needed."""
+        return self.form is not None or self.reason or self.four_eyes is not None
+
+    async def form_class(self, view: Any, *, reason: bool = False) -> type[Form] | None:
+        """The action's form; with a reason when the action asks one, or `reason` does."""
         form = self.form
         if form is not None and not isinstance(form, type):
             form = await form(view)
-        return with_reason(form) if self.reason else form
+        return with_reason(form) if self.reason or reason else form
 
     def applies_to(self, obj: Any) -> bool:
         return self.when is None or self.when(obj)
@@ -138,11 +150,14 @@ def row_action(
     facts: Facts | None = None,
     when: Applies | None = None,
     reason: bool = False,
+    four_eyes: Guard | None = None,
 ) -> Callable[[RowChange[View]], Callable[[View, Request], Awaitable[Response]]]:
     """Declare an action that applies `change` to each selected row (see the module doc)."""
 
     def wrap(change: RowChange[View]) -> Callable[[View, Request], Awaitable[Response]]:
-        spec = ActionSpec(name, label, change, form, one_row, facts, when, confirm, reason)
+        spec = ActionSpec(
+            name, label, change, form, one_row, facts, when, confirm, reason, four_eyes
+        )
 
         @functools.wraps(change)
         async def endpoint(self: View, request: Request) -> Response:
@@ -150,8 +165,7 @@ def row_action(
 
         endpoint.spec = spec  # type: ignore[attr-defined]
         # Actions that ask something (a form, a reason) confirm on their own page.
-        asks = form is not None or reason
-        confirmation = None if asks else spec.confirmation("the selected rows")
+        confirmation = None if spec.has_own_page else spec.confirmation("the selected rows")
         return action(name=name, label=label, confirmation_message=confirmation)(endpoint)
 
     return wrap

@@ -24,12 +24,21 @@ MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", 
 """Spelled out rather than `%b`, so a date reads the same whatever the server's locale."""
 
 BADGE_COLOURS = {
-    "green": {"active", "posted", "verified", "resolved", "completed", "approved", "enabled"},
+    "green": {
+        "active",
+        "posted",
+        "verified",
+        "resolved",
+        "completed",
+        "approved",
+        "enabled",
+        "executed",
+    },
     "yellow": {"pending", "in_progress", "paused", "testing", "unverified", "scheduled"},
     "blue": {"open", "draft", "normal", "browser", "api"},
     "red": {"suspended", "frozen", "failed", "rejected", "urgent", "expired"},
     "orange": {"high", "deprecated"},
-    "secondary": {"deactivated", "closed", "cancelled", "retired", "removed", "low"},
+    "secondary": {"deactivated", "closed", "cancelled", "retired", "removed", "low", "withdrawn"},
 }
 COLOUR_OF = {value: colour for colour, values in BADGE_COLOURS.items() for value in values}
 

@@ -1,0 +1,295 @@
+"""Four eyes: the approval requests that guarded changes make, and their Approve / Reject.
+
+Staff who may approve see every request and a badge counting those waiting for them; the
+rest see the requests they asked. Approving runs the change in the same transaction that
+marks the request executed (admin_views/shared/four_eyes.py); when the change's rules
+refuse it at that moment, the request is marked failed with the reason.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
+from wtforms import TextAreaField, validators
+
+from admin_views import sqladmin_door as door
+from admin_views.base import ReadOnlyView, StaffView
+from admin_views.parts.row_actions import Outcome, RecordAction
+from admin_views.shared import four_eyes
+from admin_views.shared.actions import ActionContext, ActionRefusedError, ActionSpec, row_action
+from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, DistinctValuesFilter
+from admin_views.shared.staff_form import StaffForm
+from auth.middleware import current_staff
+from auth.permissions import allows
+from auth.sessions import Staff
+from models.approvals import ApprovalRequest, ApprovalStatus
+
+MENU = ""
+"""Listed on its own in the sidebar, with its badge."""
+
+
+class ApprovalForm(StaffForm):
+    note = TextAreaField(
+        "Note",
+        validators=[validators.Optional(), validators.Length(max=500)],
+        description="Optional; kept on the request and in the audit trail.",
+    )
+
+
+class RejectionForm(StaffForm):
+    note = TextAreaField(
+        "Reason",
+        validators=[validators.InputRequired(), validators.Length(min=5, max=500)],
+        description="Shown to the staff member who asked.",
+    )
+
+
+def _pending(request: ApprovalRequest) -> bool:
+    return request.status == ApprovalStatus.PENDING
+
+
+async def _facts(
+    _view: ApprovalRequestAdmin, db: AsyncSession, approval: ApprovalRequest
+) -> list[tuple[str, str]]:
+    """What the checker reads before deciding."""
+    facts = [
+        ("Change", approval.action_label),
+        ("Record", approval.record_label),
+        ("Effect", approval.preview),
+        ("Why a second person", approval.rule),
+        ("Asked by", await four_eyes.maker_email(db, approval)),
+        ("Reason given", approval.reason),
+    ]
+    return [(label, value) for label, value in facts if value]
+
+
+class ApprovalRequestAdmin(ReadOnlyView, model=ApprovalRequest):
+    default_access = {
+        "admin": ("*",),
+        "operations": ("view", "action:withdraw"),
+        "support": ("view", "action:withdraw"),
+        "marketing": ("view", "action:withdraw"),
+        "analyst": ("view",),
+    }
+    name = "Approval request"
+    name_plural = "Approvals"
+    icon = "fa-solid fa-user-check"
+    can_export = False
+    column_list = [
+        ApprovalRequest.created_at,
+        ApprovalRequest.action_label,
+        ApprovalRequest.record_label,
+        ApprovalRequest.rule,
+        ApprovalRequest.maker,
+        ApprovalRequest.status,
+        ApprovalRequest.checker,
+        ApprovalRequest.expires_at,
+    ]
+    column_details_list = [
+        ApprovalRequest.action_label,
+        ApprovalRequest.record_label,
+        ApprovalRequest.preview,
+        ApprovalRequest.rule,
+        ApprovalRequest.reason,
+        ApprovalRequest.maker,
+        ApprovalRequest.created_at,
+        ApprovalRequest.expires_at,
+        ApprovalRequest.status,
+        ApprovalRequest.checker,
+        ApprovalRequest.decided_at,
+        ApprovalRequest.decision_reason,
+        ApprovalRequest.executed_at,
+        ApprovalRequest.outcome,
+    ]
+    column_labels = {
+        ApprovalRequest.action_label: "Change",
+        ApprovalRequest.record_label: "Record",
+        ApprovalRequest.preview: "Effect",
+        ApprovalRequest.rule: "Why a second person",
+        ApprovalRequest.reason: "Reason given",
+        ApprovalRequest.maker: "Asked by",
+        ApprovalRequest.checker: "Decided by",
+        ApprovalRequest.decided_at: "Decided",
+        ApprovalRequest.decision_reason: "Decision note",
+        ApprovalRequest.executed_at: "Ran",
+        ApprovalRequest.created_at: "Asked",
+        ApprovalRequest.expires_at: "Expires",
+    }
+    column_searchable_list = [ApprovalRequest.record_label, ApprovalRequest.reason]
+    column_sortable_list = [ApprovalRequest.created_at, ApprovalRequest.expires_at]
+    column_filters = [
+        ChoiceFilter(ApprovalRequest.status),
+        DistinctValuesFilter(ApprovalRequest.table_name, label="Table"),
+        DateRangeFilter(ApprovalRequest.created_at, "Asked"),
+    ]
+    detail_groups = {
+        "The change": [
+            ApprovalRequest.action_label,
+            ApprovalRequest.record_label,
+            ApprovalRequest.preview,
+            ApprovalRequest.rule,
+        ],
+        "Asked": [
+            ApprovalRequest.maker,
+            ApprovalRequest.reason,
+            ApprovalRequest.created_at,
+            ApprovalRequest.expires_at,
+        ],
+        "Decision": [
+            ApprovalRequest.status,
+            ApprovalRequest.checker,
+            ApprovalRequest.decided_at,
+            ApprovalRequest.decision_reason,
+            ApprovalRequest.executed_at,
+            ApprovalRequest.outcome,
+        ],
+    }
+
+    def list_query(self, request: Request) -> sa.Select:
+        return _visible(super().list_query(request), request)
+
+    def details_query(self, request: Request) -> sa.Select:
+        return _visible(super().details_query(request), request)
+
+    async def menu_badge(self, request: Request) -> int:
+        """Requests waiting for this staff member's approval."""
+        staff = current_staff(request)
+        if staff is None:
+            return 0
+        async with self.session_maker() as db:
+            return await four_eyes.waiting_for(db, staff)
+
+    async def list(self, request: Request) -> Any:
+        async with self.session_maker() as db, db.begin():
+            await four_eyes.expire_overdue(db)
+        return await super().list(request)
+
+    def record_actions(self, request: Request, obj: Any) -> list[RecordAction]:
+        """Approve and Reject for those who may decide this request; Withdraw for the one
+        who asked it."""
+        staff = current_staff(request)
+        offered = super().record_actions(request, obj)
+        if staff is None:
+            return []
+        deciding = four_eyes.may_approve(staff, obj)
+        return [
+            action
+            for action in offered
+            if (action.name == "withdraw" and obj.maker_id == staff.id)
+            or (action.name in ("approve", "reject") and deciding)
+        ]
+
+    async def act(
+        self,
+        request: Request,
+        staff: Staff,
+        spec: ActionSpec,
+        rows: list[Any],
+        params: dict[str, Any],
+        asked: dict[str, list[str]],
+    ) -> Outcome:
+        """A change refused by its own rules at the moment it is approved marks the request
+        failed, with the reason, for both to read."""
+        try:
+            return await super().act(request, staff, spec, rows, params, asked)
+        except four_eyes.ApprovalRefusedError:
+            raise
+        except ActionRefusedError as refused:
+            if spec.name != "approve":
+                raise
+            async with self.session_maker() as db, db.begin():
+                failed = await four_eyes.claim(
+                    db, rows[0].id, staff, ApprovalStatus.FAILED, params.get("note") or None
+                )
+                failed.outcome = f"Could not run: {refused}"
+                await self.audit(
+                    db,
+                    request,
+                    "action:approve",
+                    failed.id,
+                    {"status": ApprovalStatus.PENDING},
+                    {"status": ApprovalStatus.FAILED, "outcome": failed.outcome},
+                )
+            raise ActionRefusedError(
+                f"Approved, but the change could not run: {refused} The request is marked failed."
+            ) from None
+
+    @row_action(
+        "approve",
+        "Approve",
+        form=ApprovalForm,
+        one_row=True,
+        facts=_facts,
+        when=_pending,
+    )
+    async def approve(
+        self, db: AsyncSession, approval: ApprovalRequest, context: ActionContext
+    ) -> dict[str, Any]:
+        target = _target(self, approval)
+        note = context.params.get("note") or None
+        waits_for_maker = approval.action == "export"
+        claimed = await four_eyes.claim(
+            db,
+            approval.id,
+            context.staff,
+            ApprovalStatus.APPROVED if waits_for_maker else ApprovalStatus.EXECUTED,
+            note,
+        )
+        if waits_for_maker:
+            claimed.outcome = "Approved: the export is ready for the staff member who asked."
+            return {"outcome": claimed.outcome}
+        approved = four_eyes.actor_details(claimed, await four_eyes.maker_email(db, claimed))
+        if approval.action == "edit":
+            made = await target.apply_approved_edit(db, context.request, claimed, approved)
+        else:
+            made = await target.apply_approved(
+                db, context.request, context.staff, claimed, approved
+            )
+        claimed.outcome = f"Done. Made {', '.join(made)}." if made else "Done."
+        return {"outcome": claimed.outcome} | ({"transaction": made[0]} if made else {})
+
+    @row_action(
+        "reject",
+        "Reject",
+        form=RejectionForm,
+        one_row=True,
+        facts=_facts,
+        when=_pending,
+    )
+    async def reject(
+        self, db: AsyncSession, approval: ApprovalRequest, context: ActionContext
+    ) -> None:
+        await four_eyes.claim(
+            db, approval.id, context.staff, ApprovalStatus.REJECTED, context.params["note"]
+        )
+
+    @row_action(
+        "withdraw",
+        "Withdraw",
+        confirm="Withdraw {record}? Nothing will change.",
+        one_row=True,
+        when=_pending,
+    )
+    async def withdraw(
+        self, db: AsyncSession, approval: ApprovalRequest, context: ActionContext
+    ) -> None:
+        await four_eyes.withdraw(db, approval.id, context.staff)
+
+
+def _visible(stmt: sa.Select, request: Request) -> sa.Select:
+    """Everything for staff who may approve; their own requests for the rest."""
+    staff = current_staff(request)
+    if staff is not None and allows(staff.permissions, four_eyes.TABLE, four_eyes.APPROVE):
+        return stmt
+    maker = staff.id if staff is not None else None
+    return stmt.where(ApprovalRequest.maker_id == maker)
+
+
+def _target(view: StaffView, approval: ApprovalRequest) -> StaffView:
+    for candidate in door.admin_of(view).views:
+        if isinstance(candidate, StaffView) and candidate.resource() == approval.table_name:
+            return candidate
+    raise ActionRefusedError(f"There is no screen for {approval.table_name} any more.")
