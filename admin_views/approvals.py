@@ -21,6 +21,7 @@ from admin_views.parts.row_actions import Outcome, RecordAction
 from admin_views.shared import four_eyes
 from admin_views.shared.actions import ActionContext, ActionRefusedError, ActionSpec, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, DistinctValuesFilter
+from admin_views.shared.labels import humanize
 from admin_views.shared.staff_form import StaffForm
 from auth.middleware import current_staff
 from auth.permissions import allows
@@ -122,7 +123,7 @@ class ApprovalRequestAdmin(ReadOnlyView, model=ApprovalRequest):
     column_sortable_list = [ApprovalRequest.created_at, ApprovalRequest.expires_at]
     column_filters = [
         ChoiceFilter(ApprovalRequest.status),
-        DistinctValuesFilter(ApprovalRequest.table_name, label="Table"),
+        DistinctValuesFilter(ApprovalRequest.table_name, "Table", label=humanize),
         DateRangeFilter(ApprovalRequest.created_at, "Asked"),
     ]
     detail_groups = {
