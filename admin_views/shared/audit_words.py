@@ -81,6 +81,7 @@ OWN_VERBS = {
     "session.revoke": Phrase("Revoked"),
     "flags.create_key": Phrase("Created a flag client key in"),
     "flags.revoke_key": Phrase("Revoked a flag client key in"),
+    "approval:request": Phrase("Asked a second person about"),
 }
 """The trail's own verbs, which no row action declares (see audit/trail.py's callers)."""
 
