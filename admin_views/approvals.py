@@ -11,13 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqladmin import expose
+from sqladmin.flash import Flash
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
 from wtforms import TextAreaField, validators
 
 from admin_views import sqladmin_door as door
 from admin_views.base import ReadOnlyView, StaffView
-from admin_views.parts.row_actions import Outcome, RecordAction
+from admin_views.parts.exporting import EXPORT, listed_as
+from admin_views.parts.row_actions import Outcome, RecordAction, Refused
 from admin_views.shared import four_eyes
 from admin_views.shared.actions import ActionContext, ActionRefusedError, ActionSpec, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, DistinctValuesFilter
@@ -27,6 +32,8 @@ from auth.middleware import current_staff
 from auth.permissions import allows
 from auth.sessions import Staff
 from models.approvals import ApprovalRequest, ApprovalStatus
+from models.base import utcnow
+from models.people import AdminUser
 
 MENU = ""
 """Listed on its own in the sidebar, with its badge."""
@@ -149,6 +156,8 @@ class ApprovalRequestAdmin(ReadOnlyView, model=ApprovalRequest):
         ],
     }
 
+    detail_panels = ["staff/panels/export_download.html"]
+
     def list_query(self, request: Request) -> sa.Select:
         return _visible(super().list_query(request), request)
 
@@ -182,6 +191,65 @@ class ApprovalRequestAdmin(ReadOnlyView, model=ApprovalRequest):
             if (action.name == "withdraw" and obj.maker_id == staff.id)
             or (action.name in ("approve", "reject") and deciding)
         ]
+
+    def refused_as(self, staff: Staff, spec: ActionSpec, rows: list[Any]) -> Refused:
+        """Deciding a request one may not decide (one's own, say), or withdrawing someone
+        else's, is a matter of who asks, not of the request's state."""
+        approval = rows[0]
+        deciding = spec.name in ("approve", "reject") and not four_eyes.may_approve(staff, approval)
+        if deciding or (spec.name == "withdraw" and approval.maker_id != staff.id):
+            return Refused.FORBIDDEN
+        return super().refused_as(staff, spec, rows)
+
+    def export_download_url(self, request: Request, approval: ApprovalRequest) -> str | None:
+        """Where the staff member who asked an approved export downloads it; None for
+        anyone else, and before approval or after the download."""
+        staff = current_staff(request)
+        ready = (
+            approval.action == EXPORT
+            and approval.status == ApprovalStatus.APPROVED
+            and staff is not None
+            and approval.maker_id == staff.id
+        )
+        if not ready:
+            return None
+        url = request.url_for(f"admin:view-{self.identity}-download", pk=str(approval.id))
+        return str(url)
+
+    @expose("/{pk}/download", methods=["POST"])
+    async def download(self, request: Request) -> Response:
+        """An approved export, streamed once to the staff member who asked for it, with
+        the filters that were approved; audited with both staff members."""
+        staff = current_staff(request)
+        pk = request.path_params["pk"]
+        async with self.session_maker(expire_on_commit=False) as db:
+            stmt = sa.select(ApprovalRequest).where(self.row_condition(pk))
+            approval = (await db.execute(stmt)).scalars().first()
+        if approval is None or approval.action != EXPORT:
+            raise HTTPException(404)
+        if staff is None or approval.maker_id != staff.id:
+            raise HTTPException(
+                403, "Only the staff member who asked for this export can download it."
+            )
+        export_type = str(approval.params.get("format"))
+        listed = listed_as(request, str(approval.params.get("query") or ""))
+        try:
+            target = _target(self, approval)
+            if not allows(staff.permissions, approval.table_name, EXPORT):
+                raise four_eyes.ApprovalRefusedError(
+                    f"Your role may no longer export {target.name_plural.lower()}."
+                )
+            async with self.session_maker(expire_on_commit=False) as db, db.begin():
+                handed = await _hand_over(db, approval.id, staff)
+                checker = await db.scalar(
+                    sa.select(AdminUser.email).where(AdminUser.id == handed.checker_id)
+                )
+                approved = four_eyes.actor_details(handed, staff.email) | {"approved_by": checker}
+                await target.audit_export(db, listed, export_type, approved)
+        except ActionRefusedError as refused:
+            Flash.error(request, str(refused), title="Export: nothing was downloaded")
+            return RedirectResponse(four_eyes.page_url(request, approval.id), status_code=303)
+        return target.export_stream(listed, export_type)
 
     async def act(
         self,
@@ -294,3 +362,37 @@ def _target(view: StaffView, approval: ApprovalRequest) -> StaffView:
         if isinstance(candidate, StaffView) and candidate.resource() == approval.table_name:
             return candidate
     raise ActionRefusedError(f"There is no screen for {approval.table_name} any more.")
+
+
+async def _hand_over(db: AsyncSession, approval_id: Any, maker: Staff) -> ApprovalRequest:
+    """Approved -> executed for the export's maker, in the caller's transaction, as
+    `four_eyes.claim` moves pending requests: of two downloads at once one wins, and the
+    other, like any later one, finds it no longer approved."""
+    now = utcnow()
+    handed = await db.execute(
+        sa.update(ApprovalRequest)
+        .where(
+            ApprovalRequest.id == approval_id,
+            ApprovalRequest.status == ApprovalStatus.APPROVED,
+            ApprovalRequest.maker_id == maker.id,
+        )
+        .values(
+            status=ApprovalStatus.EXECUTED,
+            executed_at=now,
+            updated_at=now,
+            outcome="Downloaded by the staff member who asked.",
+        )
+        .execution_options(synchronize_session=False)
+    )
+    approval = await db.get(ApprovalRequest, approval_id, populate_existing=True)
+    if approval is None:
+        raise four_eyes.ApprovalRefusedError("There is no such approval request.")
+    if handed.rowcount != 1:
+        if approval.status == ApprovalStatus.EXECUTED:
+            raise four_eyes.ApprovalRefusedError(
+                "This export was downloaded already: it downloads once. Ask again for a new one."
+            )
+        raise four_eyes.ApprovalRefusedError(
+            f"This export is {approval.status}, not approved: there is nothing to download."
+        )
+    return approval

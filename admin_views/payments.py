@@ -140,6 +140,7 @@ class WalletAdmin(StaffView, model=Wallet):
         "analyst": ("view", "export"),
     }
     icon = "fa-solid fa-wallet"
+    personal_data = True
     can_edit = False
     can_delete = False
     column_list = [Wallet.user, Wallet.currency, Wallet.balance, Wallet.status, Wallet.updated_at]
@@ -216,6 +217,7 @@ class WalletTransactionAdmin(ReadOnlyView, model=WalletTransaction):
     default_access = {"admin": ("*",), "support": ("view",), "analyst": ("view", "export")}
     name = "Transaction"
     icon = "fa-solid fa-money-bill-transfer"
+    personal_data = True
     column_list = [
         WalletTransaction.reference,
         WalletTransaction.type,
@@ -303,6 +305,7 @@ class PaymentMethodAdmin(StaffView, model=PaymentMethod):
 
     default_access = {"admin": ("*",), "analyst": ("view", "export")}
     icon = "fa-solid fa-credit-card"
+    personal_data = True
     column_list = [
         PaymentMethod.user,
         PaymentMethod.kind,

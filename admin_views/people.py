@@ -48,6 +48,7 @@ class UserAdmin(StaffView, model=User):
         "analyst": ("view", "export"),
     }
     icon = "fa-solid fa-user"
+    personal_data = True
     column_list = [
         User.email,
         User.first_name,
@@ -151,6 +152,7 @@ class AdminUserAdmin(StaffView, model=AdminUser):
 
     name = "Staff account"
     icon = "fa-solid fa-user-shield"
+    personal_data = True
     can_delete = False
     column_list = [
         AdminUser.email,
@@ -334,6 +336,7 @@ class RoleAdmin(StaffView, model=Role):
 class AdminSessionAdmin(ReadOnlyView, model=AdminSession):
     name = "Staff session"
     icon = "fa-solid fa-id-badge"
+    personal_data = True
     column_list = [
         AdminSession.admin_user,
         AdminSession.kind,

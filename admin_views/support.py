@@ -82,6 +82,7 @@ class SupportTicketAdmin(StaffView, model=SupportTicket):
     default_access = {"admin": ("*",), "support": ("*",), "analyst": ("view", "export")}
     name = "Ticket"
     icon = "fa-solid fa-life-ring"
+    personal_data = True
     column_list = [
         SupportTicket.reference,
         SupportTicket.subject,
@@ -236,6 +237,7 @@ class TicketMessageAdmin(StaffView, model=TicketMessage):
     default_access = {"admin": ("*",), "support": ("*",), "analyst": ("view", "export")}
     name = "Ticket message"
     icon = "fa-solid fa-comments"
+    personal_data = True
     column_list = [
         TicketMessage.ticket,
         TicketMessage.author_type,

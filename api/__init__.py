@@ -6,7 +6,7 @@ are both made from them.
 
 from starlette.routing import BaseRoute
 
-from api import auth, dashboard, flag_feed, health, ofrep, openapi, search
+from api import actions, approvals, auth, dashboard, flag_feed, health, ofrep, openapi, search
 from api.operations import Operation
 
 
@@ -16,6 +16,8 @@ def operations() -> list[Operation]:
         *auth.operations,
         *dashboard.operations,
         *search.operations,
+        *actions.operations,
+        *approvals.operations,
         *flag_feed.operations,
         *ofrep.operations,
     ]

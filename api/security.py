@@ -6,7 +6,7 @@ from starlette.requests import Request
 
 from api.errors import ApiError
 from auth import sessions, tokens
-from auth.middleware import current_staff
+from auth.middleware import CSRF_HEADER, current_staff
 from auth.permissions import allows
 from auth.sessions import Staff
 from core.database import Database
@@ -18,6 +18,12 @@ NOT_SIGNED_IN = ApiError(
     "not_authenticated",
     "Sign in first: send 'Authorization: Bearer <access token>'.",
     headers={"WWW-Authenticate": 'Bearer realm="swipesavvy-admin"'},
+)
+NO_CSRF_TOKEN = ApiError(
+    403,
+    "csrf_failed",
+    "A change through the admin session needs the page's CSRF token in X-CSRF-Token (or "
+    "send a bearer token instead).",
 )
 
 
@@ -44,4 +50,22 @@ async def require_staff(request: Request, permission: tuple[str, str] | None = N
         raise NOT_SIGNED_IN
     if permission is not None and not allows(staff.permissions, *permission):
         raise ApiError(403, "forbidden", f"Your role may not {permission[1]} {permission[0]}.")
+    return staff
+
+
+async def staff_acting(request: Request, *, changes: bool = False) -> Staff:
+    """The caller (`require_staff`), made the request's staff member for the admin's own
+    code it runs: the audit trail's actor, the approvals a role may see. A change asked
+    through the admin session carries the session's CSRF token, as the screens' forms do: a
+    browser sends the cookie with any site's request, never a bearer token."""
+    staff = await require_staff(request)
+    if changes and not request.headers.get("authorization"):
+        settings: Settings = request.app.state.settings
+        presented = request.headers.get(CSRF_HEADER, "")
+        # compare_digest takes ASCII text only; a header may carry any byte.
+        if not presented.isascii() or not tokens.csrf_matches(
+            str(settings.secret_key), staff.session_id, presented
+        ):
+            raise NO_CSRF_TOKEN
+    request.scope["staff"] = staff
     return staff

@@ -152,17 +152,19 @@ class StaffSessionMiddleware:
             await self.app(scope, receive, send_with_cookie)
 
 
-def _replay(body: bytes) -> Callable[[], Awaitable[Message]]:
+def _replay(body: bytes, receive: Receive) -> Callable[[], Awaitable[Message]]:
+    """The body read ahead, then the connection's own messages: a streamed answer to a
+    form (an approved export's download) listens for the real disconnect, not a made-up one."""
     sent = False
 
-    async def receive() -> Message:
+    async def replayed() -> Message:
         nonlocal sent
         if sent:
-            return {"type": "http.disconnect"}
+            return await receive()
         sent = True
         return {"type": "http.request", "body": body, "more_body": False}
 
-    return receive
+    return replayed
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -206,10 +208,10 @@ class CsrfMiddleware:
         forwarded = receive
         if presented is None and self._is_form(request):
             body = await _read_body(receive)
-            form = await Request(scope, _replay(body)).form()
+            form = await Request(scope, _replay(body, receive)).form()
             presented = str(form.get(CSRF_FIELD) or "")
             await form.close()
-            forwarded = _replay(body)
+            forwarded = _replay(body, receive)
         if (
             staff is None
             or not presented

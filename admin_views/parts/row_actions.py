@@ -4,7 +4,10 @@ every selected row checked, changed and audited in one transaction, or none."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
@@ -29,7 +32,7 @@ from admin_views.shared.actions import (
 from admin_views.shared.navigation import back_to
 from audit.snapshot import changes, snapshot
 from auth.middleware import actor, current_staff
-from auth.permissions import ACTION_PREFIX
+from auth.permissions import ACTION_PREFIX, allows
 from auth.sessions import Staff
 from models.approvals import ApprovalRequest
 
@@ -41,6 +44,26 @@ class Outcome:
 
     made: list[str] = field(default_factory=list)
     approval: ApprovalRequest | None = None
+
+
+class Refused(StrEnum):
+    """Why a door's call ran nothing, as the door answers it (a status, an error code)."""
+
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid"
+    CONFLICT = "conflict"
+    """The rows' state, or the action's own rules, stand in the way."""
+    ALREADY_DONE = "already_done"
+
+
+class NotRunError(Exception):
+    """A call of `RowActions.run_for` that ran nothing and wrote nothing; the message says
+    why, for people."""
+
+    def __init__(self, refused: Refused, message: str) -> None:
+        super().__init__(message)
+        self.refused = refused
 
 
 def as_asked(form_data: Any) -> dict[str, list[str]]:
@@ -152,6 +175,63 @@ class RowActions(RecordPage, Audited):
         made_note = f" Made {', '.join(outcome.made)}." if outcome.made else ""
         Flash.success(request, f"{spec.label}: done for {what}.{made_note}", title=spec.label)
         return RedirectResponse(destination, status_code=303)
+
+    async def run_for(
+        self,
+        request: Request,
+        staff: Staff,
+        name: str,
+        pks: Sequence[str],
+        values: MultiDict,
+        key: str | None = None,
+    ) -> Outcome:
+        """Run the action `name` on the rows `pks` for `staff`, its form filled in with
+        `values` (strings, as a form submits them), by the screens' rules but without their
+        pages: the door for callers that speak no HTML (the JSON API). `key` is the
+        submission's idempotency key where the form takes one; a fresh one when None.
+        Raises NotRunError, having written nothing."""
+        spec = self.action_specs.get(name)
+        if spec is None:
+            raise NotRunError(Refused.NOT_FOUND, f"{self.name_plural} have no action {name!r}.")
+        permission = f"{self.resource()}:{ACTION_PREFIX}{name}"
+        if not allows(staff.permissions, *permission.split(":", 1)):
+            raise NotRunError(
+                Refused.FORBIDDEN,
+                f"Your role may not use {spec.label} on {self.name_plural.lower()}: it needs "
+                f"{permission}.",
+            )
+        pks = list(dict.fromkeys(pks))
+        if not pks:
+            raise NotRunError(Refused.INVALID, "Select at least one row first.")
+        if spec.one_row and len(pks) > 1:
+            raise NotRunError(
+                Refused.INVALID,
+                f"{spec.label} applies to one {self.name.lower()} at a time; nothing was changed.",
+            )
+        rows = await self.selected_rows(pks)
+        refusal = self.refusal(spec, pks, rows)
+        if refusal is not None:
+            missing = len(rows) < len(pks)
+            raise NotRunError(Refused.NOT_FOUND if missing else Refused.CONFLICT, refusal)
+        needed = await self.needed_up_front(spec, rows)
+        form_class = await spec.form_class(self, reason=needed is not None)
+        if form_class is not None and hasattr(form_class, "idempotency_key"):
+            # One call is one submission: the key a form's page would have carried.
+            key = key or values.get("idempotency_key") or uuid.uuid4().hex
+            kept = [(n, value) for n, value in values.multi_items() if n != "idempotency_key"]
+            values = MultiDict([*kept, ("idempotency_key", key)])
+        params = filled_in(spec, form_class, values)
+        try:
+            return await self.act(request, staff, spec, rows, params, as_asked(values))
+        except AlreadyDoneError as done:
+            raise NotRunError(Refused.ALREADY_DONE, str(done)) from None
+        except ActionRefusedError as refused:
+            raise NotRunError(self.refused_as(staff, spec, rows), str(refused)) from None
+
+    def refused_as(self, staff: Staff, spec: ActionSpec, rows: list[Any]) -> Refused:
+        """How a door reads the action's own refusal: the rows' state or the rules of the
+        moment stand in the way, unless the view knows the refusal is about who asks."""
+        return Refused.CONFLICT
 
     async def act(
         self,
@@ -339,3 +419,30 @@ class RowActions(RecordPage, Audited):
             },
             status_code=status_code,
         )
+
+
+def filled_in(spec: ActionSpec, form_class: type[Form] | None, values: MultiDict) -> dict[str, Any]:
+    """The action's form filled in with `values` and validated: its data, or NotRunError
+    naming each field at fault (a field it does not have included)."""
+    if form_class is None:
+        if values:
+            raise NotRunError(Refused.INVALID, f"{spec.label} takes no parameters.")
+        return {}
+    form = form_class(values)
+    unknown = [name for name in values if name not in form]
+    if unknown:
+        taken = [name for name in form.data if name != "idempotency_key"]
+        raise NotRunError(
+            Refused.INVALID,
+            f"{spec.label} has no {', '.join(map(repr, unknown))}; it takes "
+            f"{', '.join(taken) or 'nothing'}.",
+        )
+    if not form.validate():
+        raise NotRunError(
+            Refused.INVALID,
+            " ".join(
+                f"{form[name].label.text}: {' '.join(map(str, errors))}"
+                for name, errors in form.errors.items()
+            ),
+        )
+    return form.data
