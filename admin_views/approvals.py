@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from markupsafe import Markup
 from sqladmin import expose
 from sqladmin.flash import Flash
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -27,6 +28,7 @@ from admin_views.shared import four_eyes
 from admin_views.shared.actions import ActionContext, ActionRefusedError, ActionSpec, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, DistinctValuesFilter
 from admin_views.shared.labels import humanize
+from admin_views.shared.navigation import may_view
 from admin_views.shared.staff_form import StaffForm
 from auth.middleware import current_staff
 from auth.permissions import allows
@@ -163,6 +165,13 @@ class ApprovalRequestAdmin(ReadOnlyView, model=ApprovalRequest):
 
     def details_query(self, request: Request) -> sa.Select:
         return _visible(super().details_query(request), request)
+
+    async def get_detail_value(self, obj: Any, prop: str, request: Request | None = None) -> Any:
+        if prop == "record_label" and request is not None:
+            url = _record_link(self, request, obj)
+            if url:
+                return obj.record_label, Markup('<a href="{}">{}</a>').format(url, obj.record_label)
+        return await super().get_detail_value(obj, prop, request)
 
     async def menu_badge(self, request: Request) -> int:
         """Requests waiting for this staff member's approval."""
@@ -355,6 +364,18 @@ def _visible(stmt: sa.Select, request: Request) -> sa.Select:
         return stmt
     maker = staff.id if staff is not None else None
     return stmt.where(ApprovalRequest.maker_id == maker)
+
+
+def _record_link(view: StaffView, request: Request, approval: ApprovalRequest) -> str:
+    """The changed record's page, for one record the staff member may open; else ""."""
+    if len(approval.record_ids) != 1 or not may_view(request, approval.table_name):
+        return ""
+    pk = approval.record_ids[0]
+    page = door.admin_of(view).record_pages.get(approval.table_name)
+    if page:
+        return str(request.url_for(page, pk=pk))
+    identity = approval.table_name.replace("_", "-")
+    return str(request.url_for("admin:details", identity=identity, pk=pk))
 
 
 def _target(view: StaffView, approval: ApprovalRequest) -> StaffView:
