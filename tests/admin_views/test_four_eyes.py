@@ -1,8 +1,9 @@
-"""Four eyes on row actions: every guarded action, tried through every door of the screens.
+"""Four eyes on row actions: every guarded action, tried through every door.
 
 For each guarded action a scenario writes rows and fills in the form so that the guard
-triggers. Whatever door is tried (the form, a replayed POST, a forged request id, the maker
-approving, a role without the permission, after expiry, after rejection, approving twice),
+triggers. Whatever door is tried (the form, a bulk selection, the JSON API, a replayed POST,
+a forged request id, the maker approving, a role without the permission, after expiry, after
+rejection, approving twice),
 nothing changes without one valid approval by another permitted person, and an approved
 request runs exactly once. Every step follows the links and forms as the pages render them.
 """
@@ -259,6 +260,11 @@ async def executions(db: AsyncSession, scenario: Scenario, ids: list[uuid.UUID])
 
 
 @pytest.fixture(params=SCENARIOS, ids=IDS)
+def scenario(request: pytest.FixtureRequest) -> Scenario:
+    return request.param
+
+
+@pytest.fixture(params=SCENARIOS, ids=IDS)
 async def asked(
     request: pytest.FixtureRequest,
     client: httpx.AsyncClient,
@@ -397,6 +403,41 @@ async def test_nothing_runs_after_rejection_expiry_or_withdrawal_or_for_a_forged
     for more in (second_ids, third_ids):
         assert await executions(db, scenario, more) == 0
     assert await executions(db, scenario, ids) == 0
+
+
+async def test_the_json_api_door_makes_the_same_request_and_approves_once(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    other: Any,
+    boss: staff.Account,
+    scenario: Scenario,
+) -> None:
+    ids = await scenario.setup(db)
+    await db.commit()
+    before = await scenario.effect(db, ids)
+    headers = {"X-CSRF-Token": await staff.csrf_token(client)}
+    url = f"/api/v1/admin/{scenario.table}/actions/{scenario.action}"
+    checker = await other("superadmin")
+    checker_headers = {"X-CSRF-Token": await staff.csrf_token(checker)}
+
+    body = {"ids": [str(pk) for pk in ids], "params": scenario.fields}
+    forged = await client.post(url, json=body)
+    asked = await client.post(url, json=body, headers=headers)
+    request_id = asked.json()["approval_request"]["id"]
+    decide = f"/api/v1/admin/approvals/{request_id}/approve"
+    by_maker = await client.post(decide, json={}, headers=headers)
+    unchanged = await scenario.effect(db, ids)
+    approved = await checker.post(decide, json={}, headers=checker_headers)
+    again = await checker.post(decide, json={}, headers=checker_headers)
+
+    assert forged.status_code == 403, "a cookie without the CSRF token changes nothing"
+    assert asked.status_code == 202, asked.text
+    assert unchanged == before
+    assert by_maker.status_code == 403
+    assert approved.status_code == 200, approved.text
+    assert again.status_code == 409
+    assert await scenario.effect(db, ids) != before
+    assert await executions(db, scenario, ids) == len(ids)
 
 
 async def test_below_the_threshold_an_adjustment_runs_at_once(
