@@ -96,7 +96,7 @@ def approval_body(request: Request, approval: ApprovalRequest) -> ApprovalBody:
 
 
 async def run_action(request: Request) -> Response:
-    staff = await staff_acting(request, changes=True)
+    staff = await staff_acting(request)
     body = await read_body(request, ActionRequest)
     view = view_for(request, request.path_params["table"])
     try:

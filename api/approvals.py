@@ -86,7 +86,7 @@ async def withdraw(request: Request) -> Response:
 async def _decide(request: Request, action: str, body: type[BaseModel] | None) -> Response:
     """The Approvals screen's action `action` on one request, for the caller, its form
     filled in from `body`."""
-    staff = await staff_acting(request, changes=True)
+    staff = await staff_acting(request)
     values = await _form(request, body)
     view = view_for(request, four_eyes.TABLE)
     approval_id = str(request.path_params["id"])

@@ -20,6 +20,7 @@ from api.schemas.auth import (
 from api.schemas.errors import (
     BAD_JSON_BODY,
     DATABASE_UNAVAILABLE,
+    NO_CSRF_TOKEN,
     NOT_SIGNED_IN,
     PAYLOAD_TOO_LARGE,
     ApiErrorBody,
@@ -259,6 +260,7 @@ operations = [
         responses={
             204: Answer("Signed out."),
             401: NOT_SIGNED_IN,
+            403: NO_CSRF_TOKEN,
             413: PAYLOAD_TOO_LARGE,
             503: DATABASE_UNAVAILABLE,
         },

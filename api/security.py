@@ -19,6 +19,7 @@ NOT_SIGNED_IN = ApiError(
     "Sign in first: send 'Authorization: Bearer <access token>'.",
     headers={"WWW-Authenticate": 'Bearer realm="swipesavvy-admin"'},
 )
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NO_CSRF_TOKEN = ApiError(
     403,
     "csrf_failed",
@@ -42,10 +43,16 @@ async def bearer_staff(request: Request) -> Staff | None:
 
 
 async def require_staff(request: Request, permission: tuple[str, str] | None = None) -> Staff:
-    """The calling staff member, checked live (a disabled account stops at once), or 401/403."""
+    """The calling staff member, checked live (a disabled account stops at once), or 401/403.
+
+    Any request but GET/HEAD through the admin session (the cookie) must carry the session's
+    CSRF token, as the screens' forms do: a browser sends the cookie with another site's
+    request too, never a bearer token, so bearer requests need none."""
     staff = await bearer_staff(request)
     if staff is None and not request.headers.get("authorization"):
         staff = current_staff(request)
+        if staff is not None and request.method not in SAFE_METHODS:
+            _check_csrf(request, staff)
     if staff is None:
         raise NOT_SIGNED_IN
     if permission is not None and not allows(staff.permissions, *permission):
@@ -53,19 +60,19 @@ async def require_staff(request: Request, permission: tuple[str, str] | None = N
     return staff
 
 
-async def staff_acting(request: Request, *, changes: bool = False) -> Staff:
+def _check_csrf(request: Request, staff: Staff) -> None:
+    settings: Settings = request.app.state.settings
+    presented = request.headers.get(CSRF_HEADER, "")
+    # compare_digest takes ASCII text only; a header may carry any byte.
+    if not presented.isascii() or not tokens.csrf_matches(
+        str(settings.secret_key), staff.session_id, presented
+    ):
+        raise NO_CSRF_TOKEN
+
+
+async def staff_acting(request: Request) -> Staff:
     """The caller (`require_staff`), made the request's staff member for the admin's own
-    code it runs: the audit trail's actor, the approvals a role may see. A change asked
-    through the admin session carries the session's CSRF token, as the screens' forms do: a
-    browser sends the cookie with any site's request, never a bearer token."""
+    code it runs: the audit trail's actor, the approvals a role may see."""
     staff = await require_staff(request)
-    if changes and not request.headers.get("authorization"):
-        settings: Settings = request.app.state.settings
-        presented = request.headers.get(CSRF_HEADER, "")
-        # compare_digest takes ASCII text only; a header may carry any byte.
-        if not presented.isascii() or not tokens.csrf_matches(
-            str(settings.secret_key), staff.session_id, presented
-        ):
-            raise NO_CSRF_TOKEN
     request.scope["staff"] = staff
     return staff

@@ -127,6 +127,26 @@ async def test_logout_ends_the_tokens(client: httpx.AsyncClient, db: AsyncSessio
     assert [e.action for e in await staff.audit_entries(db)][-1] == "logout"
 
 
+async def test_a_logout_with_the_browser_cookie_needs_the_csrf_token(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    """Another site's page can make the browser send the cookie, never the page's token."""
+    account = await staff.make_staff(db, "support")
+    await staff.signed_in(client, account)
+    token = await staff.csrf_token(client)
+
+    forged = await client.post(LOGOUT)
+    still_in = await client.get("/admin/account")
+    out = await client.post(LOGOUT, headers={"X-CSRF-Token": token})
+    after = await client.get("/admin/account")
+
+    assert forged.status_code == 403
+    assert forged.json()["error"] == "csrf_failed"
+    assert still_in.status_code == 200, "the forged request did not sign the browser out"
+    assert out.status_code == 204
+    assert after.status_code in (302, 303), "the real one did"
+
+
 async def test_a_disabled_account_stops_at_once(
     client: httpx.AsyncClient, db: AsyncSession
 ) -> None:

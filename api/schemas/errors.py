@@ -23,6 +23,11 @@ NOT_SIGNED_IN = Answer(
     codes=("not_authenticated",),
     headers=("WWW-Authenticate",),
 )
+NO_CSRF_TOKEN = Answer(
+    "Sent with the admin session's cookie but without its CSRF token in X-CSRF-Token.",
+    ApiErrorBody,
+    codes=("csrf_failed",),
+)
 DATABASE_UNAVAILABLE = Answer(
     "The database is not answering or too slow; nothing was changed.",
     ApiErrorBody,
