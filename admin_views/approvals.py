@@ -320,7 +320,7 @@ class ApprovalRequestAdmin(ReadOnlyView, model=ApprovalRequest):
             claimed.outcome = "Approved: the export is ready for the staff member who asked."
             return {"outcome": claimed.outcome}
         approved = four_eyes.actor_details(claimed, await four_eyes.maker_email(db, claimed))
-        if approval.action == "edit":
+        if approval.action in ("edit", "create"):
             made = await target.apply_approved_edit(db, context.request, claimed, approved)
         else:
             made = await target.apply_approved(

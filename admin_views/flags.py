@@ -11,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
+from admin_views import sqladmin_door as door
 from admin_views.base import StaffView
 from admin_views.shared.actions import ActionContext, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
@@ -48,6 +49,33 @@ async def _reviewed(
 
 
 flag_review = Guard(_reviewed)
+
+
+async def _reviewed_edit(
+    _view: FeatureFlagAdmin, _db: AsyncSession, flag: FeatureFlag | None, data: dict[str, Any]
+) -> Needed | None:
+    """An edit of a flag that needs review (before or after the edit's rollout), and a new
+    flag made on that would need it, wait for a second person; unmarking a flag's review
+    is such an edit. Turning a flag off never waits (`never_delayed`)."""
+    rollout = data.get("rollout_percentage")
+    if flag is None:
+        made = FeatureFlag(
+            flag_type=data.get("flag_type"),
+            requires_review=bool(data.get("requires_review")),
+            rollout_percentage=rollout or 0,
+        )
+        if not (data.get("enabled") and made.needs_review()):
+            return None
+        key = data.get("key") or "The new flag"
+        return Needed(f"{key} would be on and {review_because(made)}: a second person reviews it.")
+    if not flag.needs_review(rollout):
+        return None
+    if flag.needs_review():
+        return Needed(f"{flag.key} {review_because(flag)}: a second person reviews changes.")
+    return Needed(
+        f"{flag.key} would be rolled out to more than {REVIEW_ROLLOUT}% of users: a second "
+        "person reviews that."
+    )
 
 
 def review_because(flag: FeatureFlag) -> str:
@@ -95,6 +123,7 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
         FeatureFlag.name,
         FeatureFlag.description,
         FeatureFlag.flag_type,
+        FeatureFlag.requires_review,
         FeatureFlag.enabled,
         FeatureFlag.rollout_percentage,
         FeatureFlag.platforms,
@@ -108,16 +137,32 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
         FeatureFlag.starts_at,
         FeatureFlag.ends_at,
     ]
+    form_overrides = {
+        "rules": door.JSONDocumentField,
+        "variants": door.JSONDocumentField,
+        "default_value": door.JSONDocumentField,
+    }
     form_args = {
         "rules": {
-            "description": 'e.g. [{"attribute": "country", "operator": "in", "values": ["US"]}]'
+            "default": list,
+            "description": 'e.g. [{"attribute": "country", "operator": "in", "values": ["US"]}]',
         },
         "variants": {
-            "description": 'e.g. [{"name": "blue", "weight": 50, "payload": {"c": "#00f"}}]'
+            "default": list,
+            "description": 'e.g. [{"name": "blue", "weight": 50, "payload": {"c": "#00f"}}]',
         },
         "platforms": {"description": "ios, android, web; none means all"},
+        "requires_review": {
+            "description": f"Changes wait for a second staff member's approval. Permission "
+            f"flags and flags rolled out to more than {REVIEW_ROLLOUT}% always do; turning "
+            "a flag off never waits."
+        },
     }
     lowercase_fields = ("key",)
+    edit_four_eyes = _reviewed_edit
+    # The kill switch: an edit that only turns the flag off is never delayed. One that
+    # changes anything else as well waits like any other (unmarking review, say).
+    never_delayed = {"enabled": False}
     detail_panels = ["staff/panels/flag_preview.html"]
 
     async def on_model_change(

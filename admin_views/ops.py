@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from sqladmin.pagination import Pagination
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
 from admin_views import sqladmin_door as door
 from admin_views.base import ReadOnlyView, StaffView
-from admin_views.shared import audit_words
+from admin_views.shared import audit_words, four_eyes
+from admin_views.shared.actions import ActionRefusedError
 from admin_views.shared.filters import (
     DateRangeFilter,
     DistinctValuesFilter,
     RelatedFilter,
     YesNoFilter,
 )
+from admin_views.shared.four_eyes import Needed
 from admin_views.shared.labels import humanize
 from admin_views.shared.screens import tables_by_resource
 from models.ops import AuditLog, DashboardAnalytics, RuntimeSetting
@@ -135,6 +138,21 @@ class AuditLogAdmin(ReadOnlyView, model=AuditLog):
         }
 
 
+async def _four_eyes_setting(
+    _view: RuntimeSettingAdmin,
+    _db: AsyncSession,
+    setting: RuntimeSetting | None,
+    data: dict[str, Any],
+) -> Needed | None:
+    """The settings four eyes reads (thresholds, expiry) change only with a second person,
+    renamed to or from their keys too."""
+    keys = {str(data.get("key") or "")} | ({setting.key} if setting is not None else set())
+    guarded = sorted(key for key in keys if four_eyes.is_guarded_setting(key))
+    if not guarded:
+        return None
+    return Needed(f"{guarded[0]} decides when a second person approves: changing it needs one too.")
+
+
 class RuntimeSettingAdmin(StaffView, model=RuntimeSetting):
     """Secret values are write-only: masked everywhere, blank in the form, kept if left blank."""
 
@@ -157,3 +175,14 @@ class RuntimeSettingAdmin(StaffView, model=RuntimeSetting):
         RuntimeSetting.description,
         RuntimeSetting.is_secret,
     ]
+    edit_four_eyes = _four_eyes_setting
+
+    async def on_model_delete(self, model: Any, request: Request) -> None:
+        """A setting four eyes reads is edited, never deleted: deleting it would bring
+        back its default without a second person."""
+        if four_eyes.is_guarded_setting(model.key):
+            raise ActionRefusedError(
+                f"{model.key} cannot be deleted: four eyes reads it, and deleting it would "
+                "bring back its default without a second person. Edit it instead."
+            )
+        await super().on_model_delete(model, request)

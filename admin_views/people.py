@@ -15,7 +15,7 @@ from admin_views.base import ReadOnlyView, StaffView
 from admin_views.shared.actions import ActionContext, ActionRefusedError, row_action
 from admin_views.shared.audit_words import action_label
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, RelatedFilter, YesNoFilter
-from admin_views.shared.four_eyes import BULK_ROWS, always, more_rows_than
+from admin_views.shared.four_eyes import BULK_ROWS, Needed, always, more_rows_than
 from admin_views.shared.labels import humanize
 from admin_views.shared.permission_field import PermissionGridField, render
 from admin_views.shared.permission_grid import UnknownPermissionsError, grid, settle, summary
@@ -147,6 +147,22 @@ def _password_policy(_form: Form, field: Field) -> None:
             raise ValidationError(str(exc)) from None
 
 
+async def _access_given(
+    _view: AdminUserAdmin, _db: AsyncSession, admin: AdminUser | None, data: dict[str, Any]
+) -> Needed | None:
+    """Giving a staff member a role (a new account always gets one), or enabling a disabled
+    account, needs a second person."""
+    if admin is None:
+        return Needed("A new staff account gets a role only with a second person.")
+    role = str(data.get("role") or "")
+    said = []
+    if role and role != str(admin.role_id):
+        said.append("Giving a staff member a role needs a second person.")
+    if data.get("is_active") and not admin.is_active:
+        said.append("A disabled staff account is enabled only with a second person.")
+    return Needed(" ".join(said)) if said else None
+
+
 class AdminUserAdmin(StaffView, model=AdminUser):
     """Staff accounts. Disabled, never deleted: the audit trail points at them."""
 
@@ -174,6 +190,7 @@ class AdminUserAdmin(StaffView, model=AdminUser):
     ]
     form_columns = [AdminUser.email, AdminUser.full_name, AdminUser.role, AdminUser.is_active]
     lowercase_fields = ("email",)
+    edit_four_eyes = _access_given
     related = [
         Related(
             "Sessions",
@@ -210,13 +227,16 @@ class AdminUserAdmin(StaffView, model=AdminUser):
     async def on_model_change(
         self, data: dict, model: Any, is_created: bool, request: Request
     ) -> None:
+        """A new password becomes its hash in `data`: a change waiting for a second person
+        keeps the hash, never the password, and sets it when approved."""
         password = data.pop("new_password", None)
-        if is_created and not password:
-            raise self.refuse(request, {"new_password": "A new staff account needs a password."})
         if password:
-            model.password_hash = await hash_password(
+            data["password_hash"] = await hash_password(
                 password, request.app.state.settings.bcrypt_rounds
             )
+        if is_created and not data.get("password_hash"):
+            raise self.refuse(request, {"new_password": "A new staff account needs a password."})
+        if data.get("password_hash"):
             model.password_changed_at = utcnow()
         await super().on_model_change(data, model, is_created, request)
 
@@ -261,6 +281,23 @@ class AdminUserAdmin(StaffView, model=AdminUser):
         return {"sessions_revoked": await sessions.revoke_all(db, admin.id, "signed out by staff")}
 
 
+async def _permissions_changed(
+    view: RoleAdmin, _db: AsyncSession, role: Role | None, data: dict[str, Any]
+) -> Needed | None:
+    """Changing what an existing role may do needs a second person. A new role is held by
+    nobody, and giving it to someone needs one."""
+    if role is None:
+        return None
+    had = list(role.permissions or [])
+    try:
+        wanted = settle(data.get("permissions") or [], had, view.permission_screens())
+    except UnknownPermissionsError:
+        return None  # refused on its field, as for any save
+    if wanted == had:
+        return None
+    return Needed(f"Changing what the {role} role may do needs a second person.")
+
+
 class RoleAdmin(StaffView, model=Role):
     """Staff roles: permissions read and edited as a grid of screens and verbs."""
 
@@ -270,6 +307,7 @@ class RoleAdmin(StaffView, model=Role):
     column_default_sort = [(Role.name, False)]
     form_columns = [Role.name, Role.description, Role.permissions]
     lowercase_fields = ("name",)
+    edit_four_eyes = _permissions_changed
 
     def permission_screens(self) -> list[Screen]:
         return screens(door.admin_of(self))

@@ -13,7 +13,10 @@ Hooks SQLAdmin lacks, worth proposing upstream (each is why something below exis
 - **A write hook inside the transaction.** `insert_model`/`update_model` commit on their
   own, so an audit entry cannot commit or roll back with the change; we rewrite them and
   set the form's values through `Query._set_attributes_async`, then hand SQLAdmin the
-  `after_model_change` answer through `Query._store_after_change_response`.
+  `after_model_change` answer through `Query._store_after_change_response` (a save sent
+  for a second person's approval answers there too: a redirect to the request). Approving
+  such a save builds the form again as SQLAdmin does (`_form_create_rules`,
+  `_form_edit_rules`, `Admin._denormalize_wtform_data`).
 - **Streamed export.** `Admin.export` loads every row before writing; we keep its
   permission check (`Admin._export`) and answer with the view's own streamed response.
 - **POST-only changes.** `@action` routes and sign-out answer GET, out of reach of a CSRF
@@ -25,6 +28,9 @@ Hooks SQLAdmin lacks, worth proposing upstream (each is why something below exis
   view's own identity; a link to another table's record, and one the staff member may not
   open, need `_identity_for_object`/`_build_url_for`. A category menu that hides when
   nothing in it is open to the staff member needs `_build_menu` and `sqladmin._menu`.
+- **A JSON field that shows what is stored.** `JSONField._value` shows any falsy document
+  (`[]`, `false`, none) as `{}`, so a form saved as rendered turns an empty list into an
+  object; `JSONDocumentField` rewrites it.
 - **Public read access** to what a view derived from its declarations (`_column_labels`,
   `_list_relations`, `_details_relations`, `_form_relations`, `_relation_names`,
   `_details_prop_names`, `_search_fields`), the statement for one row by its id
@@ -39,6 +45,7 @@ test checks those names too.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from types import MethodType
 from typing import Any
@@ -49,11 +56,13 @@ from sqladmin import application as sqladmin_application
 from sqladmin._menu import CategoryMenu, ViewMenu
 from sqladmin._queries import Query
 from sqladmin.authentication import login_required
+from sqladmin.fields import JSONField
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from wtforms import Form
 
 from core import outage
 
@@ -87,6 +96,8 @@ RELIED_ON: tuple[Relied, ...] = (
     Relied(ModelView, "_details_prop_names", instance_attribute=True),
     Relied(ModelView, "_search_fields", instance_attribute=True),
     Relied(ModelView, "_custom_actions_confirmation", instance_attribute=True),
+    Relied(ModelView, "_form_create_rules", instance_attribute=True),
+    Relied(ModelView, "_form_edit_rules", instance_attribute=True),
     Relied(BaseView, "_authorization_backend", ()),
     Relied(BaseView, "_admin_ref", instance_attribute=True),
     Relied(Query, "_set_attributes_async", ("session", "obj", "data")),
@@ -96,6 +107,8 @@ RELIED_ON: tuple[Relied, ...] = (
     Relied(Admin, "_export", ("request",)),
     Relied(Admin, "_build_menu", ("view",)),
     Relied(Admin, "_handle_action_decorated_func", ("func", "view", "view_instance")),
+    Relied(Admin, "_denormalize_wtform_data", ("form_data", "obj")),
+    Relied(JSONField, "_value", ()),
 )
 
 SWALLOWING_LOGGER = sqladmin_application.logger.name
@@ -194,6 +207,16 @@ def keep_after_change(view: ModelView, request: Request, answer: Any) -> None:
     Query(view)._store_after_change_response(request, answer)
 
 
+def form_rules(view: ModelView, *, created: bool) -> list[str] | None:
+    """The rules SQLAdmin builds the view's create (or edit) form with."""
+    return view._form_create_rules if created else view._form_edit_rules
+
+
+def form_values(form: Form, model: type[Any]) -> dict[str, Any]:
+    """A valid form's values as SQLAdmin hands them to `insert_model`/`update_model`."""
+    return Admin._denormalize_wtform_data(form.data, model)
+
+
 # -- Rewritten SQLAdmin methods ----------------------------------------------------------------
 
 
@@ -210,6 +233,28 @@ class LinkedView(ModelView):
     def _build_url_for(self, name: str, request: Request, obj: Any) -> URL | str:
         link = self.details_link(request, obj) if name == "admin:details" else None
         return super()._build_url_for(name, request, obj) if link is None else link
+
+
+class JSONDocumentField(JSONField):
+    """A JSON document in a form, shown as stored (`[]` stays `[]`), none as blank, and
+    blank read as none."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else json.dumps(self.data, ensure_ascii=False)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if valuelist and not str(valuelist[0]).strip():
+            self.data = None  # blank, line breaks included: none
+            return
+        try:
+            super().process_formdata(valuelist)
+        except ValueError:
+            # Text that is no JSON stays as typed, so the form's other checks read it too
+            # (control characters): the field is invalid either way.
+            self.data = valuelist[0]
+            raise
 
 
 class HidingCategoryMenu(CategoryMenu):

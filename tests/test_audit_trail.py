@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from audit import trail
 from audit.verify import verify_chain
@@ -20,6 +21,7 @@ from core.settings import Settings
 from models import AIModel, AuditLog, Merchant, RuntimeSetting
 from models.base import utcnow
 from tests import rows, staff
+from tests.admin_views.test_four_eyes_edits import approved
 from tests.databases import TEST_SECRET_KEY
 
 MODEL_FORM = {
@@ -118,7 +120,7 @@ async def test_an_action_is_audited_with_its_diff(
 
 
 async def test_secrets_are_masked_in_the_trail_and_on_screen(
-    client: httpx.AsyncClient, db: AsyncSession, superadmin: staff.Account
+    app: Starlette, client: httpx.AsyncClient, db: AsyncSession, superadmin: staff.Account
 ) -> None:
     token = {"csrf_token": await staff.csrf_token(client)}
     secret = await rows.insert(
@@ -137,8 +139,10 @@ async def test_secrets_are_masked_in_the_trail_and_on_screen(
             "role": str(await rows.role_id(db, "support")),
             "is_active": "y",
             "new_password": "a long enough passphrase",
+            "change_reason": "New hire on the support desk",
         },
     )
+    await approved(app, db, created.headers["location"])  # a role is given with four eyes
     edit_form = await client.get(f"/admin/settings/edit/{secret['id']}")
     details = await client.get(f"/admin/settings/details/{secret['id']}")
     exported = await client.get("/admin/settings/export/csv")
@@ -163,7 +167,7 @@ async def test_secrets_are_masked_in_the_trail_and_on_screen(
         },
     )
 
-    assert created.status_code == 302
+    assert created.status_code == 303
     account_entry = next(
         e for e in await staff.audit_entries(db, "create") if e.entity_type == "admin_users"
     )
@@ -175,7 +179,10 @@ async def test_secrets_are_masked_in_the_trail_and_on_screen(
     updates = [e for e in await staff.audit_entries(db, "update") if e.entity_type == "settings"]
     assert "whsec_live" not in str([(e.before, e.after) for e in updates])
     await db.rollback()
-    assert await db.scalar(sa.select(RuntimeSetting.value)) == "whsec_live_456"
+    assert (
+        await db.scalar(sa.select(RuntimeSetting.value).where(RuntimeSetting.id == secret["id"]))
+        == "whsec_live_456"
+    )
 
 
 async def test_a_change_that_rolls_back_leaves_no_entry(

@@ -8,6 +8,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 import admin_views
 from admin_views.base import StaffView
@@ -18,6 +19,7 @@ from core.settings import Settings
 from demo_data.load import seed_demo
 from models import Role
 from tests import discovered, staff
+from tests.admin_views.test_four_eyes_edits import approved
 from tests.clients import client_for
 from tests.databases import TEST_BCRYPT_ROUNDS
 
@@ -207,14 +209,19 @@ async def test_each_role_gets_exactly_its_permissions_on_every_table(
 
 
 async def test_superadmins_edit_roles_and_the_change_applies_at_once(
-    client: httpx.AsyncClient, db: AsyncSession, settings: Settings
+    app: Starlette, client: httpx.AsyncClient, db: AsyncSession, settings: Settings
 ) -> None:
     boss = await staff.make_staff(db, "superadmin")
     member = await staff.make_staff(db, "support")
     await staff.signed_in(client, boss)
     support = await db.scalar(sa.select(Role).where(Role.name == "support"))
     token = await staff.csrf_token(client)
-    form = {"name": "support", "description": support.description, "csrf_token": token}
+    form = {
+        "name": "support",
+        "description": support.description,
+        "change_reason": "Support reads merchants now",
+        "csrf_token": token,
+    }
     async with client_for(settings) as agent:
         await staff.signed_in(agent, member)
         before = await agent.get("/admin/merchants/list")
@@ -227,13 +234,16 @@ async def test_superadmins_edit_roles_and_the_change_applies_at_once(
             f"/admin/roles/edit/{support.id}",
             data=form | {"permissions": [*support.permissions, "merchants:view"]},
         )
+        waiting = await agent.get("/admin/merchants/list")
+        await approved(app, db, granted.headers["location"])  # four eyes on roles
         after = await agent.get("/admin/merchants/list")
 
     assert before.status_code == 403
     assert malformed.status_code == 400
     assert "Not a permission: merchants" in malformed.text
     assert unchanged.status_code == 403
-    assert granted.status_code == 302
+    assert granted.status_code == 303
+    assert waiting.status_code == 403
     assert after.status_code == 200
     [entry] = [e for e in await staff.audit_entries(db, "update") if e.entity_type == "roles"]
     assert "merchants:view" in entry.after["permissions"]

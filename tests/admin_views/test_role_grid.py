@@ -10,10 +10,14 @@ import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from models import AuditLog, Role
 from tests import rows, staff
 from tests.admin_views.screens import field_error, token
+from tests.admin_views.test_four_eyes_edits import approved
+
+REASON = "Access review"
 
 
 class GridForm(HTMLParser):
@@ -64,7 +68,9 @@ async def edit_form(client: httpx.AsyncClient, pk: object | None) -> GridForm:
 
 
 async def post(client: httpx.AsyncClient, pk: object | None, form: GridForm) -> httpx.Response:
-    data = form.posted() | {"csrf_token": [await token(client)]}
+    """The form sent back, with a reason: changing what a role may do waits for a second
+    person (four eyes), who approves it with `approved`."""
+    data = form.posted() | {"csrf_token": [await token(client)], "change_reason": [REASON]}
     return await client.post(f"/admin/roles/edit/{pk}" if pk else "/admin/roles/create", data=data)
 
 
@@ -152,7 +158,7 @@ async def test_the_roles_list_sums_each_role_up(
 
 
 async def test_editing_a_role_through_its_grid_stores_the_ticked_strings(
-    client: httpx.AsyncClient, db: AsyncSession, superadmin: staff.Account
+    app: Starlette, client: httpx.AsyncClient, db: AsyncSession, superadmin: staff.Account
 ) -> None:
     pk = await make_role(db, ["audit_logs:view"])
     form = await edit_form(client, pk)
@@ -165,8 +171,9 @@ async def test_editing_a_role_through_its_grid_stores_the_ticked_strings(
         form.boxes[box] = True
     form.boxes["audit_logs:view"] = False
     saved = await post(client, pk, form)
+    await approved(app, db, saved.headers["location"])
 
-    assert saved.status_code == 302, saved.text[-500:]
+    assert saved.status_code == 303, saved.text[-500:]
     assert await stored(db, pk) == [
         "dashboard:view",
         "merchants:view",
@@ -209,13 +216,13 @@ async def test_saving_a_role_unchanged_keeps_its_wildcards(
 
 
 async def test_unticking_one_box_of_a_wildcard_spells_out_the_rest(
-    client: httpx.AsyncClient, db: AsyncSession, superadmin: staff.Account
+    app: Starlette, client: httpx.AsyncClient, db: AsyncSession, superadmin: staff.Account
 ) -> None:
     pk = await make_role(db, ["feature_flags:*"])
     form = await edit_form(client, pk)
 
     form.boxes["feature_flags:delete"] = False
-    await post(client, pk, form)
+    await approved(app, db, (await post(client, pk, form)).headers["location"])
 
     assert await stored(db, pk) == [
         "feature_flags:view",
@@ -229,7 +236,7 @@ async def test_unticking_one_box_of_a_wildcard_spells_out_the_rest(
 
 
 async def test_permissions_the_grid_cannot_show_are_kept_or_removed_knowingly(
-    client: httpx.AsyncClient, db: AsyncSession, superadmin: staff.Account
+    app: Starlette, client: httpx.AsyncClient, db: AsyncSession, superadmin: staff.Account
 ) -> None:
     pk = await make_role(db, ["users:view", "reports:view"])
     form = await edit_form(client, pk)
@@ -242,7 +249,7 @@ async def test_permissions_the_grid_cannot_show_are_kept_or_removed_knowingly(
     assert await stored(db, pk) == ["users:view", "reports:view"]
 
     form.boxes["reports:view"] = False
-    await post(client, pk, form)
+    await approved(app, db, (await post(client, pk, form)).headers["location"])
     assert await stored(db, pk) == ["users:view"]
 
 
