@@ -24,6 +24,9 @@ Hooks SQLAdmin lacks, worth proposing upstream (each is why something below exis
 - **Errors raised, not swallowed.** `create`/`edit`/`delete` log any exception to
   `sqladmin.application`'s logger and show its text on the form; a database outage is lifted
   out of that (`core.outage.surfacing`) so it is answered as a 503.
+- **Lookups authorised on the table they search.** `Admin.ajax_lookup` asks whether the
+  staff member may fill in the form; a relation's lookup reads another table, so we also
+  ask for `view` on that table (the relation named by `name`, found through SQLAlchemy).
 - **Link and menu policy.** Relation links are built by `ModelView._build_url_for` for the
   view's own identity; a link to another table's record, and one the staff member may not
   open, need `_identity_for_object`/`_build_url_for`. A category menu that hides when
@@ -59,6 +62,7 @@ from sqladmin.authentication import login_required
 from sqladmin.fields import JSONField
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import URL
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -327,6 +331,18 @@ class DoorAdmin(Admin):
     async def delete(self, request: Request) -> Response:
         with outage.surfacing():
             return await super().delete(request)
+
+    @login_required
+    async def ajax_lookup(self, request: Request) -> Response:
+        """SQLAdmin's lookup, for staff who may also view the table it searches: editing
+        payment methods must not read every customer's name through `?name=user`."""
+        view = self._find_model_view(request.path_params["identity"])
+        relation = sa.inspect(view.model).relationships.get(request.query_params.get("name", ""))
+        if relation is not None and not authorization(view).has_permission(
+            request, relation.mapper.local_table.name, "list"
+        ):
+            raise HTTPException(status_code=403)
+        return await super().ajax_lookup(request)
 
     @login_required
     async def export(self, request: Request) -> Response:

@@ -121,5 +121,7 @@ def read_access_token(secret_key: str, token: str, now: datetime) -> AccessClaim
             issued_at=datetime.fromtimestamp(int(claims["iat"]), tz=now.tzinfo),
             expires_at=expires_at,
         )
-    except (jwt.InvalidTokenError, ValueError, TypeError):
+    except (jwt.InvalidTokenError, ValueError, TypeError, OverflowError, OSError):
+        # A time no clock can show (`exp` of 10**20, signed with our key) is as false as a
+        # bad signature: fromtimestamp raises OverflowError, or OSError on some platforms.
         return None

@@ -10,10 +10,11 @@ from sqladmin import ModelView
 from sqlalchemy.orm import RelationshipDirection
 from wtforms import Form, validators
 
-from admin_views.shared import filters
+from admin_views.shared import filters, money
 from admin_views.shared.formatting import column_formatter
 from admin_views.shared.labels import humanize
 from admin_views.shared.staff_form import StaffForm
+from models.base import FixedPoint
 
 EMAIL = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
 
@@ -59,8 +60,8 @@ class DeclaredFields(ModelView):
         return found
 
     def bounds_and_formats(self) -> dict[str, dict[str, Any]]:
-        """NumberRange for every field a CHECK constraint bounds; money with two places;
-        an email's shape checked."""
+        """NumberRange for every field a CHECK constraint bounds; money with two places,
+        typed as an amount (admin_views/shared/money.py); an email's shape checked."""
         args: dict[str, dict[str, Any]] = {}
         for constraint in self.model.__table__.constraints:
             low, high = constraint.info.get("minimum"), constraint.info.get("maximum")
@@ -73,6 +74,9 @@ class DeclaredFields(ModelView):
         for column in self.model.__table__.columns:
             if getattr(column.type, "scale", None) == 2:
                 args.setdefault(column.key, {})["places"] = 2
+            if isinstance(column.type, FixedPoint) and column.type.scale == 2:  # money
+                checks = args[column.key].setdefault("validators", [])
+                checks[:0] = money.COLUMN_CHECKS
             if column.key.endswith("email"):
                 args.setdefault(column.key, {}).setdefault("validators", []).append(
                     validators.Regexp(

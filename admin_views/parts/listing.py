@@ -51,7 +51,10 @@ class Listing(ModelView):
     async def list(self, request: Request) -> Pagination:
         page = self.validate_page_number(request.query_params.get("page"), 1)
         page_size = self.validate_page_number(request.query_params.get("pageSize"), self.page_size)
-        page_size = min(page_size, max(self.page_size_options))
+        most = max(self.page_size_options)  # a larger size asked for is cut to this
+        if page_size < 1:
+            raise HTTPException(400, f"Rows per page: a whole number from 1 to {most}.")
+        page_size = min(page_size, most)
         stmt = self.filtered_query(request)
         async with self.session_maker() as db:
             count = await row_count(

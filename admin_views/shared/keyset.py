@@ -6,16 +6,21 @@ last (which makes the order total), can instead ask for the rows after the last 
 `WHERE (created_at, id) < (:last_created_at, :last_id)`, which an index answers directly.
 The list's Next and Previous links carry such a cursor; numbered links still use the
 offset, and any list whose sort does not qualify pages by offset as before.
+
+A cursor is the last row's sort values as texts. It comes back in the address, so it is
+read as the columns' own types and refused (400) when a value does not fit one: the wrong
+kind, a number too wide for the column, a text PostgreSQL cannot take.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -51,38 +56,97 @@ def order_for(model: type[Any], sort: Sequence[tuple[str, bool]]) -> Order | Non
     columns = [table.columns[name] for name, _ in sort]
     if any(column.nullable for column in columns):  # NULLs never compare: rows would vanish
         return None
+    if not all(_readable(column) for column in columns):  # a JSON or list value, say
+        return None
     if keys[0] not in columns:
         columns.append(keys[0])
     return Order(tuple(columns), sort[0][1])
 
 
-_TYPES: dict[str, Any] = {
-    "datetime": datetime.fromisoformat,
-    "date": date.fromisoformat,
-    "UUID": uuid.UUID,
-    "Decimal": Decimal,
-    "int": int,
-    "float": float,
-    "bool": lambda text: text == "True",
-    "str": str,
+WHOLE = re.compile(r"-?[0-9]{1,19}")
+"""An integer as a cursor writes one: ASCII digits, no sign but minus, no separators."""
+INTEGER_BITS = ((sa.BigInteger, 64), (sa.SmallInteger, 16), (sa.Integer, 32))
+"""How wide each integer column is: a wider value makes PostgreSQL refuse the query."""
+
+
+def _whole(text: str, stored: sa.types.TypeEngine[Any]) -> int:
+    bits = next(bits for kind, bits in INTEGER_BITS if isinstance(stored, kind))
+    value = int(text) if WHOLE.fullmatch(text) else None
+    if value is None or not -(2 ** (bits - 1)) <= value < 2 ** (bits - 1):
+        raise ValueError(text)
+    return value
+
+
+def _decimal(text: str, stored: sa.types.TypeEngine[Any]) -> Decimal:
+    """A finite number with no more digits before the point than the column keeps."""
+    value = Decimal(text)
+    precision, scale = getattr(stored, "precision", None), getattr(stored, "scale", None) or 0
+    if not value.is_finite() or (precision and abs(value) >= Decimal(10) ** (precision - scale)):
+        raise ValueError(text)
+    return value
+
+
+def _moment(text: str, _stored: sa.types.TypeEngine[Any]) -> datetime:
+    """A timestamp, in UTC when it has an offset: one that UTC cannot hold (year 1 at
+    +14:00) is refused here, not by the database driver."""
+    value = datetime.fromisoformat(text)
+    return value.astimezone(UTC) if value.tzinfo else value
+
+
+def _text(text: str, _stored: sa.types.TypeEngine[Any]) -> str:
+    # PostgreSQL refuses NUL in text, and a lone surrogate cannot be sent as UTF-8.
+    if "\x00" in text:
+        raise ValueError(text)
+    text.encode()
+    return text
+
+
+_READERS: dict[type, Callable[[str, sa.types.TypeEngine[Any]], Any]] = {
+    datetime: _moment,
+    date: lambda text, _: date.fromisoformat(text),
+    uuid.UUID: lambda text, _: uuid.UUID(text),
+    Decimal: _decimal,
+    int: _whole,
+    bool: lambda text, _: {"True": True, "False": False}[text],
+    str: _text,
 }
-"""How each kind of sort value is written into a cursor and read back."""
+"""How a cursor's text is read back, by the kind of value its column stores."""
+
+
+def _stored(column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:
+    """The column's type as the database stores it (a TypeDecorator's underlying type)."""
+    kind = column.type
+    return kind.impl_instance if isinstance(kind, sa.types.TypeDecorator) else kind
+
+
+def _readable(column: sa.Column[Any]) -> bool:
+    return _stored(column).python_type in _READERS
+
+
+def _read(text: Any, column: sa.Column[Any]) -> Any:
+    """A cursor's text as the column's value; ValueError, TypeError, KeyError or an
+    ArithmeticError when the column could not hold it."""
+    if not isinstance(text, str):
+        raise TypeError(text)
+    stored = _stored(column)
+    return _READERS[stored.python_type](text, stored)
 
 
 def encode(values: list[Any]) -> str:
-    pairs = [[type(v).__name__, v.isoformat() if isinstance(v, date) else str(v)] for v in values]
-    text = json.dumps(pairs, separators=(",", ":"))
+    texts = [v.isoformat() if isinstance(v, date) else str(v) for v in values]
+    text = json.dumps(texts, separators=(",", ":"))
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def decode(cursor: str, order: Order) -> list[Any]:
-    """The values a cursor holds; 400 when it is not one this order made."""
+    """The values a cursor holds, read as its order's columns; 400 when one does not fit
+    (a damaged or forged link), before anything reaches the database."""
     try:
-        pairs = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-        if not isinstance(pairs, list) or len(pairs) != len(order.columns):
+        texts = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        if not isinstance(texts, list) or len(texts) != len(order.columns):
             raise ValueError(cursor)
-        return [_TYPES[kind](text) for kind, text in pairs]
-    except (ValueError, TypeError, KeyError, UnicodeDecodeError):
+        return [_read(text, column) for text, column in zip(texts, order.columns, strict=True)]
+    except (ValueError, TypeError, KeyError, ArithmeticError):
         raise HTTPException(400, "That page link is damaged: go back to the first page.") from None
 
 

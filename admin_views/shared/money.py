@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Any
@@ -13,16 +14,37 @@ from ledger.postings import CENT, LedgerRefusedError, Posted
 
 MOST_AT_ONCE = Decimal("1000000.00")
 """The largest amount one staff action may move."""
+LARGEST_STORED = Decimal("9999999999999999.99")
+"""The largest amount a money column holds (`Money()`: 18 digits, 2 after the point)."""
+
+TYPED = re.compile(r"-?[0-9]+(\.[0-9]{1,2})?")
+"""An amount as staff type one: ASCII digits, then a point and one or two decimals. Not
+what Python's Decimal also takes (`1_000`, `١٢`, `1e6`, ` 12`, `+12`, `12.`, `.5`, `NaN`):
+a staff member who typed that meant something the form would only guess at. A minus is
+read, so that the field's range says why it is refused: every money form takes positive
+amounts only (an action's direction is its own field), and says so in its own words."""
+TYPED_AS = "Enter digits, with at most two decimals after a point: 12, 12.5 or 12.50."
 
 
-def whole_cents(_form: Form, field: Field) -> None:
-    """A finite amount in cents; stops before range checks, which cannot compare NaN."""
-    if field.data is None:
-        return
-    if not field.data.is_finite():
-        raise validators.StopValidation("Enter an amount, e.g. 12.50.")
-    if field.data != field.data.quantize(CENT):
-        raise validators.StopValidation("At most two decimal places (cents).")
+def typed_amount(_form: Form, field: Field) -> None:
+    """Every amount field's check of the text as typed (`TYPED`), before any range.
+
+    It stops the chain with one message: range checks never compare what is not a
+    plain amount, and DecimalField's own "Not a valid decimal value." is replaced."""
+    text = field.raw_data[0] if field.raw_data else ""
+    if text and not TYPED.fullmatch(text):
+        field.errors[:] = []
+        raise validators.StopValidation(TYPED_AS)
+
+
+def storable_amount(_form: Form, field: Field) -> None:
+    """No larger than a money column holds: beyond it the database refuses the row."""
+    if field.data is not None and abs(field.data) > LARGEST_STORED:
+        raise validators.StopValidation(f"At most {LARGEST_STORED:,}: that is all it can hold.")
+
+
+COLUMN_CHECKS = (typed_amount, storable_amount)
+"""What a form field over a money column checks before the column's own bounds."""
 
 
 def amount_field(label: str, *, required: bool = True, description: str = "") -> DecimalField:
@@ -32,7 +54,7 @@ def amount_field(label: str, *, required: bool = True, description: str = "") ->
         places=2,
         validators=[
             presence,
-            whole_cents,
+            typed_amount,
             validators.NumberRange(
                 min=CENT,
                 max=MOST_AT_ONCE,
