@@ -27,6 +27,7 @@ from faker import Faker
 
 from audit.chain import GENESIS_HASH, row_hash
 from demo_data import catalog, generic
+from models.approvals import DEFAULT_THRESHOLDS
 
 Row = dict[str, Any]
 CENT = Decimal("0.01")
@@ -208,6 +209,9 @@ class DemoData:
         self._posted_purchases = 0
         self._agent_replies = 0
         self._sessions = 0
+        self._flags: dict[str, Row] = {}
+        self._asked_wallet: tuple[Row, Row] | None = None
+        """An active wallet and its customer, for the demo's approval requests."""
 
     def merchant_count(self) -> int:
         return merchant_count(self.users)
@@ -215,13 +219,11 @@ class DemoData:
     def batches(self) -> Iterator[Batch]:
         """The hand-written batches, then rows made from its columns for any other table."""
         # Roles come from the migrations, rollups from `analytics.refresh` after the load,
-        # approval requests from staff asking for them, and existing staff are reused: none
-        # of them is the generic rows' to write.
+        # and existing staff are reused: none of them is the generic rows' to write.
         ids: dict[str, list[Any]] = {
             "roles": list(self.role_ids.values()),
             "admin_users": [staff.id for staff in self.staff],
             "dashboard_analytics": [],
-            "approval_requests": [],
         }
         for batch in self._hand_written_batches():
             generic.remember(ids, batch.table, batch.rows)
@@ -246,6 +248,8 @@ class DemoData:
         for start in range(0, self.users, USER_BATCH):
             yield from self._customers(start, min(start + USER_BATCH, self.users))
         yield Batch("audit_logs", self._audit_trail(campaigns))
+        # Last, so that the rows before are the same with or without them.
+        yield Batch("approval_requests", self._approval_requests())
 
     # Staff
     def _staff_accounts(self) -> list[Row]:
@@ -398,12 +402,89 @@ class DemoData:
                     "starts_at": starts,
                     "ends_at": ends,
                     "revision": self.rng.randint(1, 9),
+                    "requires_review": False,
                     "created_at": created,
                     "updated_at": self._between(created, self.now),
                     **spec,
                 }
             )
+            self._flags[rows[-1]["key"]] = rows[-1]
         return rows
+
+    # Four eyes
+    def _approval_requests(self) -> list[Row]:
+        """One request in each state a request can be in, asked by the demo staff who may
+        make those changes and decided by the one who may approve them; the pending one
+        waits for the demo superadmin (an adjustment above the threshold)."""
+        admin = next(s for s in self.staff if s.role == "admin" and s.state == "active")
+        operations = next(s for s in self.staff if s.role == "operations" and s.state == "active")
+        analyst = next(s for s in self.staff if s.role == "analyst" and s.state == "active")
+        rows: list[Row] = []
+        for spec in catalog.APPROVAL_REQUESTS:
+            maker = {"admin": admin, "operations": operations, "analyst": analyst}[spec["maker"]]
+            asked = self.now - timedelta(hours=spec["hours_ago"])
+            decided = asked + timedelta(hours=2) if spec["status"] not in ("pending",) else None
+            table, action = spec["table"], spec["action"]
+            row: Row = {
+                "id": self._uuid(),
+                "table_name": table,
+                "action": action,
+                "action_label": spec["label"],
+                "permission": f"{table}:{action}"
+                if action == "export"
+                else f"{table}:action:{action}",
+                "record_ids": [],
+                "record_label": "",
+                "params": {},
+                "preview": "",
+                "rule": spec.get("rule", ""),
+                "reason": spec["reason"],
+                "status": spec["status"],
+                "maker_id": maker.id,
+                "checker_id": admin.id if spec.get("decision") is not None else None,
+                "expires_at": asked + timedelta(hours=24),
+                "decided_at": decided if spec["status"] not in ("expired",) else None,
+                "decision_reason": spec.get("decision") or None,
+                "executed_at": decided if spec["status"] == "executed" else None,
+                "outcome": spec.get("outcome"),
+                "created_at": asked,
+                "updated_at": decided or asked,
+            }
+            if table == "wallets":
+                row |= self._adjustment_asked(spec["times"], spec["reason"])
+            elif table == "feature_flags":
+                flag = self._flags[spec["flag"]]
+                row |= {"record_ids": [str(flag["id"])], "record_label": flag["key"]}
+                row["params"] = {"reason": [spec["reason"]]}
+            else:
+                row |= {
+                    "record_label": f"Transactions: {self._tx_counter:,} rows",
+                    "params": {"format": "csv", "query": "status=posted"},
+                    "preview": f"{self._tx_counter:,} rows of transactions, status posted",
+                }
+            rows.append(row)
+        return rows
+
+    def _adjustment_asked(self, times: Decimal, reason: str) -> Row:
+        """What an adjustment request keeps: the wallet, the form as filled in, the effect."""
+        assert self._asked_wallet is not None, "the demo has an active wallet"
+        wallet, user = self._asked_wallet
+        currency = wallet["currency"]
+        scaled = (times * DEFAULT_THRESHOLDS[currency]).quantize(CENT)
+        after = wallet["balance"] + scaled
+        return {
+            "record_ids": [str(wallet["id"])],
+            "record_label": f"{currency} wallet of {user['first_name']} {user['last_name']}",
+            "params": {
+                "direction": ["credit"],
+                "amount": [f"{scaled:.2f}"],
+                "reason": [reason],
+                "idempotency_key": [uuid.UUID(int=self.rng.getrandbits(128)).hex],
+            },
+            "preview": f"balance {wallet['balance']:,.2f} → {after:,.2f} {currency}",
+            "rule": f"{scaled:,.2f} {currency} is above the {DEFAULT_THRESHOLDS[currency]:,.2f} "
+            f"{currency} threshold for one person.",
+        }
 
     def _ai_models(self) -> list[Row]:
         rows = []
@@ -499,6 +580,8 @@ class DemoData:
             for wallet in self._wallets(user):
                 wallet_transactions = self._ledger(wallet, user, user_methods)
                 wallets.append(wallet)
+                if self._asked_wallet is None and wallet["status"] == "active":
+                    self._asked_wallet = (wallet, user)
                 transactions.extend(wallet_transactions)
             for ticket, thread in self._tickets(user, i):
                 tickets.append(ticket)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -21,6 +22,16 @@ from models.base import (
     list_index,
 )
 from models.people import AdminUser
+
+DEFAULT_THRESHOLDS: dict[str, Decimal] = {
+    "CAD": Decimal("700.00"),
+    "EUR": Decimal("500.00"),
+    "GBP": Decimal("400.00"),
+    "MXN": Decimal("10000.00"),
+    "USD": Decimal("500.00"),
+}
+"""Money moved by one action above which a second person approves, until staff change the
+`four_eyes.threshold.<currency>` setting."""
 
 
 class ApprovalStatus(StrEnum):

@@ -29,7 +29,7 @@ from admin_views.shared.actions import ActionRefusedError
 from audit import trail
 from auth.permissions import allows
 from auth.sessions import Staff
-from models.approvals import ApprovalRequest, ApprovalStatus
+from models.approvals import DEFAULT_THRESHOLDS, ApprovalRequest, ApprovalStatus
 from models.base import utcnow
 from models.ops import RuntimeSetting
 from models.payments import CURRENCIES
@@ -44,15 +44,6 @@ APPROVE = "action:approve"
 checker also needs the permission of the change itself."""
 THRESHOLD_KEY = "four_eyes.threshold.{currency}"
 EXPIRY_KEY = "four_eyes.expiry_hours"
-DEFAULT_THRESHOLDS: dict[str, Decimal] = {
-    "CAD": Decimal("700.00"),
-    "EUR": Decimal("500.00"),
-    "GBP": Decimal("400.00"),
-    "MXN": Decimal("10000.00"),
-    "USD": Decimal("500.00"),
-}
-"""Money moved by one action above which a second person approves, until staff change the
-`four_eyes.threshold.<currency>` setting."""
 DEFAULT_EXPIRY_HOURS = 24
 BULK_ROWS = 50
 """A bulk action on more rows than this needs a second person."""
