@@ -1,9 +1,10 @@
 """Four eyes: the approval requests that guarded changes make, and their Approve / Reject.
 
-Staff who may approve see every request and a badge counting those waiting for them; the
-rest see the requests they asked. Approving runs the change in the same transaction that
-marks the request executed (admin_views/shared/four_eyes.py); when the change's rules
-refuse it at that moment, the request is marked failed with the reason.
+Staff see the requests they asked and those about tables they may view; those who may
+approve also see a badge counting the requests waiting for them. Approving runs the change
+in the same transaction that marks the request executed (admin_views/shared/four_eyes.py);
+when the change's rules refuse it at that moment, the request is marked failed with the
+reason.
 """
 
 from __future__ import annotations
@@ -161,10 +162,10 @@ class ApprovalRequestAdmin(ReadOnlyView, model=ApprovalRequest):
     detail_panels = ["staff/panels/export_download.html"]
 
     def list_query(self, request: Request) -> sa.Select:
-        return _visible(super().list_query(request), request)
+        return _visible(self, super().list_query(request), request)
 
     def details_query(self, request: Request) -> sa.Select:
-        return _visible(super().details_query(request), request)
+        return _visible(self, super().details_query(request), request)
 
     async def get_detail_value(self, obj: Any, prop: str, request: Request | None = None) -> Any:
         if prop == "record_label" and request is not None:
@@ -357,13 +358,21 @@ class ApprovalRequestAdmin(ReadOnlyView, model=ApprovalRequest):
         await four_eyes.withdraw(db, approval.id, context.staff)
 
 
-def _visible(stmt: sa.Select, request: Request) -> sa.Select:
-    """Everything for staff who may approve; their own requests for the rest."""
+def _visible(view: StaffView, stmt: sa.Select, request: Request) -> sa.Select:
+    """The requests staff asked, and those about tables they may view: what waits on a
+    record is part of it (a support agent sees that a refund waits for approval), while a
+    request about a table the role may not view never shows."""
     staff = current_staff(request)
-    if staff is not None and allows(staff.permissions, four_eyes.TABLE, four_eyes.APPROVE):
-        return stmt
-    maker = staff.id if staff is not None else None
-    return stmt.where(ApprovalRequest.maker_id == maker)
+    if staff is None:
+        return stmt.where(sa.false())
+    tables = [
+        screen.resource()
+        for screen in door.admin_of(view).views
+        if isinstance(screen, StaffView) and allows(staff.permissions, screen.resource(), "view")
+    ]
+    return stmt.where(
+        sa.or_(ApprovalRequest.maker_id == staff.id, ApprovalRequest.table_name.in_(tables))
+    )
 
 
 def _record_link(view: StaffView, request: Request, approval: ApprovalRequest) -> str:

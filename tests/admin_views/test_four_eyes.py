@@ -48,7 +48,11 @@ async def other(app: Starlette, db: AsyncSession) -> Any:
     """Signs in another staff member of a role on a client of their own."""
     clients: list[httpx.AsyncClient] = []
 
-    async def sign_in(role: str = "superadmin") -> httpx.AsyncClient:
+    async def sign_in(role: str | list[str] = "superadmin") -> httpx.AsyncClient:
+        if isinstance(role, list):  # a role of these permissions
+            made = await rows.insert(db, "roles", rows.role_row(permissions=role))
+            await db.commit()
+            role = made["name"]
         account = await staff.make_staff(db, role)
         client = httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"
@@ -493,6 +497,29 @@ async def test_the_approvals_badge_counts_what_waits_for_the_viewer(
     assert 'title="2 waiting for your approval">2</span>' in checker_page.text
     assert "waiting for your approval" not in maker_page.text, "not the maker's to approve"
     assert "waiting for your approval" not in support_page.text
+
+
+async def test_staff_see_the_requests_about_tables_they_may_view_and_no_others(
+    client: httpx.AsyncClient, db: AsyncSession, other: Any, boss: staff.Account
+) -> None:
+    wallet_ids = await SCENARIOS[0].setup(db)
+    staff_ids = await _disabled_staff(db)
+    await db.commit()
+    about_a_wallet = await ask(client, SCENARIOS[0], wallet_ids)
+    about_staff = await ask(
+        client, next(s for s in SCENARIOS if s.table == "admin_users"), staff_ids
+    )
+    support = await other(["approval_requests:view", "wallets:view", "users:view"])
+    marketing = await other(["approval_requests:view", "feature_flags:view"])
+
+    support_list = await support.get("/admin/approval-requests/list")
+    marketing_list = await marketing.get("/admin/approval-requests/list")
+
+    assert (await support.get(about_a_wallet)).status_code == 200, "support views wallets"
+    assert (await support.get(about_staff)).status_code == 404, "but not staff accounts"
+    assert "USD wallet of Ada Lovelace" in support_list.text
+    assert (await marketing.get(about_a_wallet)).status_code == 404
+    assert "USD wallet of Ada Lovelace" not in marketing_list.text
 
 
 async def test_an_approval_refused_by_the_rules_of_the_moment_is_marked_failed(
