@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,18 +20,23 @@ import api
 from admin_views.site import STATIC_FILES, STATIC_URL, StaffAdmin
 from api.errors import ApiError, api_error, http_error
 from auth.middleware import CsrfMiddleware, StaffSessionMiddleware
+from core import hosts
 from core.body_limit import BodyLimitMiddleware
 from core.database import Database
 from core.logging import configure_logging
 from core.middleware import SecurityHeadersMiddleware
 from core.outage import DatabaseOutageMiddleware
 from core.settings import Settings, load_settings
+from flags.client_keys import doors_line
 from flags.store import FlagStore
 from jobs import analytics_refresh, campaign_schedule
+
+log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
+    settings.check_serving()
     configure_logging(settings.log_level)
     database = Database(settings)
 
@@ -39,6 +45,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         await flag_store.refresh(force=True)
+        log.log(*doors_line(settings, flag_store.snapshot))
         # Startup built a large, permanent heap (views, forms, templates, mappers); frozen,
         # the collector stops rescanning it, which took tens of ms per full collection.
         gc.collect()
@@ -65,6 +72,8 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ],
         middleware=[
             Middleware(SecurityHeadersMiddleware, production=settings.is_production),
+            # Before anything reads the client's address or the request's URL.
+            *hosts.middleware(settings),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             # Outside the session middleware: its own lookups need the database too.
             Middleware(DatabaseOutageMiddleware),

@@ -1,4 +1,4 @@
-"""App keys for the flag endpoints: when any are configured, a request must bring one."""
+"""App keys for the flag endpoints: once any is issued, a request must bring one."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ import hmac
 
 from starlette.requests import Request
 
-from flags.client_keys import key_hash
+from core.settings import Settings
+from flags.client_keys import key_hash, open_without_key
 from flags.snapshot import Snapshot
 
 
@@ -18,10 +19,11 @@ def presented_key(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token else None
 
 
-def allowed(request: Request, snapshot: Snapshot) -> bool:
-    """Open until a key is issued; then the key's hash must be among the working ones."""
+def allowed(request: Request, snapshot: Snapshot, settings: Settings) -> bool:
+    """Until a key is issued the settings decide (`open_without_key`); then the key's hash
+    must be among the working ones."""
     if not snapshot.keys_required:
-        return True
+        return open_without_key(settings)
     key = presented_key(request)
     if not key:
         return False

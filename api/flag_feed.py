@@ -76,16 +76,17 @@ def feed_context(request: Request) -> Context:
 async def active_flags(request: Request) -> Response:
     store: FlagStore = request.app.state.flags
     snapshot = store.snapshot
-    if not allowed(request, snapshot):
+    # Until the flags are loaded nobody knows which keys work: a 503, not a 401, for now.
+    if not store.loaded:
+        return error(
+            503, "unavailable", "Flags are loading; try again shortly.", **{"Retry-After": "5"}
+        )
+    if not allowed(request, snapshot, request.app.state.settings):
         return error(401, "unauthorized", "Send this app's key in X-API-Key.")
     try:
         context = feed_context(request)
     except BadFeedRequestError as bad:
         return error(400, "invalid_request", str(bad))
-    if not store.loaded:
-        return error(
-            503, "unavailable", "Flags are loading; try again shortly.", **{"Retry-After": "5"}
-        )
     now, stale = utcnow(), store.stale
     scope = "private" if context.targeting_key else "public"
     cache_control = f"{scope}, max-age=30, stale-if-error=86400"
@@ -107,8 +108,8 @@ DESCRIPTION = (
     "The flags that are on for one platform, version and user, from the server's in-memory "
     "snapshot. Attributes for flag rules travel as attr.<name>=<value> query parameters "
     f"(at most {MAX_ATTRIBUTES}, names and values at most {MAX_ATTRIBUTE_LENGTH} characters), "
-    "which OpenAPI cannot list. App keys: until the first is issued the feed is open to all; "
-    "from then on one is required."
+    "which OpenAPI cannot list. App keys: from the first issued on, one is required; until "
+    "then the feed answers anyone in development, and in production only with FLAGS_PUBLIC."
 )
 operations = [
     Operation(
@@ -126,7 +127,7 @@ operations = [
                 codes=("invalid_request",),
             ),
             401: Answer(
-                "App keys are in use and none valid was sent.",
+                "No valid app key was sent, and one is needed.",
                 ApiErrorBody,
                 codes=("unauthorized",),
             ),

@@ -149,10 +149,11 @@ BULK_ITEMS = RenderedOutcomes(_item)
 
 def _ready(request: Request) -> tuple[FlagStore, Response | None]:
     store: FlagStore = request.app.state.flags
-    if not allowed(request, store.snapshot):
-        return store, _failure(401, "UNAUTHORIZED", "Send this app's key in X-API-Key.")
+    # Until the flags are loaded nobody knows which keys work: a 503, not a 401, for now.
     if not store.loaded:
         return store, _failure(503, "GENERAL", "Flags are loading; try again shortly.")
+    if not allowed(request, store.snapshot, request.app.state.settings):
+        return store, _failure(401, "UNAUTHORIZED", "Send this app's key in X-API-Key.")
     return store, None
 
 
@@ -215,7 +216,7 @@ async def configuration(request: Request) -> Response:
 
 
 UNAUTHORIZED = Answer(
-    "App keys are in use and none valid was sent.", OfrepErrorBody, codes=("UNAUTHORIZED",)
+    "No valid app key was sent, and one is needed.", OfrepErrorBody, codes=("UNAUTHORIZED",)
 )
 TOO_LARGE = Answer(
     "The request body is over the server's limit.", OfrepErrorBody, codes=("GENERAL",)

@@ -95,19 +95,39 @@ def _actor(attempt: Attempt, admin: AdminUser | None) -> trail.Actor:
     )
 
 
-async def _recent_failures(
-    db: AsyncSession, since: datetime, *, ip_address: str | None = None, admin: AdminUser | None
-) -> int:
+async def _client_failures(db: AsyncSession, ip_address: str, since: datetime) -> int:
+    """Failed sign-ins from one client address, whatever the account."""
     query = sa.select(sa.func.count()).where(
-        AuditLog.action == "login.failure", AuditLog.created_at >= since
+        AuditLog.action == "login.failure",
+        AuditLog.ip_address == ip_address,
+        AuditLog.created_at >= since,
     )
-    if admin is not None:
-        query = query.where(
-            AuditLog.entity_type == "admin_users", AuditLog.entity_id == str(admin.id)
-        )
-    else:
-        query = query.where(AuditLog.ip_address == ip_address)
     return int(await db.scalar(query) or 0)
+
+
+async def _locked_for(
+    db: AsyncSession, admin: AdminUser, ip_address: str | None, now: datetime
+) -> bool:
+    """Whether the account is locked against this client. A lock (a lockout, or the hourly
+    ceiling reached) holds only against the clients that failed on the account since its
+    last sign-in; any other is checked as usual, so nobody can lock the owner out."""
+    failed_here = AuditLog.ip_address == ip_address
+    if admin.last_login_at is not None:
+        failed_here &= AuditLog.created_at > admin.last_login_at
+    hourly, here = (
+        await db.execute(
+            sa.select(
+                sa.func.count().filter(AuditLog.created_at >= now - timedelta(hours=1)),
+                sa.func.count().filter(failed_here),
+            ).where(
+                AuditLog.action == "login.failure",
+                AuditLog.entity_type == "admin_users",
+                AuditLog.entity_id == str(admin.id),
+            )
+        )
+    ).one()
+    locked = admin.locked_until is not None and admin.locked_until > now
+    return (locked or hourly >= MAX_FAILURES_PER_HOUR) and here > 0
 
 
 async def check_sign_in(
@@ -128,8 +148,7 @@ async def check_sign_in(
     ip_window = now - timedelta(seconds=settings.login_ip_window_s)
     if (
         attempt.ip_address
-        and await _recent_failures(db, ip_window, ip_address=attempt.ip_address, admin=None)
-        >= settings.login_ip_limit
+        and await _client_failures(db, attempt.ip_address, ip_window) >= settings.login_ip_limit
     ):
         return await _refuse(db, attempt, admin, Refusal.IP_LIMIT)
 
@@ -137,10 +156,7 @@ async def check_sign_in(
 
     if admin is None:
         return await _refuse(db, attempt, None, Refusal.UNKNOWN_EMAIL)
-    if admin.locked_until is not None and admin.locked_until > now:
-        return await _refuse(db, attempt, admin, Refusal.LOCKED)
-    hourly = await _recent_failures(db, now - timedelta(hours=1), admin=admin)
-    if hourly >= MAX_FAILURES_PER_HOUR:
+    if await _locked_for(db, admin, attempt.ip_address, now):
         return await _refuse(db, attempt, admin, Refusal.LOCKED)
     if not admin.is_active:
         return await _refuse(db, attempt, admin, Refusal.DISABLED)
@@ -188,7 +204,7 @@ async def check_second_step(
     if found is None:
         return Outcome(refusal=Refusal.UNKNOWN_EMAIL)
     admin, role = found
-    if admin.locked_until is not None and admin.locked_until > now:
+    if await _locked_for(db, admin, attempt.ip_address, now):
         return await _refuse(db, attempt, admin, Refusal.LOCKED)
     if not admin.is_active or admin.totp_secret is None:
         return await _refuse(db, attempt, admin, Refusal.DISABLED)

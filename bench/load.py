@@ -152,6 +152,10 @@ SERVER_SETTINGS = frozenset(INTEGER_SETTINGS) | {
     "SECRET_KEY_FILE",
     "LOG_LEVEL",
     "TOTP_REQUIRED_ROLES",
+    "TRUSTED_PROXIES",
+    "ALLOWED_HOSTS",
+    "PUBLIC_URL",
+    "FLAGS_PUBLIC",
 }
 """Inherited variables that would change the served app: dropped, so a run is what it says."""
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -1626,7 +1630,13 @@ async def main() -> None:
         DATABASE_URL=target.url, SECRET_KEY=secret, ENV="development", LOG_LEVEL="WARNING"
     )
     served = clean_environment(
-        DATABASE_URL=target.url, SECRET_KEY=secret, ENV="production", LOG_LEVEL="WARNING"
+        DATABASE_URL=target.url,
+        SECRET_KEY=secret,
+        ENV="production",
+        LOG_LEVEL="WARNING",
+        # Production serves only its own host; the public URL is the TLS proxy's side.
+        ALLOWED_HOSTS=HOST,
+        PUBLIC_URL=f"https://{HOST}",
     )
     settings = load_settings(served, env_file=Path("/nonexistent/.env"))
     cookie = cookie_name(settings)

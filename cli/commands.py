@@ -284,6 +284,8 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
         workers=workers,
         reload=reload,
         log_level=settings.log_level.lower(),
+        # The app reads X-Forwarded-* itself, from TRUSTED_PROXIES only (core/hosts.py), the
+        # same under any server; uvicorn's own reading would trust 127.0.0.1 besides.
         proxy_headers=False,
         http=NoDelayH11Protocol,
         # On SIGTERM requests in flight finish; one that is stuck (a huge export) may not

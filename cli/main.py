@@ -14,6 +14,7 @@ from auth.demo import DEMO_ADMIN_EMAIL
 from cli import commands
 from core.logging import configure_logging
 from core.settings import ConfigError, Settings, load_settings
+from flags.client_keys import open_without_key
 
 DEMO_USERS = 1_000
 
@@ -24,11 +25,16 @@ def fail(message: str) -> NoReturn:
     sys.exit(1)
 
 
-def settings_or_exit() -> Settings:
+def settings_or_exit(*, serving: bool = False) -> Settings:
+    """The settings, or one line saying what is wrong with them; `serving` holds them to what
+    a server needs besides (`Settings.check_serving`)."""
     try:
-        return load_settings()
+        settings = load_settings()
+        if serving:
+            settings.check_serving()
     except ConfigError as exc:
         fail(str(exc))
+    return settings
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -91,7 +97,7 @@ def seed_demo(users: int, seed: int, force: bool) -> None:
 @click.option("--reload", is_flag=True, help="Restart on code changes (development).")
 def serve(host: str, port: int, workers: int, reload: bool) -> None:
     """Serve the admin and the API with uvicorn."""
-    settings = settings_or_exit()
+    settings = settings_or_exit(serving=True)
     try:
         commands.check_database(settings)
     except commands.CommandError as exc:
@@ -104,7 +110,7 @@ def serve(host: str, port: int, workers: int, reload: bool) -> None:
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 def demo(host: str, port: int) -> None:
     """Migrate, seed if empty, print a demo sign-in, then serve (development only)."""
-    settings = settings_or_exit()
+    settings = settings_or_exit(serving=True)
     try:
         password = commands.prepare_demo(settings, DEMO_ADMIN_EMAIL, DEMO_USERS)
     except commands.CommandError as exc:
@@ -207,7 +213,8 @@ def flags_list_keys() -> None:
         state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "active"
         click.echo(f"{key['name']}\tcreated {key['created_at']}\t{state}")
     if not keys:
-        click.echo("no keys: the flag endpoints are open")
+        doors = "open" if open_without_key(settings) else "closed (production, FLAGS_PUBLIC off)"
+        click.echo(f"no keys: the flag endpoints are {doors}")
 
 
 @cli.group()

@@ -6,14 +6,17 @@ dataclass types, bounds and checks them, so settings built in code are held to t
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import fields, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BeforeValidator,
@@ -66,6 +69,26 @@ def _roles(value: Any) -> Any:
     return value
 
 
+def _items(value: Any) -> Any:
+    """A comma-separated list ("10.0.0.5, 10.1.0.0/16") as a tuple."""
+    if isinstance(value, str):
+        return tuple(item.strip() for item in value.split(",") if item.strip())
+    return value
+
+
+HOST_PATTERN = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
+"""A host name, or `*.` and a domain for every name under it."""
+
+
+def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:
+    """`host` is one of `allowed_hosts`, or under a `*.domain` among them."""
+    host = host.lower()
+    return any(
+        host == pattern or (pattern.startswith("*.") and host.endswith(pattern[1:]))
+        for pattern in allowed_hosts
+    )
+
+
 Count = Annotated[int, Field(ge=1)]
 """A whole-number setting: sizes, limits and durations are all at least 1."""
 LogLevel = Literal["CRITICAL", "FATAL", "ERROR", "WARNING", "WARN", "INFO", "DEBUG", "NOTSET"]
@@ -102,6 +125,18 @@ class Settings:
     login_ip_window_s: Count = 15 * 60
     totp_required_roles: Annotated[frozenset[str], BeforeValidator(_roles)] = frozenset()
     """Roles that must use a second factor (`load_settings`: superadmin in production)."""
+    trusted_proxies: Annotated[tuple[str, ...], BeforeValidator(_items)] = ()
+    """Proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto are
+    believed. None by default: the address that connected is the client's."""
+    allowed_hosts: Annotated[tuple[str, ...], BeforeValidator(_items)] = ()
+    """Host names requests may be addressed to; any other is a 400. Required to serve in
+    production; empty in development allows any host."""
+    public_url: str | None = None
+    """Where staff reach the app (https://admin.example.com): redirects and links are built
+    from it, never from the request's Host header. Required to serve in production."""
+    flags_public: bool = False
+    """Production: the flag feed and OFREP answer without an app key until the first key is
+    issued. Development always does."""
 
     @field_validator("secret_key")
     @classmethod
@@ -121,6 +156,77 @@ class Settings:
                 "characters: production needs a real random key."
             )
         return key
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_addresses(cls, proxies: tuple[str, ...]) -> tuple[str, ...]:
+        networks = []
+        for proxy in proxies:
+            try:
+                networks.append(str(ipaddress.ip_network(proxy)))
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {proxy!r} is not an IP address or network "
+                    "(10.0.0.5, 10.0.0.0/8, fd00::/8)."
+                ) from None
+        return tuple(networks)
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _hosts_are_names(cls, hosts: tuple[str, ...]) -> tuple[str, ...]:
+        names = tuple(host.lower() for host in hosts)
+        for name in names:
+            if not HOST_PATTERN.fullmatch(name) and not _is_address(name):
+                raise ValueError(
+                    f"ALLOWED_HOSTS: {name!r} is not a host name; list names without scheme "
+                    "or port (admin.example.com, *.example.com)."
+                )
+        return names
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url_is_an_origin(cls, url: str | None, info: ValidationInfo) -> str | None:
+        if not url:
+            return None
+        parts = urlsplit(url.strip())
+        if (
+            parts.scheme not in ("http", "https")
+            or not parts.hostname
+            or parts.username is not None
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+        ):
+            raise ValueError(
+                f"PUBLIC_URL must be a scheme and host (https://admin.example.com), got {url!r}."
+            )
+        if parts.scheme != "https" and info.data.get("env") is Environment.PRODUCTION:
+            raise ValueError(
+                f"PUBLIC_URL must start with https:// in production (its cookies are Secure), "
+                f"got {url!r}."
+            )
+        return f"{parts.scheme}://{parts.netloc.lower()}"
+
+    def check_serving(self) -> None:
+        """Raise ConfigError unless these settings can serve requests: production names the
+        hosts it answers and the URL it is reached at. Commands that do not serve (migrate,
+        create-admin) need neither."""
+        if self.is_production and not self.allowed_hosts:
+            raise ConfigError(
+                "ALLOWED_HOSTS is not set: production answers only the host names it lists "
+                "(ALLOWED_HOSTS=admin.example.com)."
+            )
+        if self.is_production and self.public_url is None:
+            raise ConfigError(
+                "PUBLIC_URL is not set: production builds redirects and links from it, never "
+                "from the request's Host header (PUBLIC_URL=https://admin.example.com)."
+            )
+        host = urlsplit(self.public_url).hostname if self.public_url else None
+        if host and self.allowed_hosts and not _host_allowed(host, self.allowed_hosts):
+            raise ConfigError(
+                f"PUBLIC_URL's host {host} is not in ALLOWED_HOSTS: browsers sent there "
+                "would be refused."
+            )
 
     @property
     def is_production(self) -> bool:
@@ -209,6 +315,8 @@ def _one_line(error: ErrorDetails) -> str:
     given = error["input"]
     if error["type"] == "value_error":
         return str(ctx["error"])
+    if error["type"] == "bool_parsing":
+        return f"{variable} must be true or false, got {given!r}."
     if error["type"] in {"enum", "literal_error"}:
         return f"{variable} must be {ctx['expected']}, got {given!r}."
     if error["type"] == "int_parsing":
@@ -216,6 +324,16 @@ def _one_line(error: ErrorDetails) -> str:
     if error["type"] in {"greater_than_equal", "less_than_equal"}:
         return f"{variable} must be {_bounds(field)}, got {given}."
     return f"{variable}: {error['msg']}, got {given!r}."
+
+
+def _is_address(host: str) -> bool:
+    """An IPv4 address, or an IPv6 one in brackets as a Host header carries it."""
+    bracketed = host.startswith("[") and host.endswith("]")
+    try:
+        address = ipaddress.ip_address(host[1:-1] if bracketed else host)
+    except ValueError:
+        return False
+    return (address.version == 6) == bracketed
 
 
 def _bounds(field: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from typing import Any
 
@@ -10,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from audit import trail
+from core.settings import Settings
 from flags import revision as _registers_the_revision_event  # noqa: F401
-from flags.snapshot import CLIENT_KEYS
+from flags.snapshot import CLIENT_KEYS, EMPTY, Snapshot
 from models.base import utcnow
 from models.ops import RuntimeSetting
 
@@ -35,6 +37,35 @@ async def _setting(db: AsyncSession) -> RuntimeSetting:
         )
         db.add(row)
     return row
+
+
+def open_without_key(settings: Settings) -> bool:
+    """Until the first key is issued the flag doors answer anyone: always in development, in
+    production only when FLAGS_PUBLIC says the flags are public."""
+    return settings.flags_public or not settings.is_production
+
+
+def doors_line(settings: Settings, snapshot: Snapshot) -> tuple[int, str]:
+    """Whom the flag feed and OFREP answer, as the level and the one line startup logs."""
+    if snapshot is EMPTY:
+        return logging.WARNING, (
+            "Flag feed and OFREP: the flags could not be read yet; they answer 503 until then."
+        )
+    if snapshot.keys_required:
+        working = len(snapshot.client_keys)
+        return logging.INFO, f"Flag feed and OFREP: an app key is required ({working} working)."
+    if not settings.is_production:
+        return logging.INFO, (
+            "Flag feed and OFREP: open to anyone until an app key is issued (development)."
+        )
+    if settings.flags_public:
+        return logging.INFO, (
+            "Flag feed and OFREP: open to anyone until an app key is issued (FLAGS_PUBLIC)."
+        )
+    return logging.WARNING, (
+        "Flag feed and OFREP: closed, production with no app key issued; issue one with "
+        "`swipesavvy-admin flags create-key --name NAME`, or set FLAGS_PUBLIC=true."
+    )
 
 
 def _active(entry: dict[str, Any]) -> bool:

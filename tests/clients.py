@@ -10,13 +10,17 @@ from typing import Any
 import httpx
 
 from app import create_app
-from core.settings import Settings
+from core.settings import Environment, Settings
 
 
 @asynccontextmanager
 async def client_for(
     settings: Settings, base_url: str = "http://testserver", **overrides: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
+    if overrides.get("env") is Environment.PRODUCTION:
+        # Production serves only where it is told it is reached: here, at `base_url`.
+        reached = {"public_url": base_url, "allowed_hosts": (httpx.URL(base_url).host,)}
+        overrides = reached | overrides
     app = create_app(replace(settings, **overrides))
     transport = httpx.ASGITransport(app=app)
     try:
