@@ -15,6 +15,7 @@ from core.settings import Environment, Settings
 from models import AdminSession, AdminUser
 from models.base import utcnow
 from tests import rows, staff
+from tests.admin_views.test_four_eyes import decision
 from tests.clients import client_for
 
 COOKIE = "swipesavvy_session"
@@ -186,8 +187,15 @@ async def test_account_changes_sign_the_account_out_everywhere(
                     data={"pks": str(member.id), "csrf_token": token},
                 )
             elif change == "change role":
+                # Giving a role waits for a second superadmin (four eyes); it applies once approved.
                 form["role"] = str(await rows.role_id(db, "viewer"))
+                form["change_reason"] = "Moved to the viewer team"
                 done = await admin.post(f"/admin/admin-users/edit/{member.id}", data=form)
+                checker = await staff.make_staff(db, "superadmin")
+                async with client_for(settings) as second:
+                    await staff.signed_in(second, checker)
+                    approval, _ = await decision(second, done.headers["location"], "Approve")
+                assert approval.status_code == 303
             elif change == "change password":
                 form["new_password"] = "a brand new passphrase"
                 done = await admin.post(f"/admin/admin-users/edit/{member.id}", data=form)
