@@ -398,26 +398,19 @@ async def _hand_over(db: AsyncSession, approval_id: Any, maker: Staff) -> Approv
     """Approved -> executed for the export's maker, in the caller's transaction, as
     `four_eyes.claim` moves pending requests: of two downloads at once one wins, and the
     other, like any later one, finds it no longer approved."""
-    now = utcnow()
-    handed = await db.execute(
-        sa.update(ApprovalRequest)
-        .where(
-            ApprovalRequest.id == approval_id,
-            ApprovalRequest.status == ApprovalStatus.APPROVED,
-            ApprovalRequest.maker_id == maker.id,
-        )
-        .values(
-            status=ApprovalStatus.EXECUTED,
-            executed_at=now,
-            updated_at=now,
-            outcome="Downloaded by the staff member who asked.",
-        )
-        .execution_options(synchronize_session=False)
+    handed = await four_eyes.moved(
+        db,
+        approval_id,
+        ApprovalStatus.APPROVED,
+        ApprovalRequest.maker_id == maker.id,
+        status=ApprovalStatus.EXECUTED,
+        executed_at=utcnow(),
+        outcome="Downloaded by the staff member who asked.",
     )
     approval = await db.get(ApprovalRequest, approval_id, populate_existing=True)
     if approval is None:
         raise four_eyes.ApprovalRefusedError("There is no such approval request.")
-    if handed.rowcount != 1:
+    if not handed:
         if approval.status == ApprovalStatus.EXECUTED:
             raise four_eyes.ApprovalRefusedError(
                 "This export was downloaded already: it downloads once. Ask again for a new one."

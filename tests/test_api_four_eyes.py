@@ -325,14 +325,16 @@ async def test_a_bulk_action_over_fifty_rows_asks_and_fifty_run_at_once(
 async def test_each_staff_member_reads_the_requests_the_screen_shows_them(
     client: httpx.AsyncClient, db: AsyncSession, sign_in: Any, checker: Caller, ledger: Ledger
 ) -> None:
-    asking, other = (
+    asking, colleague, other = (
         await sign_in(["wallets:*", "approval_requests:view"]),
-        await sign_in(["wallets:*", "approval_requests:view"]),
+        await sign_in(["wallets:view", "approval_requests:view"]),
+        await sign_in(["feature_flags:*", "approval_requests:view"]),
     )
     approval = await asked_for(client, asking, ledger)
     url = f"/api/v1/admin/approvals/{approval['id']}"
 
     own = await client.get("/api/v1/admin/approvals", headers=asking.headers)
+    about_a_table_they_view = await client.get("/api/v1/admin/approvals", headers=colleague.headers)
     others = await client.get("/api/v1/admin/approvals", headers=other.headers)
     everything = await client.get(
         "/api/v1/admin/approvals", params={"status": "pending"}, headers=checker.headers
@@ -345,7 +347,9 @@ async def test_each_staff_member_reads_the_requests_the_screen_shows_them(
     bad = await client.get("/api/v1/admin/approvals", params={"limit": "0"}, headers=other.headers)
 
     assert [a["id"] for a in own.json()["approval_requests"]] == [approval["id"]]
-    assert others.json() == {"approval_requests": []}
+    listed = about_a_table_they_view.json()["approval_requests"]
+    assert [a["id"] for a in listed] == [approval["id"]]
+    assert others.json() == {"approval_requests": []}, "no wallets: no wallet requests"
     assert [a["id"] for a in everything.json()["approval_requests"]] == [approval["id"]]
     assert executed.json() == {"approval_requests": []}
     assert hidden.status_code == 404

@@ -265,49 +265,60 @@ async def claim(
             f"{request.permission}."
         )
     now = _now()
-    claimed = await db.execute(
-        sa.update(ApprovalRequest)
-        .where(
-            ApprovalRequest.id == request_id,
-            ApprovalRequest.status == ApprovalStatus.PENDING,
-            ApprovalRequest.expires_at > now,
-            ApprovalRequest.maker_id != checker.id,
-        )
-        .values(
-            status=to,
-            checker_id=checker.id,
-            decided_at=now,
-            decision_reason=note,
-            executed_at=now if to == ApprovalStatus.EXECUTED else None,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    claimed = await moved(
+        db,
+        request_id,
+        ApprovalStatus.PENDING,
+        ApprovalRequest.expires_at > now,
+        ApprovalRequest.maker_id != checker.id,
+        status=to,
+        checker_id=checker.id,
+        decided_at=now,
+        decision_reason=note,
+        executed_at=now if to == ApprovalStatus.EXECUTED else None,
     )
-    if claimed.rowcount != 1:
+    if not claimed:
         await db.refresh(request)
         raise ApprovalRefusedError(_not_pending(request, now))
     await db.refresh(request)
     return request
 
 
+async def moved(
+    db: AsyncSession,
+    request_id: uuid.UUID,
+    expected: ApprovalStatus,
+    *conditions: Any,
+    **values: Any,
+) -> bool:
+    """Compare and set: give the request `values` if it is still `expected` and meets
+    `conditions`, in the caller's transaction; whether it did. Of two at once, one waits on
+    the other's row and then finds it moved on."""
+    result = await db.execute(
+        sa.update(ApprovalRequest)
+        .where(ApprovalRequest.id == request_id, ApprovalRequest.status == expected, *conditions)
+        .values(updated_at=_now(), **values)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 async def withdraw(db: AsyncSession, request_id: uuid.UUID, maker: Staff) -> ApprovalRequest:
     """The maker takes back a pending request."""
     now = _now()
-    withdrawn = await db.execute(
-        sa.update(ApprovalRequest)
-        .where(
-            ApprovalRequest.id == request_id,
-            ApprovalRequest.status == ApprovalStatus.PENDING,
-            ApprovalRequest.maker_id == maker.id,
-        )
-        .values(status=ApprovalStatus.WITHDRAWN, decided_at=now, updated_at=now)
-        .execution_options(synchronize_session=False)
+    withdrawn = await moved(
+        db,
+        request_id,
+        ApprovalStatus.PENDING,
+        ApprovalRequest.maker_id == maker.id,
+        status=ApprovalStatus.WITHDRAWN,
+        decided_at=now,
     )
     request = await db.get(ApprovalRequest, request_id)
     if request is None:
         raise ApprovalRefusedError("There is no such approval request.")
     await db.refresh(request)
-    if withdrawn.rowcount != 1:
+    if not withdrawn:
         if request.maker_id != maker.id:
             raise ApprovalRefusedError("Only the staff member who asked can withdraw a request.")
         raise ApprovalRefusedError(_not_pending(request, now))
