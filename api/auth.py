@@ -56,7 +56,7 @@ def _token_pair(
     settings: Settings, admin: AdminUser, role: Role, session: AdminSession, refresh: str
 ) -> TokenPair:
     access = tokens.issue_access_token(
-        str(settings.secret_key),
+        tokens.Keys.of(settings),
         subject=admin.id,
         session_id=session.id,
         email=admin.email,

@@ -34,7 +34,7 @@ async def bearer_staff(request: Request) -> Staff | None:
     if scheme.lower() != "bearer" or not token:
         return None
     settings: Settings = request.app.state.settings
-    claims = tokens.read_access_token(str(settings.secret_key), token.strip(), utcnow())
+    claims = tokens.read_access_token(tokens.Keys.of(settings), token.strip(), utcnow())
     if claims is None:
         return None
     database: Database = request.app.state.database
@@ -65,7 +65,7 @@ def _check_csrf(request: Request, staff: Staff) -> None:
     presented = request.headers.get(CSRF_HEADER, "")
     # compare_digest takes ASCII text only; a header may carry any byte.
     if not presented.isascii() or not tokens.csrf_matches(
-        str(settings.secret_key), staff.session_id, presented
+        tokens.Keys.of(settings), staff.session_id, presented
     ):
         raise NO_CSRF_TOKEN
 

@@ -69,10 +69,10 @@ class StaffAuthBackend(AuthenticationBackend):
         next_url = safe_next(str(form.get("next") or request.query_params.get("next") or ""))
         pending = str(form.get("pending") or "")
         code = str(form.get("code") or "") or None
-        secret = str(self.settings.secret_key)
+        keys = tokens.Keys.of(self.settings)
         async with self.database.session() as db:
             if pending:
-                admin_id = tokens.unsign_timed(secret, PENDING_PURPOSE, pending, PENDING_MAX_AGE_S)
+                admin_id = tokens.unsign_timed(keys, PENDING_PURPOSE, pending, PENDING_MAX_AGE_S)
                 if admin_id is None:
                     return False
                 attempt = self._attempt(request, "", "", code)
@@ -90,9 +90,7 @@ class StaffAuthBackend(AuthenticationBackend):
                     request,
                     "staff/login_code.html",
                     {
-                        "pending": tokens.sign_timed(
-                            secret, PENDING_PURPOSE, str(outcome.admin.id)
-                        ),
+                        "pending": tokens.sign_timed(keys, PENDING_PURPOSE, str(outcome.admin.id)),
                         "next": next_url,
                         "error": bool(pending),
                     },

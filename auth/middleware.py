@@ -80,7 +80,7 @@ def end_session_cookie(connection: HTTPConnection) -> None:
 
 def csrf_token_for(connection: HTTPConnection, settings: Settings) -> str:
     staff = current_staff(connection)
-    return tokens.csrf_token(str(settings.secret_key), staff.session_id) if staff else ""
+    return tokens.csrf_token(tokens.Keys.of(settings), staff.session_id) if staff else ""
 
 
 class StaffSessionMiddleware:
@@ -89,6 +89,7 @@ class StaffSessionMiddleware:
         self.settings = settings
         self.database = database
         self.cookie = cookie_name(settings)
+        self.keys = tokens.Keys.of(settings)
 
     def _set_cookie(self, value: str, max_age: int) -> str:
         cookie = SimpleCookie()
@@ -103,7 +104,7 @@ class StaffSessionMiddleware:
         return morsel.OutputString()
 
     async def _resolve(self, signed: str | None) -> Staff | None:
-        token = tokens.unsign(str(self.settings.secret_key), COOKIE_PURPOSE, signed or "")
+        token = tokens.unsign(self.keys, COOKIE_PURPOSE, signed or "")
         if token is None:
             return None
         async with self.database.session() as db:
@@ -136,7 +137,7 @@ class StaffSessionMiddleware:
                 headers = MutableHeaders(scope=message)
                 issued = scope.get(_ISSUED)
                 if issued:
-                    signed = tokens.sign(str(self.settings.secret_key), COOKIE_PURPOSE, issued)
+                    signed = tokens.sign(self.keys, COOKIE_PURPOSE, issued)
                     headers.append(
                         "set-cookie", self._set_cookie(signed, self.settings.session_lifetime_s)
                     )
@@ -186,7 +187,7 @@ class CsrfMiddleware:
 
     def __init__(self, app: ASGIApp, *, settings: Settings) -> None:
         self.app = app
-        self.settings = settings
+        self.keys = tokens.Keys.of(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -215,7 +216,7 @@ class CsrfMiddleware:
         if (
             staff is None
             or not presented
-            or not tokens.csrf_matches(str(self.settings.secret_key), staff.session_id, presented)
+            or not tokens.csrf_matches(self.keys, staff.session_id, presented)
         ):
             await self._refuse(scope, receive, send, "missing or invalid CSRF token")
             return

@@ -1,6 +1,8 @@
 """Random tokens, their stored hashes, signed cookies, CSRF tokens and API access tokens.
 
-Pure functions over the secret key: no request, no database.
+Pure functions over the signing keys: no request, no database. Everything new is signed with
+the current key; what comes back is read with it or any previous key (`SECRET_KEY_PREVIOUS`),
+so rotating SECRET_KEY signs nobody out.
 """
 
 from __future__ import annotations
@@ -11,11 +13,15 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 import jwt
 from itsdangerous import BadSignature, Signer, TimestampSigner
 
+from core.settings import Settings
+
 ACCESS_TOKEN_ALGORITHM = "HS256"  # noqa: S105 - an algorithm name
+AnySigner = TypeVar("AnySigner", bound=Signer)
 
 
 def new_token() -> str:
@@ -28,43 +34,66 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _signer(secret_key: str, purpose: str) -> Signer:
-    return Signer(secret_key, salt=f"swipesavvy.{purpose}")
+@dataclass(frozen=True)
+class Keys:
+    """The key that signs, and the keys a signature is still accepted from."""
+
+    current: str
+    previous: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, settings: Settings) -> Keys:
+        """The one place the secret keys are taken from the settings."""
+        return cls(str(settings.secret_key), tuple(map(str, settings.secret_key_previous)))
+
+    @property
+    def readable(self) -> tuple[str, ...]:
+        """Every key a signature is checked against, the current one first."""
+        return (self.current, *self.previous)
 
 
-def sign(secret_key: str, purpose: str, value: str) -> str:
-    return _signer(secret_key, purpose).sign(value).decode()
+def _signer(keys: Keys, purpose: str, kind: type[AnySigner]) -> AnySigner:
+    # itsdangerous signs with the last key of a list and accepts any of them.
+    return kind([*keys.previous, keys.current], salt=f"swipesavvy.{purpose}")
 
 
-def unsign(secret_key: str, purpose: str, signed: str) -> str | None:
+def sign(keys: Keys, purpose: str, value: str) -> str:
+    return _signer(keys, purpose, Signer).sign(value).decode()
+
+
+def unsign(keys: Keys, purpose: str, signed: str) -> str | None:
     """The value if the signature is ours for this purpose, else None."""
     try:
-        return _signer(secret_key, purpose).unsign(signed).decode()
+        return _signer(keys, purpose, Signer).unsign(signed).decode()
     except BadSignature:
         return None
 
 
-def sign_timed(secret_key: str, purpose: str, value: str) -> str:
-    return TimestampSigner(secret_key, salt=f"swipesavvy.{purpose}").sign(value).decode()
+def sign_timed(keys: Keys, purpose: str, value: str) -> str:
+    return _signer(keys, purpose, TimestampSigner).sign(value).decode()
 
 
-def unsign_timed(secret_key: str, purpose: str, signed: str, max_age_s: int) -> str | None:
+def unsign_timed(keys: Keys, purpose: str, signed: str, max_age_s: int) -> str | None:
     """The value if signed by us for this purpose less than `max_age_s` ago, else None."""
     try:
-        signer = TimestampSigner(secret_key, salt=f"swipesavvy.{purpose}")
-        return signer.unsign(signed, max_age=max_age_s).decode()
+        return _signer(keys, purpose, TimestampSigner).unsign(signed, max_age=max_age_s).decode()
     except BadSignature:
         return None
 
 
-def csrf_token(secret_key: str, session_id: uuid.UUID) -> str:
+def _csrf_digest(key: str, session_id: uuid.UUID) -> str:
+    return hmac.new(key.encode(), f"csrf:{session_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def csrf_token(keys: Keys, session_id: uuid.UUID) -> str:
     """Bound to one session: another session's token never matches."""
-    message = f"csrf:{session_id}".encode()
-    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()
+    return _csrf_digest(keys.current, session_id)
 
 
-def csrf_matches(secret_key: str, session_id: uuid.UUID, presented: str) -> bool:
-    return hmac.compare_digest(csrf_token(secret_key, session_id), presented)
+def csrf_matches(keys: Keys, session_id: uuid.UUID, presented: str) -> bool:
+    return any(
+        hmac.compare_digest(_csrf_digest(key, session_id), presented) for key in keys.readable
+    )
 
 
 @dataclass(frozen=True)
@@ -79,7 +108,7 @@ class AccessClaims:
 
 
 def issue_access_token(
-    secret_key: str,
+    keys: Keys,
     *,
     subject: uuid.UUID,
     session_id: uuid.UUID,
@@ -97,18 +126,28 @@ def issue_access_token(
         "iat": int(now.timestamp()),
         "exp": int((now + ttl).timestamp()),
     }
-    return jwt.encode(claims, secret_key, algorithm=ACCESS_TOKEN_ALGORITHM)
+    return jwt.encode(claims, keys.current, algorithm=ACCESS_TOKEN_ALGORITHM)
 
 
-def read_access_token(secret_key: str, token: str, now: datetime) -> AccessClaims | None:
+def _access_claims(keys: Keys, token: str) -> dict[str, Any]:
+    """The claims of a token signed with any readable key; raises jwt.InvalidTokenError."""
+    for key in keys.readable:
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=[ACCESS_TOKEN_ALGORITHM],
+                options={"require": ["sub", "sid", "exp", "iat", "jti"], "verify_exp": False},
+            )
+        except jwt.InvalidSignatureError:
+            continue
+    raise jwt.InvalidSignatureError("signed with none of our keys")
+
+
+def read_access_token(keys: Keys, token: str, now: datetime) -> AccessClaims | None:
     """The claims of a token we issued that has not expired, else None."""
     try:
-        claims = jwt.decode(
-            token,
-            secret_key,
-            algorithms=[ACCESS_TOKEN_ALGORITHM],
-            options={"require": ["sub", "sid", "exp", "iat", "jti"], "verify_exp": False},
-        )
+        claims = _access_claims(keys, token)
         expires_at = datetime.fromtimestamp(int(claims["exp"]), tz=now.tzinfo)
         if expires_at <= now:
             return None

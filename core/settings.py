@@ -62,6 +62,11 @@ def _secret(value: Any) -> Any:
     return Secret(value) if isinstance(value, str) else value
 
 
+def _secrets(value: Any) -> Any:
+    """`SECRET_KEY_PREVIOUS` is a comma-separated list of keys, each kept as a `Secret`."""
+    return tuple(Secret(key) for key in _items(value)) if isinstance(value, str) else value
+
+
 def _roles(value: Any) -> Any:
     """`TOTP_REQUIRED_ROLES` is a comma-separated list: "admin, support"."""
     if isinstance(value, str):
@@ -99,6 +104,10 @@ class Settings:
     env: Annotated[Environment, BeforeValidator(_lower)] = Environment.DEVELOPMENT
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: Annotated[Secret, BeforeValidator(_secret)]
+    secret_key_previous: Annotated[tuple[Secret, ...], BeforeValidator(_secrets)] = ()
+    """Keys that signed before `secret_key`, still accepted when reading cookies and tokens
+    (never for signing) while a rotation's window lasts, so nobody is signed out. Usually
+    empty; docs/operations.md says how to rotate."""
     log_level: Annotated[LogLevel, BeforeValidator(_upper)] = "INFO"
     db_pool_size: Count = 10
     """Connections kept open per worker process (PostgreSQL only)."""
@@ -156,6 +165,30 @@ class Settings:
                 "characters: production needs a real random key."
             )
         return key
+
+    @field_validator("secret_key_previous")
+    @classmethod
+    def _previous_keys_are_real_and_distinct(
+        cls, keys: tuple[Secret, ...], info: ValidationInfo
+    ) -> tuple[Secret, ...]:
+        values = [str(key) for key in keys]
+        # The messages never quote a key: settings errors are printed and logged.
+        if info.data.get("env") is Environment.PRODUCTION and any(
+            value.lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_KEY_LENGTH
+            for value in values
+        ):
+            raise ValueError(
+                f"SECRET_KEY_PREVIOUS holds a placeholder or a key shorter than "
+                f"{MIN_SECRET_KEY_LENGTH} characters: production accepts only real random keys."
+            )
+        if str(info.data.get("secret_key", "")) in values:
+            raise ValueError(
+                "SECRET_KEY_PREVIOUS repeats SECRET_KEY: list only the keys that signed before "
+                "the current one."
+            )
+        if len(set(values)) < len(values):
+            raise ValueError("SECRET_KEY_PREVIOUS lists the same key twice.")
+        return keys
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -37,7 +37,7 @@ async def test_the_cookie_carries_only_a_signed_random_id(
     value = client.cookies[COOKIE]
     assert account.email not in value
     assert str(account.id) not in value
-    token = tokens.unsign(str(settings.secret_key), COOKIE_PURPOSE, value)
+    token = tokens.unsign(tokens.Keys.of(settings), COOKIE_PURPOSE, value)
     assert token is not None
     stored = await db.scalar(
         sa.select(AdminSession.token_hash).where(AdminSession.admin_user_id == account.id)
