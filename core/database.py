@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -20,18 +22,19 @@ from core.settings import ConfigError, Settings
 ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite"}
 CONNECT_TIMEOUT_S = 10
 SQLITE_BUSY_TIMEOUT_MS = 5_000
+APPLICATION_NAME = "swipesavvy-admin"
 
 
-def database_url(raw: str) -> URL:
-    """Parse DATABASE_URL, accepting the plain `postgresql://` and `sqlite://` spellings."""
+def database_url(raw: str, variable: str = "DATABASE_URL") -> URL:
+    """Parse a database URL, accepting the plain `postgresql://` and `sqlite://` spellings."""
     try:
         url = make_url(raw)
     except ArgumentError:
-        raise ConfigError(f"DATABASE_URL is not a database URL: {raw!r}.") from None
+        raise ConfigError(f"{variable} is not a database URL: {raw!r}.") from None
     backend = "postgresql" if url.get_backend_name() == "postgres" else url.get_backend_name()
     if backend not in ASYNC_DRIVERS:
         raise ConfigError(
-            f"DATABASE_URL must point at PostgreSQL or SQLite, got {url.get_backend_name()!r}."
+            f"{variable} must point at PostgreSQL or SQLite, got {url.get_backend_name()!r}."
         )
     return url.set(drivername=ASYNC_DRIVERS[backend])
 
@@ -39,10 +42,10 @@ def database_url(raw: str) -> URL:
 def create_engine(settings: Settings) -> AsyncEngine:
     """Every engine of the app, its commands and its migrations comes from here.
 
-    On PostgreSQL each connection is opened with `statement_timeout`, so every statement
-    on it (SQLAdmin's too: it shares this engine) is cancelled past the limit. SQLite has
-    no statement timeout; its one wait, for another writer's lock, ends after the busy
-    timeout with "database is locked".
+    On PostgreSQL every statement (SQLAdmin's too: it shares this engine) is cancelled past
+    `statement_timeout`: set when each connection opens, or behind PgBouncer at the start of
+    each transaction. SQLite has no statement timeout; its one wait, for another writer's
+    lock, ends after the busy timeout with "database is locked".
     Pre-ping replaces connections the server dropped, so an outage ends without a restart.
     """
     url = database_url(settings.database_url)
@@ -50,19 +53,60 @@ def create_engine(settings: Settings) -> AsyncEngine:
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
-        connect_args={
+        connect_args=_postgresql_connect_args(settings),
+    )
+    if settings.db_behind_pgbouncer:
+        timeout = _statement_timeout_per_transaction(settings.db_statement_timeout_ms)
+        event.listen(engine.sync_engine, "begin", timeout)
+    return engine
+
+
+def _postgresql_connect_args(settings: Settings) -> dict[str, Any]:
+    if not settings.db_behind_pgbouncer:
+        return {
             "timeout": CONNECT_TIMEOUT_S,
             "server_settings": {
                 "statement_timeout": str(settings.db_statement_timeout_ms),
-                "application_name": "swipesavvy-admin",
+                "application_name": APPLICATION_NAME,
             },
-        },
-    )
+        }
+    # A transaction pool gives each transaction whichever server connection is free, so
+    # nothing may outlive a transaction: asyncpg's statement caches are off, and the
+    # statements SQLAlchemy prepares get names no other client uses (asyncpg numbers them
+    # per client, and two clients' "__asyncpg_stmt_1__" would meet on one server).
+    # PgBouncer 1.18 refuses startup parameters beyond a few such as application_name.
+    return {
+        "timeout": CONNECT_TIMEOUT_S,
+        "server_settings": {"application_name": APPLICATION_NAME},
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": _unique_statement_name,
+    }
+
+
+def _unique_statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4().hex}__"
+
+
+def _statement_timeout_per_transaction(timeout_ms: int) -> Callable[[Connection], None]:
+    statement = f"SET LOCAL statement_timeout = {int(timeout_ms)}"
+
+    def set_timeout(connection: Connection) -> None:
+        # A session setting would stay with a server connection other clients get next (and
+        # PgBouncer refuses it at startup); SET LOCAL lasts exactly this transaction. Through
+        # the driver's cursor: a statement on `connection` would begin the transaction again.
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(statement)
+        finally:
+            cursor.close()
+
+    return set_timeout
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -81,6 +125,12 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.engine = create_engine(settings)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.listen_url: URL | None = None
+        """Where PostgreSQL's LISTEN connects (DATABASE_LISTEN_URL); None on SQLite."""
+        if self.engine.dialect.name == "postgresql":
+            self.listen_url = database_url(settings.listen_url, "DATABASE_LISTEN_URL")
+            if self.listen_url.get_backend_name() != "postgresql":
+                raise ConfigError("DATABASE_LISTEN_URL must point at PostgreSQL.")
 
     def session(self) -> AsyncSession:
         return self.sessions()

@@ -114,6 +114,12 @@ class Settings:
     db_statement_timeout_ms: Count = 30_000
     """Any single statement running longer than this is cancelled by the server (PostgreSQL;
     SQLite has no statement timeout, only its busy timeout for another writer's lock)."""
+    db_behind_pgbouncer: bool = False
+    """DATABASE_URL is a PgBouncer pool in transaction mode: no prepared statement outlives its
+    transaction and the statement timeout is set per transaction (docs/operations.md)."""
+    database_listen_url: str | None = None
+    """Where the flags' LISTEN connects: PostgreSQL itself or a session-mode pool, never a
+    transaction pool. Defaults to DATABASE_URL; required with DB_BEHIND_PGBOUNCER."""
     max_body_bytes: Count = 1_048_576
     """Request bodies larger than this are refused with 413 before the app reads them."""
     bcrypt_rounds: Annotated[int, Field(ge=4, le=31)] = 12
@@ -254,6 +260,12 @@ class Settings:
                 "PUBLIC_URL is not set: production builds redirects and links from it, never "
                 "from the request's Host header (PUBLIC_URL=https://admin.example.com)."
             )
+        if self.db_behind_pgbouncer and not self.database_listen_url:
+            raise ConfigError(
+                "DATABASE_LISTEN_URL is not set: behind PgBouncer the flags' LISTEN needs a "
+                "connection that is not pooled by transaction (PostgreSQL itself, or a "
+                "session-mode pool)."
+            )
         host = urlsplit(self.public_url).hostname if self.public_url else None
         if host and self.allowed_hosts and not _host_allowed(host, self.allowed_hosts):
             raise ConfigError(
@@ -268,6 +280,11 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def listen_url(self) -> str:
+        """The URL the flags' LISTEN connects to."""
+        return self.database_listen_url or self.database_url
 
     def with_database(self, database_url: str) -> Settings:
         return replace(self, database_url=database_url)

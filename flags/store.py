@@ -84,8 +84,10 @@ class FlagStore:
                 await listener
 
     async def _listen(self) -> None:
-        url = self.database.engine.url
-        if url.get_backend_name() != "postgresql":
+        # Its own URL: behind a transaction pool LISTEN would stay on a server connection
+        # other clients get, and the notifications with it.
+        url = self.database.listen_url
+        if url is None:
             return
         while True:
             try:
