@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -55,7 +55,15 @@ ZoneGroups = list[tuple[str, list[tuple[str, str]]]]
 
 
 def _offset(zone: str, now: datetime) -> str:
-    offset = now.astimezone(ZoneInfo(zone)).strftime("%z")
+    # Clocks change on a quarter hour in every zone, so an offset holds for the quarter;
+    # the picker's ~600 offsets are worked out once per quarter, not on every page.
+    quarter = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    return _offset_in_quarter(zone, quarter)
+
+
+@lru_cache(maxsize=2048)
+def _offset_in_quarter(zone: str, quarter: datetime) -> str:
+    offset = quarter.astimezone(ZoneInfo(zone)).strftime("%z")
     return f"UTC{offset[:3]}:{offset[3:]}"
 
 

@@ -23,6 +23,7 @@ from admin_views.shared.money import amount_field, moved
 from admin_views.shared.once import SubmittedOnceForm, key_for
 from admin_views.shared.related import Related
 from admin_views.shared.search import Exact
+from core import personal_data
 from ledger import corrections
 from models.base import utcnow
 from models.payments import (
@@ -52,7 +53,7 @@ async def wallet_facts(
 ) -> list[tuple[str, str]]:
     email = await db.scalar(sa.select(User.email).where(User.id == wallet.user_id))
     return [
-        ("Customer", email or ""),
+        ("Customer", personal_data.shown_column(User, "email", email) or ""),
         ("Wallet", str(wallet)),
         ("Balance", money(wallet.balance, wallet.currency)),
         ("Status", str(wallet.status)),

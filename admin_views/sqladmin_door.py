@@ -21,6 +21,9 @@ Hooks SQLAdmin lacks, worth proposing upstream (each is why something below exis
   permission check (`Admin._export`) and answer with the view's own streamed response.
 - **POST-only changes.** `@action` routes and sign-out answer GET, out of reach of a CSRF
   check; we rewrite the routes' methods after SQLAdmin adds them.
+- **Which form is being built.** `scaffold_form` is given no request and builds the create
+  and the edit form alike; an edit must leave out the personal fields the staff member may
+  not see (a create asks for them), so `edit` says it is building an edit form (`editing`).
 - **Errors raised, not swallowed.** `create`/`edit`/`delete` log any exception to
   `sqladmin.application`'s logger and show its text on the form; a database outage is lifted
   out of that (`core.outage.surfacing`) so it is answered as a 503.
@@ -49,6 +52,9 @@ test checks those names too.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from types import MethodType
 from typing import Any
@@ -211,6 +217,23 @@ def keep_after_change(view: ModelView, request: Request, answer: Any) -> None:
     Query(view)._store_after_change_response(request, answer)
 
 
+_EDITING: ContextVar[bool] = ContextVar("sqladmin_editing", default=False)
+
+
+@contextmanager
+def building_edit_form() -> Iterator[None]:
+    token = _EDITING.set(True)
+    try:
+        yield
+    finally:
+        _EDITING.reset(token)
+
+
+def editing() -> bool:
+    """Whether the form being built is SQLAdmin's edit form (not the create form)."""
+    return _EDITING.get()
+
+
 def form_rules(view: ModelView, *, created: bool) -> list[str] | None:
     """The rules SQLAdmin builds the view's create (or edit) form with."""
     return view._form_create_rules if created else view._form_edit_rules
@@ -325,7 +348,7 @@ class DoorAdmin(Admin):
             return await super().create(request)
 
     async def edit(self, request: Request) -> Response:
-        with outage.surfacing():
+        with outage.surfacing(), building_edit_form():
             return await super().edit(request)
 
     async def delete(self, request: Request) -> Response:

@@ -6,9 +6,10 @@ from starlette.requests import Request
 
 from api.errors import ApiError
 from auth import sessions, tokens
-from auth.middleware import CSRF_HEADER, current_staff
+from auth.middleware import CSRF_HEADER, current_staff, may_see_personal_data
 from auth.permissions import allows
 from auth.sessions import Staff
+from core import personal_data
 from core.database import Database
 from core.settings import Settings
 from models.base import utcnow
@@ -55,6 +56,7 @@ async def require_staff(request: Request, permission: tuple[str, str] | None = N
             _check_csrf(request, staff)
     if staff is None:
         raise NOT_SIGNED_IN
+    personal_data.allow(may_see_personal_data(staff))
     if permission is not None and not allows(staff.permissions, *permission):
         raise ApiError(403, "forbidden", f"Your role may not {permission[1]} {permission[0]}.")
     return staff

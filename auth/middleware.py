@@ -26,8 +26,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from audit import trail
 from auth import sessions, tokens
+from auth.permissions import allows
 from auth.sessions import Staff
-from core import time_zones
+from core import personal_data, time_zones
 from core.database import Database
 from core.middleware import request_id
 from core.settings import Settings
@@ -50,6 +51,10 @@ def cookie_name(settings: Settings) -> str:
 
 def current_staff(connection: HTTPConnection) -> Staff | None:
     return connection.scope.get("staff")
+
+
+def may_see_personal_data(staff: Staff | None) -> bool:
+    return staff is not None and allows(staff.permissions, *personal_data.PERMISSION)
 
 
 def client_ip(connection: HTTPConnection) -> str | None:
@@ -149,7 +154,10 @@ class StaffSessionMiddleware:
                     await self._save(staff.session_id, scope["session"])
             await send(message)
 
-        with time_zones.showing(staff.time_zone if staff else time_zones.DEFAULT):
+        with (
+            time_zones.showing(staff.time_zone if staff else time_zones.DEFAULT),
+            personal_data.showing(may_see_personal_data(staff)),
+        ):
             await self.app(scope, receive, send_with_cookie)
 
 

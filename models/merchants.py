@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.personal_data import Kind, personal
 from models.base import (
     Base,
     JSONDocument,
@@ -83,8 +84,10 @@ class Merchant(UUIDKey, Timestamps, SoftDelete, Base):
 
     name: Mapped[str] = mapped_column(sa.String(200), index=True)
     legal_name: Mapped[str | None] = mapped_column(sa.String(200))
-    contact_email: Mapped[str] = mapped_column(sa.String(255), unique=True)
-    phone: Mapped[str | None] = mapped_column(sa.String(32))
+    contact_email: Mapped[str] = mapped_column(
+        sa.String(255), unique=True, info=personal(Kind.EMAIL)
+    )
+    phone: Mapped[str | None] = mapped_column(sa.String(32), info=personal(Kind.PHONE))
     website: Mapped[str | None] = mapped_column(sa.String(255))
     status: Mapped[str] = mapped_column(
         choice(MerchantStatus, "status"), default=MerchantStatus.PENDING

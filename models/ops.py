@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.personal_data import values_of
 from models.base import (
     Base,
     CreatedAt,
@@ -82,8 +83,12 @@ class AuditLog(UUIDKey, CreatedAt, Base):
     action: Mapped[str] = mapped_column(sa.String(64), index=True)
     entity_type: Mapped[str] = mapped_column(sa.String(64))
     entity_id: Mapped[str | None] = mapped_column(sa.String(64))
-    before: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument())
-    after: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument())
+    before: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONDocument(), info=values_of("entity_type")
+    )
+    after: Mapped[dict[str, Any] | None] = mapped_column(
+        JSONDocument(), info=values_of("entity_type")
+    )
     ip_address: Mapped[str | None] = mapped_column(sa.String(45))
     user_agent: Mapped[str | None] = mapped_column(sa.String(512))
     request_id: Mapped[str | None] = mapped_column(sa.String(64))

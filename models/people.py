@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from core.personal_data import Kind, personal, shown
 from models.base import (
     Base,
     JSONDocument,
@@ -80,11 +81,11 @@ class User(UUIDKey, Timestamps, SoftDelete, Base):
         *(trigram_index("users", c) for c in ("email", "first_name", "last_name", "phone")),
     )
 
-    email: Mapped[str] = mapped_column(sa.String(255), unique=True)
-    phone: Mapped[str | None] = mapped_column(sa.String(32), unique=True)
+    email: Mapped[str] = mapped_column(sa.String(255), unique=True, info=personal(Kind.EMAIL))
+    phone: Mapped[str | None] = mapped_column(sa.String(32), unique=True, info=personal(Kind.PHONE))
     first_name: Mapped[str] = mapped_column(sa.String(100))
     last_name: Mapped[str] = mapped_column(sa.String(100))
-    date_of_birth: Mapped[date | None] = mapped_column(sa.Date)
+    date_of_birth: Mapped[date | None] = mapped_column(sa.Date, info=personal(Kind.DATE))
     country: Mapped[str] = mapped_column(sa.String(2), default="US")
     status: Mapped[str] = mapped_column(choice(UserStatus, "status"), default=UserStatus.ACTIVE)
     kyc_status: Mapped[str] = mapped_column(
@@ -108,7 +109,7 @@ class User(UUIDKey, Timestamps, SoftDelete, Base):
         self.deactivated_at = now
 
     def __str__(self) -> str:
-        return f"{self.full_name} · {self.email}"
+        return f"{self.full_name} · {shown(Kind.EMAIL, self.email)}"
 
 
 class Role(UUIDKey, Timestamps, Base):

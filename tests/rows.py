@@ -16,6 +16,12 @@ Row = dict[str, Any]
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
+def named_id(name: str) -> uuid.UUID:
+    """The same id for `name` in every process: ids that end up in test names must be, for
+    the suite's workers to collect the same tests."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"swipesavvy-tests/{name}")
+
+
 def _unique() -> str:
     return uuid.uuid4().hex[:10]
 

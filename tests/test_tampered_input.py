@@ -22,7 +22,7 @@ from auth import tokens
 from core.settings import Settings
 from models import AuditLog, Wallet
 from models.base import utcnow
-from tests import discovered, staff
+from tests import discovered, rows, staff
 from tests.admin_views.screens import act, audit_for, count, field_error
 from tests.admin_views.test_money_actions import form_key
 from tests.ledger.conftest import make_ledger
@@ -37,7 +37,7 @@ def cursor(*values: object) -> str:
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
-SOME_ID = str(uuid.uuid4())
+SOME_ID = str(rows.named_id("some_id"))
 WRONG_TYPES = {
     "text for a timestamp": cursor("yesterday", SOME_ID),
     "a number for an id": cursor("2026-01-01T00:00:00+00:00", "12"),

@@ -1,19 +1,25 @@
 """Which columns each screen shows. Secrets never reach a list, a record page, an export
 or a form; reverse relationships (a wallet's every transaction) are panels, never loaded
 whole; ids and timestamps are never typed in a form. A value a row marks secret (a secret
-setting's) shows masked, is blank in the edit form, and stays as it is when left blank."""
+setting's) shows masked, is blank in the edit form, and stays as it is when left blank.
+Personal data shows masked to staff whose role may not see it, and is left out of the forms
+that would show it to them (`core.personal_data`)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import sqlalchemy as sa
 from sqladmin import ModelView
 from sqlalchemy.orm import RelationshipDirection
 from starlette.requests import Request
+from wtforms import Form
 
+from admin_views import sqladmin_door as door
 from audit import trail
 from audit.snapshot import masked_fields
+from core import personal_data
 
 READ_ONLY_COLUMNS = frozenset({"id", "created_at", "updated_at"})
 """Set by the database or the app, never typed in a form."""
@@ -49,6 +55,16 @@ class ShownColumns(ModelView):
         hidden = self.secret_columns() | READ_ONLY_COLUMNS | self.to_many()
         return [name for name in super().get_form_columns() if name not in hidden]
 
+    async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
+        """The edit form leaves out personal fields the staff member may not see, so they
+        are neither shown nor saved; the create form asks for them."""
+        form = await super().scaffold_form(rules)
+        if not door.editing() or personal_data.revealed():
+            return form
+        personal = personal_data.columns_of(self.model)
+        left_out = {name: None for name in personal if hasattr(form, name)}
+        return type(form.__name__, (form,), left_out) if left_out else form
+
     def in_table_order(self) -> list[str]:
         """Every column in table order, a foreign key shown as the row it points to."""
         mapper = sa.inspect(self.model)
@@ -72,17 +88,24 @@ class ShownColumns(ModelView):
     async def get_prop_value(self, obj: Any, prop: str) -> Any:
         if prop in masked_fields(obj):
             return trail.MASK
-        return await super().get_prop_value(obj, prop)
+        return personal_data.shown_in(obj, prop, await super().get_prop_value(obj, prop))
 
     async def get_list_value(self, obj: Any, prop: str, request: Request | None = None) -> Any:
         if prop in masked_fields(obj):
             return trail.MASK, trail.MASK
-        return await super().get_list_value(obj, prop, request)
+        return await self._personal(obj, prop, super().get_list_value(obj, prop, request))
 
     async def get_detail_value(self, obj: Any, prop: str, request: Request | None = None) -> Any:
         if prop in masked_fields(obj):
             return trail.MASK, trail.MASK
-        return await super().get_detail_value(obj, prop, request)
+        return await self._personal(obj, prop, super().get_detail_value(obj, prop, request))
+
+    @staticmethod
+    async def _personal(obj: Any, prop: str, pair: Awaitable[tuple[Any, Any]]) -> tuple[Any, Any]:
+        """(value, formatted), the value already as shown (`get_prop_value`); a formatter
+        reads the row itself, so what it made of personal data gives way to the mask."""
+        value, formatted = await pair
+        return (value, value) if personal_data.hidden_in(obj, prop) else (value, formatted)
 
     async def get_form_data_for_edit(self, obj: Any) -> dict[str, Any]:
         data = await super().get_form_data_for_edit(obj)

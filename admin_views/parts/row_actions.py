@@ -34,6 +34,7 @@ from audit.snapshot import changes, snapshot
 from auth.middleware import actor, current_staff
 from auth.permissions import ACTION_PREFIX, allows
 from auth.sessions import Staff
+from core import personal_data
 from models.approvals import ApprovalRequest
 
 
@@ -263,7 +264,7 @@ class RowActions(RecordPage, Audited):
                             action=spec.name,
                             action_label=spec.label,
                             permission=f"{self.resource()}:{ACTION_PREFIX}{spec.name}",
-                            records=[(str(row.id), str(row)) for row in rows],
+                            records=[(str(row.id), personal_data.label(row)) for row in rows],
                             params=asked,
                             needed=needed,
                             reason=str(params.get("reason") or ""),

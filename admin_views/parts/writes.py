@@ -38,6 +38,7 @@ from admin_views.shared.form_errors import FieldErrorsError, delete_blockers, ex
 from admin_views.shared.labels import humanize
 from audit.snapshot import changes, declared_secret, masked_fields, snapshot
 from auth.middleware import actor, current_staff
+from core import personal_data
 from models.approvals import ApprovalRequest
 from models.base import SoftDelete
 
@@ -285,7 +286,7 @@ class AuditedWrites(Audited):
             action="create" if created else "edit",
             action_label=f"{'New' if created else 'Edit'} {_in_sentence(self.name)}",
             permission=f"{self.resource()}:{'create' if created else 'edit'}",
-            records=[(str(written.obj.id), str(written.obj))],
+            records=[(str(written.obj.id), personal_data.label(written.obj))],
             params={
                 "form": submitted,
                 "before": {key: before[key] for key in self.form_column_keys() if key in before},

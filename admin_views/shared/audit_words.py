@@ -26,6 +26,7 @@ from starlette.requests import Request
 from admin_views import sqladmin_door as door
 from admin_views.shared.labels import humanize
 from admin_views.shared.screens import Screen, inside_sentence
+from core import personal_data
 from models.ops import AuditLog
 
 STAFF_TABLE = "admin_users"
@@ -257,7 +258,8 @@ class Reading:
         return Sentence(phrase.verb, noun, record, after)
 
     def changes(self, entry: AuditLog) -> list[Change]:
-        before, after = entry.before or {}, entry.after or {}
+        before = personal_data.shown_in(entry, "before", entry.before) or {}
+        after = personal_data.shown_in(entry, "after", entry.after) or {}
         screen = self.tables.get(entry.entity_type)
         labels = door.column_labels(screen.view) if screen and screen.view else {}
         keys = [*before, *(key for key in after if key not in before)]

@@ -23,6 +23,7 @@ from admin_views.shared.actions import ActionSpec
 from admin_views.shared.screens import TABLE_VERBS
 from audit import trail
 from auth.permissions import ACTION_PREFIX, WILDCARD, allows
+from core import personal_data
 from models.base import SoftDelete
 from models.ops import DEFAULT_ACCESS_APPLIED, RuntimeSetting
 from models.people import Role
@@ -36,6 +37,9 @@ APPLIED_DESCRIPTION = (
 )
 ACTOR = trail.Actor(email="declared default access")
 """How the audit trail names the grants `migrate` gives."""
+
+PERSONAL_DATA_ACCESS = {"admin": ("view",), "support": ("view",)}
+"""The default roles that see personal data unmasked (`pii:view`); superadmin sees all."""
 
 ScreenClass = type[StaffView] | type[StaffPage]
 
@@ -119,11 +123,13 @@ def check(screens: Iterable[ScreenClass]) -> None:
 
 def declared_grants(screens: Iterable[ScreenClass]) -> list[Grant]:
     """Every (role, resource, verb) the screens declare, once each, in a stable order."""
+    declared = [(resource(screen), screen.default_access) for screen in screens]
+    declared.append((personal_data.PERMISSION[0], PERSONAL_DATA_ACCESS))
     return sorted(
         {
-            Grant(role, resource(screen), verb)
-            for screen in screens
-            for role, verbs in screen.default_access.items()
+            Grant(role, name, verb)
+            for name, access in declared
+            for role, verbs in access.items()
             for verb in verbs
         }
     )

@@ -2,7 +2,8 @@
 
 Rows are read from the database in batches and written out as they come, so memory stays
 flat however many rows there are. Secret columns are left out, values a row marks secret
-are masked, and CSV cells that a spreadsheet would run as a formula are neutralised.
+are masked, personal data is masked for staff who may not see it, and CSV cells that a
+spreadsheet would run as a formula are neutralised.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from audit.snapshot import masked_fields
 from audit.trail import MASK
 from core.jsonable import plain
+from core.personal_data import shown_in
 
 BATCH = 1_000
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -47,9 +49,13 @@ def csv_value(value: Any) -> Any:
 
 
 def cells(obj: Any, columns: list[str], relationships: frozenset[str]) -> list[Any]:
-    """A row's exported values, in `columns` order; what it keeps secret masked."""
+    """A row's exported values, in `columns` order; what it keeps secret masked, and
+    personal data as the staff member may see it."""
     hidden = masked_fields(obj)  # once a row: it walks the model's columns
-    return [MASK if name in hidden else cell(obj, name, relationships) for name in columns]
+    return [
+        MASK if name in hidden else shown_in(obj, name, cell(obj, name, relationships))
+        for name in columns
+    ]
 
 
 def cell(obj: Any, name: str, relationships: frozenset[str]) -> Any:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from admin_views.shared.screens import TABLE_VERBS, Screen
+from admin_views.shared.screens import PERSONAL_DATA, TABLE_VERBS, Screen
 from auth.permissions import ACTION_PREFIX, WILDCARD, allows, is_well_formed
 
 ALL_ACTIONS = f"{ACTION_PREFIX}{WILDCARD}"
@@ -153,7 +153,7 @@ def summary(granted: Iterable[str], screens: list[Screen]) -> str:
     if WILDCARD in granted:
         return "Everything"
     tables = [s for s in screens if s.is_table]
-    pages = [s for s in screens if not s.is_table]
+    pages = [s for s in screens if not s.is_table and s != PERSONAL_DATA]
 
     def tables_allowing(verb: str) -> int:
         return sum(verb in s.verbs and allows(granted, s.resource, verb) for s in tables)
@@ -175,6 +175,8 @@ def summary(granted: Iterable[str], screens: list[Screen]) -> str:
     ]
     if acting:
         parts.append(f"runs actions on {acting}")
+    if allows(granted, PERSONAL_DATA.resource, "view"):
+        parts.append("sees personal data")
     every = cells(screens)
     others = sum(not _covers(p, every) for p in granted)
     if others:

@@ -12,6 +12,7 @@ from sqladmin import BaseView, ModelView
 from sqladmin.application import BaseAdmin
 
 from admin_views.base import StaffPage, StaffView
+from core import personal_data
 
 TABLE_VERBS = ("view", "create", "edit", "delete", "export")
 """The verbs of a table screen, as the role grid's columns show them."""
@@ -32,6 +33,8 @@ class Screen:
     view: StaffView | None = None
     also: str = ""
     """Other pages behind the same permission, e.g. the statistics behind `dashboard`."""
+    note: str = ""
+    """What the permission grants, when it is not a page's name."""
 
     @property
     def is_table(self) -> bool:
@@ -78,10 +81,19 @@ def _pages(views: list[BaseView | ModelView]) -> list[Screen]:
     ]
 
 
+PERSONAL_DATA = Screen(
+    resource=personal_data.PERMISSION[0],
+    title="Personal data",
+    note="customers' and merchants' email, phone and date of birth, wherever they show; "
+    "without it they show masked",
+)
+"""Not a page: seeing personal data unmasked is granted like one (`pii:view`)."""
+
+
 def screens(admin: BaseAdmin) -> list[Screen]:
     """Every screen a role can be granted, pages first, in menu order."""
     tables = [_table(view) for view in admin.views if isinstance(view, StaffView)]
-    return [*_pages(admin.views), *tables]
+    return [*_pages(admin.views), PERSONAL_DATA, *tables]
 
 
 def tables_by_resource(admin: BaseAdmin) -> dict[str, Screen]:

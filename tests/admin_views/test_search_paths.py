@@ -30,14 +30,14 @@ from tests import rows
 from tests.admin_views.screens import ROW_ID, listing
 
 VIEWS = admin_views.discover_views()
-ANN = uuid.uuid4()
-JOANN = uuid.uuid4()
-TXN = uuid.uuid4()
-LONGER_TXN = uuid.uuid4()
-MESSAGE = uuid.uuid4()
-QZ = uuid.uuid4()
-QZ_CARDS = [uuid.uuid4(), uuid.uuid4()]
-NAMED_CARD = uuid.uuid4()
+ANN = rows.named_id("search-paths/ann")
+JOANN = rows.named_id("search-paths/joann")
+TXN = rows.named_id("search-paths/txn")
+LONGER_TXN = rows.named_id("search-paths/longer_txn")
+MESSAGE = rows.named_id("search-paths/message")
+QZ = rows.named_id("search-paths/qz")
+QZ_CARDS = [rows.named_id("search-paths/qz-card-1"), rows.named_id("qz-card-2")]
+NAMED_CARD = rows.named_id("search-paths/named_card")
 """Cards found by "qzvork": two by their customer's email (one by its holder's name too), one
 by its holder's name only, on another customer."""
 BULK_USERS = 20_000
