@@ -20,7 +20,7 @@ import api
 from admin_views.site import STATIC_FILES, STATIC_URL, StaffAdmin
 from api.errors import ApiError, api_error, http_error
 from auth.middleware import CsrfMiddleware, StaffSessionMiddleware
-from core import hosts
+from core import hosts, url_paths
 from core.body_limit import BodyLimitMiddleware
 from core.database import Database
 from core.logging import configure_logging
@@ -88,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     app.state.flags = flag_store
     admin = StaffAdmin(app, settings=settings, database=database)
     admin_views.register(admin)
+    url_paths.remember(app.router)
     # The JSON search door searches the same screens as the admin's search box.
     app.state.admin = admin
     return app
