@@ -553,7 +553,14 @@ def rss_bytes(pid: int) -> int:
 
 
 @contextmanager
-def server(database_url: str, secret: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def server(
+    database_url: str,
+    secret: str,
+    factory: str = "bench.admin_screens:served_app",
+    ready: str = "/healthz",
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """A one-worker uvicorn on loopback serving `factory` (an app factory) over the
+    database, once `ready` answers 200."""
     port = free_port()
     environment = {
         "DATABASE_URL": database_url,
@@ -564,7 +571,7 @@ def server(database_url: str, secret: str) -> Iterator[tuple[str, subprocess.Pop
         "DB_STATEMENT_TIMEOUT_MS": "900000",
     }
     command = [
-        sys.executable, "-m", "uvicorn", "bench.admin_screens:served_app", "--factory",
+        sys.executable, "-m", "uvicorn", factory, "--factory",
         "--app-dir", str(ROOT), "--host", HOST, "--port", str(port),
         "--workers", "1", "--no-access-log", "--log-level", "warning",
     ]  # fmt: skip
@@ -575,7 +582,7 @@ def server(database_url: str, secret: str) -> Iterator[tuple[str, subprocess.Pop
             deadline = time.monotonic() + 60
             while True:
                 with contextlib.suppress(httpx.TransportError):
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    if httpx.get(base + ready, timeout=1).status_code == 200:
                         break
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise SystemExit("the server did not come up")

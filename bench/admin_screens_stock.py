@@ -26,6 +26,7 @@ from starlette.applications import Starlette
 from models.merchants import Merchant
 from models.payments import CURRENCIES, WalletTransaction
 from models.people import User
+from models.support import SupportTicket
 
 CAPPED_ROWS = 100_000
 
@@ -100,10 +101,35 @@ CappedUserAdmin.identity = "user-capped"
 CappedTransactionAdmin.identity = "wallet-transaction-capped"
 
 
+class StockTicketAdmin(ModelView, model=SupportTicket):
+    column_list: ClassVar[list[Any]] = [
+        SupportTicket.reference,
+        SupportTicket.subject,
+        SupportTicket.user,
+        SupportTicket.status,
+        SupportTicket.priority,
+        SupportTicket.category,
+        SupportTicket.assignee,
+        SupportTicket.created_at,
+    ]
+    column_searchable_list: ClassVar[list[Any]] = [SupportTicket.reference, SupportTicket.subject]
+    column_filters: ClassVar[list[Any]] = [
+        StaticValuesFilter(SupportTicket.status, _choices(SupportTicket.status)),
+        StaticValuesFilter(SupportTicket.priority, _choices(SupportTicket.priority)),
+    ]
+
+
 def create_stock_app(engine: AsyncEngine) -> Starlette:
     """A bare Starlette app with stock SQLAdmin at /admin, no authentication."""
     app = Starlette()
     admin = Admin(app, engine)
-    for view in (StockUserAdmin, StockTransactionAdmin, CappedUserAdmin, CappedTransactionAdmin):
+    views = (
+        StockUserAdmin,
+        StockTransactionAdmin,
+        StockTicketAdmin,
+        CappedUserAdmin,
+        CappedTransactionAdmin,
+    )
+    for view in views:
         admin.add_view(view)
     return app
