@@ -73,6 +73,9 @@ frontend admin
 
 backend servers
     balance roundrobin
+    # Pages, exports and JSON leave compressed: the proxy spends the CPU, not the servers.
+    compression algo gzip
+    compression type text/html text/csv application/json text/css text/javascript
     option httpchk GET /readyz
     http-check expect status 200
     default-server inter 500ms fall 2 rise 2
