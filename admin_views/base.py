@@ -66,6 +66,9 @@ class StaffPage(BaseView):
     resource: ClassVar[str | None] = None
     """The permission's resource when it is not the page's identity: several pages can
     share one permission, such as `dashboard:view`."""
+    verbs: ClassVar[tuple[str, ...]] = ("view",)
+    """What a role may be granted on the page; a page that changes things adds a verb of
+    `TABLE_VERBS` (the role grid's columns), e.g. `("view", "edit")`, and checks it."""
     default_access: ClassVar[dict[str, tuple[str, ...]]] = {}
     """The default roles that may view the page, e.g. `{"analyst": ("view",)}`."""
     opens_records_of: ClassVar[str | None] = None

@@ -21,11 +21,14 @@ def presented_key(request: Request) -> str | None:
 
 def allowed(request: Request, snapshot: Snapshot, settings: Settings) -> bool:
     """Until a key is issued the settings decide (`open_without_key`); then the key's hash
-    must be among the working ones."""
+    must be among the working ones, and the worker notes its use (`flags.key_uses`)."""
     if not snapshot.keys_required:
         return open_without_key(settings)
     key = presented_key(request)
     if not key:
         return False
     digest = key_hash(key)
-    return any(hmac.compare_digest(digest, known) for known in snapshot.client_keys)
+    if not any(hmac.compare_digest(digest, known) for known in snapshot.client_keys):
+        return False
+    request.app.state.flags.key_uses.seen(digest)
+    return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -13,11 +14,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from audit import trail
 from core.settings import Settings
 from flags import revision as _registers_the_revision_event  # noqa: F401
+from flags.key_uses import last_uses
 from flags.snapshot import CLIENT_KEYS, EMPTY, Snapshot
 from models.base import utcnow
 from models.ops import RuntimeSetting
 
 PREFIX = "ssk_"
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+"""A key's name, e.g. `ios-production`: it is read in logs and on the command line."""
+
+
+class BadKeyNameError(ValueError):
+    """A name no key may have, or one an active key already has."""
+
+
+def check_name(name: str) -> str:
+    """The name as a key would be made with, or why it cannot be."""
+    if not NAME.fullmatch(name):
+        raise BadKeyNameError(
+            "a key's name is 1 to 64 letters, digits, dots, dashes or underscores, starting "
+            "with a letter or digit, e.g. ios-production."
+        )
+    return name
 
 
 def key_hash(key: str) -> str:
@@ -73,19 +91,30 @@ def _active(entry: dict[str, Any]) -> bool:
 
 
 async def list_keys(db: AsyncSession) -> list[dict[str, Any]]:
-    """Every key ever issued, newest last, without its hash."""
+    """Every key ever issued, newest last, with when it was last used (as written by the
+    workers, see `flags.key_uses`) and without its hash."""
     row = await db.scalar(sa.select(RuntimeSetting).where(RuntimeSetting.key == CLIENT_KEYS))
-    shown = ("name", "created_at", "revoked_at")
-    return [{k: entry.get(k) for k in shown} for entry in (row.value if row else [])]
+    used = await last_uses(db)
+    shown = ("name", "created_at", "created_by", "revoked_at")
+    return [
+        {k: entry.get(k) for k in shown} | {"last_used_at": used.get(entry["sha256"])}
+        for entry in (row.value if row else [])
+    ]
 
 
 async def create_key(db: AsyncSession, name: str, actor: trail.Actor) -> str:
     """A new key for `name`; returned once, never stored in clear. The caller commits."""
+    check_name(name)
     row = await _setting(db)
     if any(k["name"] == name and _active(k) for k in row.value or []):
-        raise ValueError(f"a key named {name!r} exists; revoke it first.")
+        raise BadKeyNameError(f"a key named {name!r} exists; revoke it first.")
     key = PREFIX + secrets.token_urlsafe(32)
-    entry = {"name": name, "sha256": key_hash(key), "created_at": utcnow().isoformat()}
+    entry = {
+        "name": name,
+        "sha256": key_hash(key),
+        "created_at": utcnow().isoformat(),
+        "created_by": actor.email,
+    }
     row.value = [*(row.value or []), entry]
     await db.flush()
     await trail.append(

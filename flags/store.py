@@ -17,6 +17,7 @@ import asyncpg
 
 from core.database import Database
 from flags import revision as _registers_the_revision_event  # noqa: F401
+from flags.key_uses import KeyUses
 from flags.revision import CHANNEL
 from flags.snapshot import EMPTY, Snapshot, load, stored_revision
 
@@ -42,6 +43,8 @@ class FlagStore:
         self._last_ok = float("-inf")
         self._last_full = float("-inf")
         self._wake = asyncio.Event()
+        self.key_uses = KeyUses()
+        """The app keys this worker's requests brought; written from the refresh loop."""
 
     @property
     def loaded(self) -> bool:
@@ -75,6 +78,7 @@ class FlagStore:
         try:
             while True:
                 await self.refresh()
+                await self.key_uses.flush_if_due(self.database)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
                 self._wake.clear()

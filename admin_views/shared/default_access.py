@@ -71,7 +71,7 @@ def resource(screen: ScreenClass) -> str:
 def offered(screen: ScreenClass) -> tuple[str, ...]:
     """What a role may be granted on the screen, as permission verbs."""
     if not issubclass(screen, StaffView):
-        return (WILDCARD, "view")
+        return (WILDCARD, *screen.verbs)
     # As StaffView.__init__ decides, from the class: declaration checks run before any
     # view is instantiated.
     can = {

@@ -69,15 +69,20 @@ def _pages(views: list[BaseView | ModelView]) -> list[Screen]:
     """One row per permission: pages sharing one (the insight pages) share a row, and a page
     behind a table's own permission (the customer page, `users:view`) is that table's row."""
     tables = {view.resource() for view in views if isinstance(view, StaffView)}
-    named: dict[str, list[str]] = {}
+    named: dict[str, list[StaffPage]] = {}
     for page in views:
         if isinstance(page, StaffPage) and not page.open_to_all_staff:
             resource = page.resource or page.identity
             if resource not in tables:
-                named.setdefault(resource, []).append(page.name)
+                named.setdefault(resource, []).append(page)
     return [
-        Screen(resource=resource, title=names[0], also=", ".join(names[1:]))
-        for resource, names in named.items()
+        Screen(
+            resource=resource,
+            title=pages[0].name,
+            also=", ".join(page.name for page in pages[1:]),
+            verbs=tuple(dict.fromkeys(verb for page in pages for verb in page.verbs)),
+        )
+        for resource, pages in named.items()
     ]
 
 
