@@ -22,6 +22,7 @@ from admin_views.shared import formatting, insights
 from admin_views.shared.form_errors import apply_to_form, general_errors
 from admin_views.shared.navigation import back_to, may_view
 from admin_views.shared.screens import inside_sentence
+from admin_views.shared.sidebar import sidebar
 from admin_views.sqladmin_door import DoorAdmin
 from auth.authorization import StaffAuthorization
 from auth.backend import StaffAuthBackend
@@ -111,6 +112,7 @@ class StaffAdmin(DoorAdmin):
         self.templates.env.filters["duration"] = insights.duration
         self.templates.env.filters.update(formatting.TIME_FILTERS)
         self.templates.env.globals["time_zone"] = formatting.zone_name
+        self.templates.env.globals["sidebar"] = sidebar
         self.templates.env.globals["shown"] = lambda obj, name: personal_data.shown_in(
             obj, name, getattr(obj, name)
         )

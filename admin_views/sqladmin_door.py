@@ -194,6 +194,11 @@ def exposed_route(identity: str) -> str:
     return f"admin:view-{identity}"
 
 
+def menu_items(admin: Admin) -> list[Any]:
+    """The sidebar's entries and categories (`sqladmin._menu` items), in menu order."""
+    return admin._menu.items
+
+
 def authorization(view: BaseView) -> Any:
     return view._authorization_backend()
 
