@@ -76,7 +76,7 @@ class AppKeysPage(StaffPage):
 
     @expose("/app-keys", identity="app-keys")
     async def keys(self, request: Request) -> Response:
-        return await self._list(request, KeyNameForm())
+        return await self._keys_page(request, KeyNameForm())
 
     @expose("/app-keys/new", methods=["POST"], identity="app-keys-create")
     async def create(self, request: Request) -> Response:
@@ -91,7 +91,7 @@ class AppKeysPage(StaffPage):
             else:
                 await self._store().refresh()
                 return await self._created(request, form.name.data, key)
-        return await self._list(request, form, status_code=400)
+        return await self._keys_page(request, form, status_code=400)
 
     @expose("/app-keys/revoke", methods=["GET", "POST"], identity="app-keys-revoke")
     async def revoke(self, request: Request) -> Response:
@@ -116,7 +116,7 @@ class AppKeysPage(StaffPage):
             )
         return RedirectResponse(request.url_for("admin:view-app-keys"), status_code=303)
 
-    async def _list(
+    async def _keys_page(
         self, request: Request, form: KeyNameForm, *, status_code: int = 200
     ) -> Response:
         async with self._database(request).session() as db:
