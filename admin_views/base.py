@@ -20,13 +20,20 @@ from admin_views.parts.columns import ShownColumns
 from admin_views.parts.declared import DeclaredFields
 from admin_views.parts.exporting import Exporting
 from admin_views.parts.row_actions import RowActions
+from admin_views.parts.row_table import RowTable
 from admin_views.parts.writes import AuditedWrites
 from admin_views.shared.navigation import may_view
 from auth.middleware import current_staff
 
 
 class StaffView(
-    RowActions, Exporting, AuditedWrites, ShownColumns, DeclaredFields, door.LinkedView
+    RowActions,
+    RowTable,
+    Exporting,
+    AuditedWrites,
+    ShownColumns,
+    DeclaredFields,
+    door.LinkedView,
 ):
     """Base for every table's screens; subclasses only describe their screen."""
 

@@ -19,6 +19,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from admin_views.shared import formatting, insights
+from admin_views.shared.filters import choice_links
 from admin_views.shared.form_errors import apply_to_form, general_errors
 from admin_views.shared.navigation import back_to, may_view
 from admin_views.shared.screens import inside_sentence
@@ -113,6 +114,7 @@ class StaffAdmin(DoorAdmin):
         self.templates.env.filters.update(formatting.TIME_FILTERS)
         self.templates.env.globals["time_zone"] = formatting.zone_name
         self.templates.env.globals["sidebar"] = sidebar
+        self.templates.env.globals["choice_links"] = choice_links
         self.templates.env.globals["shown"] = lambda obj, name: personal_data.shown_in(
             obj, name, getattr(obj, name)
         )

@@ -39,7 +39,9 @@ Hooks SQLAdmin lacks, worth proposing upstream (each is why something below exis
   object; `JSONDocumentField` rewrites it.
 - **Public read access** to what a view derived from its declarations (`_column_labels`,
   `_list_relations`, `_details_relations`, `_form_relations`, `_relation_names`,
-  `_details_prop_names`, `_search_fields`), the statement for one row by its id
+  `_details_prop_names`, `_search_fields`, `_list_prop_names`, `_non_link_related_fields`),
+  the links of a list's row (`_url_for_delete`, `_url_for_details_with_prop`), the
+  statement for one row by its id
   (`_stmt_by_identifier`), the actions a request may use (`_visible_custom_actions`) and
   the table screen at an address (`_find_model_view`) and the site a view was added to
   (`_admin_ref`).
@@ -103,6 +105,10 @@ RELIED_ON: tuple[Relied, ...] = (
     Relied(ModelView, "_details_relations", instance_attribute=True),
     Relied(ModelView, "_form_relations", instance_attribute=True),
     Relied(ModelView, "_relation_names", instance_attribute=True),
+    Relied(ModelView, "_list_prop_names", instance_attribute=True),
+    Relied(ModelView, "_non_link_related_fields", instance_attribute=True),
+    Relied(ModelView, "_url_for_delete", ("request", "obj")),
+    Relied(ModelView, "_url_for_details_with_prop", ("request", "obj", "prop")),
     Relied(ModelView, "_details_prop_names", instance_attribute=True),
     Relied(ModelView, "_search_fields", instance_attribute=True),
     Relied(ModelView, "_custom_actions_confirmation", instance_attribute=True),
@@ -152,6 +158,16 @@ def relation_names(view: ModelView) -> list[str]:
     return view._relation_names
 
 
+def list_names(view: ModelView) -> list[str]:
+    """The list's columns, in order."""
+    return view._list_prop_names
+
+
+def unlinked_relations(view: ModelView) -> list[str]:
+    """Relations the list names without a link (`non_link_related_fields`)."""
+    return view._non_link_related_fields
+
+
 def details_names(view: ModelView) -> list[str]:
     return view._details_prop_names
 
@@ -178,6 +194,20 @@ async def run_query(view: ModelView, stmt: sa.Select) -> list[Any]:
 def record_url(view: ModelView, request: Request, obj: Any) -> str:
     """The record page of `obj`, "" when the staff member may not open it."""
     return str(view._build_url_for("admin:details", request, obj))
+
+
+def edit_url(view: ModelView, request: Request, obj: Any) -> str:
+    return str(view._build_url_for("admin:edit", request, obj))
+
+
+def delete_url(view: ModelView, request: Request, obj: Any) -> str:
+    """The delete route for `obj`, its id in the query as SQLAdmin's delete modal sends it."""
+    return view._url_for_delete(request, obj)
+
+
+def related_url(view: ModelView, request: Request, obj: Any, name: str) -> str:
+    """The page of the row `obj` points to through relation `name`, "" for none."""
+    return str(view._url_for_details_with_prop(request, obj, name))
 
 
 def usable_actions(view: ModelView, request: Request) -> dict[str, str]:

@@ -10,7 +10,8 @@ each round both servers answer `--requests` requests in turn (ours first in odd 
 first in even ones, so drift hits both alike). A page's cost is the server's CPU time (user +
 system, from `/proc/<pid>/stat`) over the round divided by its requests; the wall time is the
 client's. Reported: the median over rounds of CPU ms per request, median wall ms, and the
-answer's size. Every answer is checked before measuring (status, and the row the page must
+answer's size. A page that does not answer within 60 s is reported as such, not measured.
+Every answer is checked before measuring (status, and the row the page must
 show).
 """
 
@@ -44,6 +45,7 @@ from bench.admin_screens_stock import create_stock_app  # noqa: E402
 from core.database import Database  # noqa: E402
 
 TICK_S = 1 / os.sysconf("SC_CLK_TCK")
+TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,8 @@ class Cost:
     cpu_ms: list[float]
     wall_ms: list[float]
     size: int
+    timed_out: bool = False
+    """The page did not answer within the client's timeout: not measured further."""
 
 
 def stock_app() -> Starlette:
@@ -167,8 +171,8 @@ def run(database_url: str, rounds: int, requests: int) -> None:
         stock_base, stock = stack.enter_context(
             server(database_url, secret, factory="bench.page_cost:stock_app", ready="/admin/")
         )
-        ours_client = stack.enter_context(httpx.Client(base_url=ours_base, timeout=60))
-        stock_client = stack.enter_context(httpx.Client(base_url=stock_base, timeout=60))
+        ours_client = stack.enter_context(httpx.Client(base_url=ours_base, timeout=TIMEOUT_S))
+        stock_client = stack.enter_context(httpx.Client(base_url=stock_base, timeout=TIMEOUT_S))
         signed = ours_client.post(
             "/admin/login", data={"username": BENCH_EMAIL, "password": password}
         )
@@ -180,13 +184,17 @@ def run(database_url: str, rounds: int, requests: int) -> None:
                 sides["stock"] = (stock_client, stock.pid, page.stock, page.stock_shows)
             costs = {}
             for side, (client, _, url, shows) in sides.items():
-                size = check(client, url, shows)
+                try:
+                    size = check(client, url, shows)
+                except httpx.TimeoutException:
+                    costs[side] = Cost([], [], 0, timed_out=True)
+                    continue
                 for _ in range(5):
                     client.get(url)
                 costs[side] = Cost([], [], size)
             for number in range(rounds):
                 order = list(sides) if number % 2 == 0 else list(reversed(sides))
-                for side in order:
+                for side in (side for side in order if not costs[side].timed_out):
                     client, pid, url, _ = sides[side]
                     cpu, wall = measure(client, pid, url, requests)
                     costs[side].cpu_ms.append(cpu)
@@ -211,18 +219,28 @@ def table(results: dict[str, dict[str, Cost]]) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for name, costs in results.items():
-        ours = costs["ours"]
-        stock = costs.get("stock")
-        ours_cpu = statistics.median(ours.cpu_ms)
-        stock_cpu = statistics.median(stock.cpu_ms) if stock else None
-        ratio = f"{ours_cpu / stock_cpu:.2f}x" if stock_cpu else "—"
+        ours, stock = costs["ours"], costs.get("stock")
+        cpu = {side: cost_of(cost, "cpu_ms") for side, cost in costs.items()}
+        wall = {side: cost_of(cost, "wall_ms") for side, cost in costs.items()}
+        ratio = "—"
+        if stock and not (ours.timed_out or stock.timed_out):
+            ratio = f"{statistics.median(ours.cpu_ms) / statistics.median(stock.cpu_ms):.2f}x"
         lines.append(
-            f"| {name} | {ours_cpu:.1f} | {f'{stock_cpu:.1f}' if stock else '—'} | {ratio} "
-            f"| {statistics.median(ours.wall_ms):.1f} "
-            f"| {f'{statistics.median(stock.wall_ms):.1f}' if stock else '—'} "
-            f"| {ours.size / 1000:.0f} | {f'{stock.size / 1000:.0f}' if stock else '—'} |"
+            f"| {name} | {cpu['ours']} | {cpu.get('stock', '—')} "
+            f"| {ratio} | {wall['ours']} | {wall.get('stock', '—')} "
+            f"| {size_of(ours)} | {size_of(stock) if stock else '—'} |"
         )
     return "\n".join(lines)
+
+
+def cost_of(cost: Cost, kind: str) -> str:
+    if cost.timed_out:
+        return f"> {TIMEOUT_S} s" if kind == "wall_ms" else "—"
+    return f"{statistics.median(getattr(cost, kind)):.1f}"
+
+
+def size_of(cost: Cost) -> str:
+    return "—" if cost.timed_out else f"{cost.size / 1000:.0f}"
 
 
 def main() -> None:

@@ -7,6 +7,9 @@ single cost of a page. A route is chosen by its name and the names of its parame
 so the path for one (name, parameter names) is worked out once, with placeholders, and then
 each call fills the values in, as the string convertor would.
 
+The path also makes its absolute URL (what `request.url_for` answers) by joining strings,
+where Starlette's builds a URL from parts and unsplits it again: the same text.
+
 Values the string convertor would refuse (empty, or holding `/`), and routes whose
 parameters are not plain strings (`{n:int}`), take Starlette's own path, errors included.
 """
@@ -16,12 +19,24 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from starlette.datastructures import URLPath
+from starlette.datastructures import URL, URLPath
 from starlette.routing import NoMatchFound, Router
 
 _UNCACHEABLE = object()
 Template = tuple[str, str, str, tuple[str, ...]]
 """(path with placeholders, protocol, host, parameter names)."""
+
+
+_SCHEMES = {("http", True): "https", ("http", False): "http"}
+
+
+class _Path(URLPath):
+    def make_absolute_url(self, base_url: str | URL) -> URL:
+        if self.host or self.protocol not in ("http", "") or not isinstance(base_url, URL):
+            return super().make_absolute_url(base_url)
+        scheme = _SCHEMES[self.protocol, base_url.is_secure] if self.protocol else base_url.scheme
+        root = base_url.path.rstrip("/")
+        return URL(f"{scheme}://{base_url.netloc}{root}{self}")
 
 
 def _placeholder(name: str) -> str:
@@ -58,6 +73,6 @@ def remember(router: Router) -> None:
             if not value or "/" in value or "\x00" in value:
                 return walk(name, **path_params)
             path = path.replace(_placeholder(param), value)
-        return URLPath(path, protocol, host)  # type: ignore[arg-type]
+        return _Path(path, protocol, host)  # type: ignore[arg-type]
 
     router.url_path_for = url_path_for  # type: ignore[method-assign]

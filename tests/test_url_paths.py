@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from starlette.applications import Starlette
+from starlette.datastructures import URL
 from starlette.routing import BaseRoute, Mount, NoMatchFound, Router
 
 VALUES = ["users", str(uuid.uuid4()), "a b", "ünï", "x%2Fy", "back\\slash", "7", "", "a/b"]
@@ -51,6 +52,26 @@ def test_every_route_answers_as_starlette_does(app: Starlette) -> None:
             assert outcome(lambda: app.router.url_path_for(name, **given)) == theirs, name  # noqa: B023
             refused += theirs[0] == "refused"
     assert refused, "some values are refused, and refused alike"
+
+
+@pytest.mark.parametrize(
+    "base",
+    ["http://testserver/", "https://admin.example.com/", "http://127.0.0.1:8000/root/", "wss://x/"],
+)
+def test_absolute_urls_read_as_starlettes(app: Starlette, base: str) -> None:
+    """What `request.url_for` answers: the remembered path joined to the request's base."""
+    base_url = URL(base)
+    built = 0
+    for name, params in named_routes(app.router.routes):
+        given = dict.fromkeys(params, VALUES[1])
+        try:
+            theirs = starlettes(app, name, given).make_absolute_url(base_url)
+        except NoMatchFound:
+            continue
+        ours = app.router.url_path_for(name, **given).make_absolute_url(base_url)
+        assert str(ours) == str(theirs), name
+        built += 1
+    assert built > 20
 
 
 def test_an_unknown_name_or_parameter_is_refused_as_starlette_does(app: Starlette) -> None:

@@ -56,25 +56,34 @@ class Listing(ModelView):
             raise HTTPException(400, f"Rows per page: a whole number from 1 to {most}.")
         page_size = min(page_size, most)
         stmt = self.filtered_query(request)
-        async with self.session_maker() as db:
-            count = await row_count(
-                db,
-                stmt,
-                estimate_above=self.estimate_count_above,
-                exact=request.query_params.get(EXACT_PARAM) == EXACT_VALUE,
-            )
-        page = min(max(page, 1), Pagination.max_page(count, page_size))
+        shown = stmt
         for relation in door.list_relations(self):
-            stmt = stmt.options(with_label_rows(relation))
+            shown = shown.options(with_label_rows(relation))
         order = keyset.order_for(self.model, self.sorting(request))
         after, before = (request.query_params.get(p) for p in (keyset.AFTER, keyset.BEFORE))
-        if order is not None and (after or before):
-            direction = keyset.AFTER if after else keyset.BEFORE
-            stmt = keyset.seek(stmt, order, after or before or "", direction).limit(page_size)
-            rows = await door.run_query(self, stmt)
-            rows = rows if after else rows[::-1]
+        rows = None
+        if page == 1 and not (after or before):
+            # A first page that is not full holds every row: no count or estimate to ask for
+            # (an exact search answers one row).
+            rows = await door.run_query(self, shown.limit(page_size))
+        if rows is not None and len(rows) < page_size:
+            count = len(rows)
         else:
-            rows = await door.run_query(self, stmt.limit(page_size).offset((page - 1) * page_size))
+            async with self.session_maker() as db:
+                count = await row_count(
+                    db,
+                    stmt,
+                    estimate_above=self.estimate_count_above,
+                    exact=request.query_params.get(EXACT_PARAM) == EXACT_VALUE,
+                )
+        page = min(max(page, 1), Pagination.max_page(count, page_size))
+        if rows is None and order is not None and (after or before):
+            direction = keyset.AFTER if after else keyset.BEFORE
+            seek = keyset.seek(shown, order, after or before or "", direction)
+            rows = await door.run_query(self, seek.limit(page_size))
+            rows = rows if after else rows[::-1]
+        elif rows is None:
+            rows = await door.run_query(self, shown.limit(page_size).offset((page - 1) * page_size))
         pagination = keyset.KeysetPagination(rows=rows, page=page, page_size=page_size, count=count)
         pagination.order = order
         return pagination

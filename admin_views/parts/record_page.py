@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqladmin import ModelView
+from sqladmin.helpers import object_identifier_values
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
@@ -16,6 +17,9 @@ from admin_views.shared.label_rows import own_label_rows, with_label_rows
 from admin_views.shared.record import FieldGroup, field_groups, state_word, status_field
 from admin_views.shared.related import Related, panels
 from auth.middleware import current_staff
+
+LOADED = "swipesavvy.record_pages"
+"""Where a request keeps the rows its record page loaded."""
 
 
 class RecordPage(ModelView):
@@ -61,6 +65,15 @@ class RecordPage(ModelView):
     def details_query(self, request: Request) -> sa.Select:
         return self.record_query(request.path_params["pk"])
 
+    async def get_object_for_details(self, request: Request) -> Any:
+        """The row, loaded once per request: SQLAdmin's details route asks for it twice
+        (to check that it may be viewed, then to show it)."""
+        loaded = request.scope.setdefault(LOADED, {})
+        key = (self.identity, request.path_params["pk"])
+        if key not in loaded:
+            loaded[key] = await super().get_object_for_details(request)
+        return loaded[key]
+
     def record_groups(self) -> list[FieldGroup]:
         return field_groups(self.model, door.details_names(self), self.detail_groups)
 
@@ -68,9 +81,12 @@ class RecordPage(ModelView):
         staff = current_staff(request)
         if staff is None or not self.related:
             return {"related_panels": []}
-        condition = self.row_condition(request.path_params["pk"])
+        # SQLAdmin has loaded the row (an unknown id is already a 404): its id is in the path.
+        try:
+            (row_id,) = object_identifier_values(request.path_params["pk"], self.model)
+        except (ValueError, TypeError):
+            raise HTTPException(status_code=404) from None
         async with self.session_maker() as db:
-            row_id = await db.scalar(sa.select(self.model.id).where(condition))
             return {
                 "related_panels": await panels(
                     db, staff, self.related, row_id, str(request.url_for("admin:index")).rstrip("/")

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from admin_views.shared.record import readable
 from core import time_zones
@@ -55,8 +55,10 @@ def badge(value: Any) -> Markup:
     if value is None:
         return Markup("")
     text = str(value)
-    colour = COLOUR_OF.get(text, "secondary")
-    return Markup('<span class="badge bg-{}-lt">{}</span>').format(colour, text.replace("_", " "))
+    colour = escape(COLOUR_OF.get(text, "secondary"))
+    # Joined with escaped values rather than `Markup.format`, three times slower: a list
+    # page makes a badge or two per row.
+    return Markup(f'<span class="badge bg-{colour}-lt">{escape(text.replace("_", " "))}</span>')  # noqa: S704
 
 
 def masked_card(last_four: str | None) -> str:
@@ -121,9 +123,8 @@ def timestamp(
         return Markup("")
     utc = _utc(when)
     shown = exact(utc) if exact_text else relative(utc, now)
-    return Markup('<time datetime="{}" title="{} ({})">{}</time>').format(
-        utc.isoformat(), exact(utc), zone_name(), shown
-    )
+    title = escape(f"{exact(utc)} ({zone_name()})")
+    return Markup(f'<time datetime="{utc.isoformat()}" title="{title}">{escape(shown)}</time>')  # noqa: S704
 
 
 def moment(when: Moment | None) -> Markup:

@@ -71,9 +71,14 @@ async def panels(
         if order is not None:
             query = query.order_by(order.desc())
         rows = list(await db.scalars(query.limit(relation.limit)))
-        total = await db.scalar(
-            sa.select(sa.func.count()).select_from(relation.model).where(relation.foreign_key == pk)
-        )
+        # Fewer rows than the panel holds are all there are: no count to ask for.
+        total = len(rows)
+        if total == relation.limit:
+            total = await db.scalar(
+                sa.select(sa.func.count())
+                .select_from(relation.model)
+                .where(relation.foreign_key == pk)
+            )
         slug = relation.table.replace("_", "-")
         found.append(
             Panel(

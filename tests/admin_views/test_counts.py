@@ -4,13 +4,17 @@ the exact number. Short lists, and every list on SQLite, are counted."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from admin_views.base import StaffView
+from models import User
 from tests import rows, staff
 
 USERS = "/admin/users/list"
@@ -80,3 +84,44 @@ async def test_under_the_threshold_lists_are_counted(
     page = await client.get(USERS)
     assert shown_count(page) == f"{many_users:,}"
     assert 'id="count-exactly"' not in page.text
+
+
+@pytest.fixture
+def statements(app: Starlette) -> Iterator[list[str]]:
+    """The SQL the app sends while the test runs."""
+    sent: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    engine = app.state.database.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", keep)
+    yield sent
+    sa.event.remove(engine, "before_cursor_execute", keep)
+
+
+def counted(sent: list[str]) -> list[str]:
+    return [s for s in sent if re.search(r"count\(\*\)|EXPLAIN", s) and "approval" not in s]
+
+
+async def test_a_first_page_that_is_not_full_is_not_counted(
+    client: httpx.AsyncClient, db: AsyncSession, many_users: int, statements: list[str]
+) -> None:
+    """An exact search answers one row: the page knows its count without asking."""
+    email = await db.scalar(sa.select(User.email).limit(1))
+
+    page = await client.get(USERS, params={"search": email})
+
+    assert page.status_code == 200
+    assert email in page.text
+    assert re.search(r"Showing 1 to 1 of 1 items", page.text)
+    assert counted(statements) == []
+
+
+async def test_a_full_page_is_still_counted(
+    client: httpx.AsyncClient, many_users: int, statements: list[str]
+) -> None:
+    page = await client.get(USERS)
+
+    assert shown_count(page).replace(",", "").removeprefix("about ").isdigit()
+    assert counted(statements), "a full first page asks how many rows there are"

@@ -6,9 +6,12 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import Request
 
+from admin_views.shared.filters import choice_links
 from models import User, Wallet
 from tests import staff
 from tests.admin_views.anchors import anchors
@@ -72,3 +75,45 @@ async def test_all_in_a_related_filter_shows_every_row(
     assert followed.status_code == 200
     assert total is not None
     assert TOTAL.search(followed.text)[0] == total[0]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        b"",
+        b"status=open&page=3",
+        b"search=a+b&status=open&status=closed&after=x&sortBy=created_at&sort=desc",
+        b"name=%C3%BCber&pageSize=50&before=y",
+    ],
+)
+def test_a_choice_leads_where_starlette_would_take_it(query: bytes) -> None:
+    """Choice links are worked out once per filter: each is what `include_query_params`
+    (a choice) or `remove_query_params` (the choice in use, cleared) answers on the list's
+    address without its paging."""
+    request = Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "scheme": "https",
+            "server": ("admin.example.com", 443),
+            "path": "/admin/support-tickets/list",
+            "root_path": "",
+            "query_string": query,
+            "headers": [(b"host", b"admin.example.com")],
+        }
+    )
+    fresh = request.url.remove_query_params(["page", "after", "before"])
+    lookups = [("open", "Open"), ("closed", "Closed"), ("a b&c/ü", "Odd")]
+
+    links = choice_links(request, "status", lookups)
+
+    chosen = request.query_params.get("status")
+    for (value, label), link in zip(lookups, links, strict=True):
+        assert link.label == label
+        assert link.chosen is (value == chosen)
+        expected = (
+            fresh.remove_query_params("status")
+            if link.chosen
+            else fresh.include_query_params(status=value)
+        )
+        assert link.url == str(expected)
