@@ -39,11 +39,11 @@ Hooks SQLAdmin lacks, worth proposing upstream (each is why something below exis
   object; `JSONDocumentField` rewrites it.
 - **Public read access** to what a view derived from its declarations (`_column_labels`,
   `_list_relations`, `_details_relations`, `_form_relations`, `_relation_names`,
-  `_details_prop_names`, `_search_fields`, `_list_prop_names`, `_non_link_related_fields`),
-  the links of a list's row (`_url_for_delete`, `_url_for_details_with_prop`), the
-  statement for one row by its id
-  (`_stmt_by_identifier`), the actions a request may use (`_visible_custom_actions`) and
-  the table screen at an address (`_find_model_view`) and the site a view was added to
+  `_details_prop_names`, `_search_fields`, `_list_prop_names`, `_non_link_related_fields`,
+  `_sort_fields`), the links of a list's row (`_url_for_delete`,
+  `_url_for_details_with_prop`), the statement for one row by its id
+  (`_stmt_by_identifier`), the actions a request may use (`_visible_custom_actions`), the
+  table screen at an address (`_find_model_view`) and the site a view was added to
   (`_admin_ref`).
 
 Templates under `templates/sqladmin/` are SQLAdmin's own pages adapted; they keep the private
@@ -107,6 +107,7 @@ RELIED_ON: tuple[Relied, ...] = (
     Relied(ModelView, "_relation_names", instance_attribute=True),
     Relied(ModelView, "_list_prop_names", instance_attribute=True),
     Relied(ModelView, "_non_link_related_fields", instance_attribute=True),
+    Relied(ModelView, "_sort_fields", instance_attribute=True),
     Relied(ModelView, "_url_for_delete", ("request", "obj")),
     Relied(ModelView, "_url_for_details_with_prop", ("request", "obj", "prop")),
     Relied(ModelView, "_details_prop_names", instance_attribute=True),
@@ -161,6 +162,11 @@ def relation_names(view: ModelView) -> list[str]:
 def list_names(view: ModelView) -> list[str]:
     """The list's columns, in order."""
     return view._list_prop_names
+
+
+def sort_names(view: ModelView) -> list[str]:
+    """The columns a list may be sorted by."""
+    return view._sort_fields
 
 
 def unlinked_relations(view: ModelView) -> list[str]:

@@ -10,8 +10,9 @@ each call fills the values in, as the string convertor would.
 The path also makes its absolute URL (what `request.url_for` answers) by joining strings,
 where Starlette's builds a URL from parts and unsplits it again: the same text.
 
-Values the string convertor would refuse (empty, or holding `/`), and routes whose
-parameters are not plain strings (`{n:int}`), take Starlette's own path, errors included.
+Values the string convertor would refuse (empty, or holding `/`; a `{path:path}` takes a
+`/` inside), and routes whose parameters are not plain strings (`{n:int}`), take Starlette's
+own path, errors included.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from starlette.datastructures import URL, URLPath
 from starlette.routing import NoMatchFound, Router
 
 _UNCACHEABLE = object()
-Template = tuple[str, str, str, tuple[str, ...]]
-"""(path with placeholders, protocol, host, parameter names)."""
+Template = tuple[str, str, str, tuple[str, ...], frozenset[str]]
+"""(path with placeholders, protocol, host, parameter names, those that take a `/`)."""
 
 
 _SCHEMES = {("http", True): "https", ("http", False): "http"}
@@ -58,7 +59,21 @@ def remember(router: Router) -> None:
         path = str(found)
         if any(path.count(_placeholder(key)) != 1 for key in params):
             return _UNCACHEABLE
-        return path, found.protocol, found.host, tuple(params)
+        return path, found.protocol, found.host, tuple(params), slashed(name, params, path)
+
+    def slashed(name: str, params: frozenset[str], path: str) -> frozenset[str]:
+        """The parameters a `/` may be inside (`{path:path}`, such as a static file's)."""
+        taking = set()
+        for key in params:
+            given = {other: _placeholder(other) for other in params}
+            given[key] = f"{_placeholder(key)}/x"
+            try:
+                found = str(walk(name, **given))
+            except Exception:  # noqa: S112 - the string convertor refuses a `/`
+                continue
+            if found == path.replace(_placeholder(key), f"{_placeholder(key)}/x"):
+                taking.add(key)
+        return frozenset(taking)
 
     def url_path_for(name: str, /, **path_params: Any) -> URLPath:
         key = (name, frozenset(path_params))
@@ -67,10 +82,11 @@ def remember(router: Router) -> None:
             known = templates[key] = template(name, key[1])
         if known is _UNCACHEABLE:
             return walk(name, **path_params)
-        path, protocol, host, names = known  # type: ignore[misc]
+        path, protocol, host, names, slashes = known  # type: ignore[misc]
         for param in names:
             value = str(path_params[param])
-            if not value or "/" in value or "\x00" in value:
+            refused = "/" in value and (param not in slashes or value.startswith("/"))
+            if not value or refused or "\x00" in value:
                 return walk(name, **path_params)
             path = path.replace(_placeholder(param), value)
         return _Path(path, protocol, host)  # type: ignore[arg-type]

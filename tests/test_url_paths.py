@@ -12,7 +12,21 @@ from starlette.applications import Starlette
 from starlette.datastructures import URL
 from starlette.routing import BaseRoute, Mount, NoMatchFound, Router
 
-VALUES = ["users", str(uuid.uuid4()), "a b", "ünï", "x%2Fy", "back\\slash", "7", "", "a/b"]
+VALUES = [
+    "users",
+    str(uuid.uuid4()),
+    "a b",
+    "ünï",
+    "x%2Fy",
+    "back\\slash",
+    "7",
+    "",
+    "a/b",
+    "/lead",
+    "css/app.min.css",
+    "a//b",
+    "end/",
+]
 """Ids and names as links carry them, and values a string parameter refuses."""
 
 

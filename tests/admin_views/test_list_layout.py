@@ -85,3 +85,30 @@ async def test_sorting_starts_again_at_the_first_page(
     query = parse_qs(urlsplit(sort.href).query)
     assert query == {"pageSize": ["5"], "sortBy": ["email"], "sort": ["asc"]}
     assert (await client.get(sort.href)).status_code == 200
+
+
+async def test_the_sorted_column_says_its_direction_and_turns_it(
+    client: httpx.AsyncClient, boss: staff.Account
+) -> None:
+    """Clicked as rendered: a column's label sorts ascending, then the sorted column's label
+    turns the direction, each keeping the filters."""
+    first = (await client.get("/admin/users/list", params={"status": "active"})).text
+    ascending_href = named(first, "Email").href
+    assert ascending_href is not None
+
+    ascending = (await client.get(ascending_href)).text
+    assert 'aria-sort="ascending"' in ascending
+    descending_href = named(ascending, "Email").href
+    assert descending_href is not None
+    assert parse_qs(urlsplit(descending_href).query) == {
+        "status": ["active"],
+        "sortBy": ["email"],
+        "sort": ["desc"],
+    }
+
+    descending = (await client.get(descending_href)).text
+    assert 'aria-sort="descending"' in descending
+    back = named(descending, "Email").href
+    assert back is not None
+    assert parse_qs(urlsplit(back).query)["sort"] == ["asc"]
+    assert "aria-sort" not in str(named(descending, "Created").attrs)
