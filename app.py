@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
     configure_logging(settings.log_level)
     database = Database(settings)
 
-    flag_store = FlagStore(database)
+    flag_store = FlagStore(database, default_environment=settings.flags_environment)
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:

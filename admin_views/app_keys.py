@@ -1,8 +1,9 @@
 """The App keys page: the keys mobile apps send to read flags, made and revoked on screen.
 
-The same rules as `swipesavvy-admin flags create-key/revoke-key` (flags/client_keys.py). A new
-key is shown once, in the answer to the form that made it: never in a Flash message (those
-live in the session row), the audit trail or a log.
+The same rules as `swipesavvy-admin flags create-key/revoke-key` (flags/client_keys.py); a
+key reads one environment's flags, production unless another is picked. A new key is shown
+once, in the answer to the form that made it: never in a Flash message (those live in the
+session row), the audit trail or a log.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqladmin.flash import Flash
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from wtforms import StringField, ValidationError, validators
+from wtforms import SelectField, StringField, ValidationError, validators
 from wtforms.fields import Field
 from wtforms.form import Form
 
@@ -25,14 +26,17 @@ from auth.middleware import actor
 from core.database import Database
 from flags.client_keys import (
     BadKeyNameError,
+    UnknownEnvironmentError,
     check_name,
     create_key,
     doors_line,
+    environments,
     list_keys,
     revoke_key,
 )
 from flags.key_uses import FLUSH_EVERY_S
 from flags.store import FlagStore
+from models.flags import PRODUCTION
 
 TITLE = "App keys"
 
@@ -55,6 +59,8 @@ def _valid_name(_form: Form, field: Field) -> None:
 
 
 class KeyNameForm(StaffForm):
+    """A key's name and the environment whose flags it reads (choices set per request)."""
+
     name = StringField(
         "Name",
         validators=[validators.InputRequired("Name the key, e.g. ios-production."), _valid_name],
@@ -62,6 +68,12 @@ class KeyNameForm(StaffForm):
         description="Who the key is for, e.g. ios-production: letters, digits, dots, dashes "
         "or underscores.",
         render_kw={"autocomplete": "off", "maxlength": 64, "spellcheck": "false"},
+    )
+    environment = SelectField(
+        "Flags of",
+        default=PRODUCTION,
+        description="Whose flags the key reads: the feed and OFREP answer it with that "
+        "environment's states.",
     )
 
 
@@ -76,22 +88,31 @@ class AppKeysPage(StaffPage):
 
     @expose("/app-keys", identity="app-keys")
     async def keys(self, request: Request) -> Response:
-        return await self._keys_page(request, KeyNameForm())
+        return await self._keys_page(request, await self._form(request))
 
     @expose("/app-keys/new", methods=["POST"], identity="app-keys-create")
     async def create(self, request: Request) -> Response:
         self._may_change(request)
-        form = KeyNameForm(await request.form())
+        form = await self._form(request, await request.form())
         if form.validate():
+            name, environment = form.name.data, form.environment.data
             try:
                 async with self._database(request).session() as db, db.begin():
-                    key = await create_key(db, form.name.data, actor(request))
+                    key = await create_key(db, name, actor(request), environment)
             except BadKeyNameError as taken:
                 form.name.errors = [*form.name.errors, _sentence(taken)]
+            except UnknownEnvironmentError as gone:
+                form.environment.errors = [*form.environment.errors, _sentence(gone)]
             else:
                 await self._store().refresh()
-                return await self._created(request, form.name.data, key)
+                return await self._created(request, name, environment, key)
         return await self._keys_page(request, form, status_code=400)
+
+    async def _form(self, request: Request, formdata: Any = None) -> KeyNameForm:
+        form = KeyNameForm(formdata)
+        async with self._database(request).session() as db:
+            form.environment.choices = await environments(db)
+        return form
 
     @expose("/app-keys/revoke", methods=["GET", "POST"], identity="app-keys-revoke")
     async def revoke(self, request: Request) -> Response:
@@ -133,9 +154,11 @@ class AppKeysPage(StaffPage):
             request, "staff/app_keys.html", context, status_code=status_code
         )
 
-    async def _created(self, request: Request, name: str, key: str) -> Response:
+    async def _created(self, request: Request, name: str, environment: str, key: str) -> Response:
         response = await self.templates.TemplateResponse(
-            request, "staff/app_key_created.html", {"title": TITLE, "key_name": name, "key": key}
+            request,
+            "staff/app_key_created.html",
+            {"title": TITLE, "key_name": name, "environment": environment, "key": key},
         )
         response.headers["cache-control"] = "no-store"
         return response

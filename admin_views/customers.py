@@ -38,6 +38,7 @@ from core.database import Database
 from flags.engine import PLATFORMS, Context, Evaluation, evaluate, parse_version
 from flags.store import FlagStore
 from models.base import utcnow
+from models.flags import PRODUCTION
 from models.ops import AuditLog
 from models.people import User
 
@@ -152,8 +153,8 @@ def _flag_columns(params: QueryParams) -> tuple[list[FlagColumn], str | None]:
 
 def flag_answers(store: FlagStore, user: User, columns: list[FlagColumn]) -> list[FlagRow]:
     """Every flag as the feed answers it for this customer in each column's context: the
-    feed's own engine and in-memory snapshot, user id as the targeting key, no attributes
-    (the app sends none unless a rule asks)."""
+    feed's own engine and in-memory snapshot of production, where customers' apps read,
+    user id as the targeting key, no attributes (the app sends none unless a rule asks)."""
     now = utcnow()
     contexts = [
         Context(
@@ -165,7 +166,7 @@ def flag_answers(store: FlagStore, user: User, columns: list[FlagColumn]) -> lis
     ]
     return [
         FlagRow(flag.key, [evaluate(flag, context, now) for context in contexts])
-        for flag in store.snapshot.flags
+        for flag in store.snapshot.of(PRODUCTION).flags
     ]
 
 

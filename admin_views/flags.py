@@ -20,7 +20,7 @@ from admin_views.shared.four_eyes import Guard, Needed
 from flags.definition import compile_flag, problems
 from flags.engine import BUCKETS, PLATFORMS, Context, bucket, evaluate, parse_version
 from models.base import utcnow
-from models.flags import REVIEW_ROLLOUT, FeatureFlag, FlagType
+from models.flags import PRODUCTION, REVIEW_ROLLOUT, FeatureFlag, FlagType
 from models.people import User, UserStatus
 
 MENU = "Feature flags"
@@ -86,17 +86,40 @@ def review_because(flag: FeatureFlag) -> str:
     return f"is rolled out to more than {REVIEW_ROLLOUT}% of users"
 
 
+STATE_FORM_OVERRIDES = {
+    "rules": door.JSONDocumentField,
+    "variants": door.JSONDocumentField,
+    "default_value": door.JSONDocumentField,
+}
+STATE_FORM_ARGS: dict[str, dict[str, Any]] = {
+    "rules": {
+        "default": list,
+        "description": 'e.g. [{"attribute": "country", "operator": "in", "values": ["US"]}]',
+    },
+    "variants": {
+        "default": list,
+        "description": 'e.g. [{"name": "blue", "weight": 50, "payload": {"c": "#00f"}}]',
+    },
+    "platforms": {"description": "ios, android, web; none means all"},
+}
+"""How a state's fields are edited, on the flag's form (production) and a state's."""
+STATE_ACCESS = {
+    "admin": ("*",),
+    "operations": ("*",),
+    "marketing": ("view",),
+    # The customer page answers "why don't I see the new feature?" with the flags the
+    # customer gets; support reads flags, never changes them.
+    "support": ("view",),
+    "analyst": ("view", "export"),
+    "viewer": ("view",),
+}
+"""Who may do what with flags and their states in every environment."""
+
+
 class FeatureFlagAdmin(StaffView, model=FeatureFlag):
-    default_access = {
-        "admin": ("*",),
-        "operations": ("*",),
-        "marketing": ("view",),
-        # The customer page answers "why don't I see the new feature?" with the flags the
-        # customer gets; support reads flags, never changes them.
-        "support": ("view",),
-        "analyst": ("view", "export"),
-        "viewer": ("view",),
-    }
+    """A flag and its production state, which is the flag's own row."""
+
+    default_access = STATE_ACCESS
     icon = "fa-solid fa-flag"
     column_list = [
         FeatureFlag.key,
@@ -137,21 +160,8 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
         FeatureFlag.starts_at,
         FeatureFlag.ends_at,
     ]
-    form_overrides = {
-        "rules": door.JSONDocumentField,
-        "variants": door.JSONDocumentField,
-        "default_value": door.JSONDocumentField,
-    }
-    form_args = {
-        "rules": {
-            "default": list,
-            "description": 'e.g. [{"attribute": "country", "operator": "in", "values": ["US"]}]',
-        },
-        "variants": {
-            "default": list,
-            "description": 'e.g. [{"name": "blue", "weight": 50, "payload": {"c": "#00f"}}]',
-        },
-        "platforms": {"description": "ios, android, web; none means all"},
+    form_overrides = STATE_FORM_OVERRIDES
+    form_args = STATE_FORM_ARGS | {
         "requires_review": {
             "description": f"Changes wait for a second staff member's approval. Permission "
             f"flags and flags rolled out to more than {REVIEW_ROLLOUT}% always do; turning "
@@ -189,9 +199,12 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
             }
 
     @row_action("enable", "Enable", when=lambda flag: not flag.enabled, four_eyes=flag_review)
-    async def enable(self, _db: AsyncSession, flag: FeatureFlag, _context: ActionContext) -> None:
+    async def enable(
+        self, _db: AsyncSession, flag: FeatureFlag, _context: ActionContext
+    ) -> dict[str, str]:
         flag.enabled = True
         flag.revision += 1
+        return {"environment": PRODUCTION}
 
     @row_action(
         "disable",
@@ -199,9 +212,12 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
         confirm="Turn {record} off for every user now?",
         when=lambda flag: flag.enabled,
     )
-    async def disable(self, _db: AsyncSession, flag: FeatureFlag, _context: ActionContext) -> None:
+    async def disable(
+        self, _db: AsyncSession, flag: FeatureFlag, _context: ActionContext
+    ) -> dict[str, str]:
         flag.enabled = False
         flag.revision += 1
+        return {"environment": PRODUCTION}
 
 
 def _preview(flag: FeatureFlag, request: Request) -> dict[str, Any] | None:

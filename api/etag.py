@@ -1,10 +1,10 @@
 """Strong ETags for flag answers, decided before any flag is evaluated.
 
-An answer is a pure function of the definitions served (the snapshot's fingerprint), how
-far the schedule has moved, whether the snapshot is stale, and the caller's context. The
-ETag is a digest of exactly those, so a client that already holds the answer gets its 304
-without the flags being evaluated or serialised, and every worker holding the same flags
-gives the same ETag for the same question.
+An answer is a pure function of the definitions served (the fingerprint of the flags of the
+caller's environment), how far the schedule has moved, whether the snapshot is stale, and
+the caller's context. The ETag is a digest of exactly those, so a client that already holds
+the answer gets its 304 without the flags being evaluated or serialised, and every worker
+holding the same flags gives the same ETag for the same question.
 """
 
 from __future__ import annotations
@@ -18,14 +18,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from flags.engine import Context
-from flags.snapshot import Snapshot
+from flags.snapshot import Served
 
 
 def _digest(*parts: bytes) -> str:
     return '"' + hashlib.blake2b(b"\0".join(parts), digest_size=16).hexdigest() + '"'
 
 
-def answer_etag(snapshot: Snapshot, stale: bool, now: datetime, context: Context, door: str) -> str:
+def answer_etag(served: Served, stale: bool, now: datetime, context: Context, door: str) -> str:
     """The ETag of `door`'s answer for `context`, from what the answer depends on."""
     asked = orjson.dumps(
         [
@@ -36,8 +36,8 @@ def answer_etag(snapshot: Snapshot, stale: bool, now: datetime, context: Context
         ],
         option=orjson.OPT_SORT_KEYS,
     )
-    phase = snapshot.schedule_phase(now)
-    return _digest(door.encode(), snapshot.fingerprint.encode(), b"%d%d" % (phase, stale), asked)
+    phase = served.schedule_phase(now)
+    return _digest(door.encode(), served.fingerprint.encode(), b"%d%d" % (phase, stale), asked)
 
 
 def matches(request: Request, etag: str) -> bool:

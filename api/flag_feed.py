@@ -12,7 +12,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.client_keys import allowed
+from api.client_keys import NoEnvironmentError, NoKeyError, no_environment, serving
 from api.etag import answer_etag, json_answer, matches, not_modified
 from api.operations import APP, CACHED, NOT_MODIFIED, Answer, Operation
 from api.schemas import Conditional
@@ -81,8 +81,12 @@ async def active_flags(request: Request) -> Response:
         return error(
             503, "unavailable", "Flags are loading; try again shortly.", **{"Retry-After": "5"}
         )
-    if not allowed(request, snapshot, request.app.state.settings):
+    try:
+        served = serving(request, snapshot, request.app.state.settings)
+    except NoKeyError:
         return error(401, "unauthorized", "Send this app's key in X-API-Key.")
+    except NoEnvironmentError:
+        return error(503, "unavailable", no_environment(snapshot), **{"Retry-After": "30"})
     try:
         context = feed_context(request)
     except BadFeedRequestError as bad:
@@ -90,15 +94,15 @@ async def active_flags(request: Request) -> Response:
     now, stale = utcnow(), store.stale
     scope = "private" if context.targeting_key else "public"
     cache_control = f"{scope}, max-age=30, stale-if-error=86400"
-    etag = answer_etag(snapshot, stale, now, context, "feed")
+    etag = answer_etag(served, stale, now, context, "feed")
     if matches(request, etag):
         return not_modified(etag, cache_control)
     flags = {}
-    for flag in snapshot.flags:
+    for flag in served.flags:
         result = evaluate(flag, context, now)
         if result.on:
             flags[flag.key] = {"enabled": True, "variant": result.variant, "value": result.value}
-    payload: dict[str, Any] = {"revision": snapshot.revision, "flags": flags}
+    payload: dict[str, Any] = {"revision": served.revision, "flags": flags}
     if stale:
         payload["stale"] = True
     return json_answer(payload, etag, cache_control)
@@ -108,8 +112,9 @@ DESCRIPTION = (
     "The flags that are on for one platform, version and user, from the server's in-memory "
     "snapshot. Attributes for flag rules travel as attr.<name>=<value> query parameters "
     f"(at most {MAX_ATTRIBUTES}, names and values at most {MAX_ATTRIBUTE_LENGTH} characters), "
-    "which OpenAPI cannot list. App keys: from the first issued on, one is required; until "
-    "then the feed answers anyone in development, and in production only with FLAGS_PUBLIC."
+    "which OpenAPI cannot list. App keys: from the first issued on, one is required, and the "
+    "feed answers for the key's environment; until then it answers anyone in development, "
+    "and in production only with FLAGS_PUBLIC, for the environment FLAGS_ENVIRONMENT names."
 )
 operations = [
     Operation(
@@ -132,7 +137,7 @@ operations = [
                 codes=("unauthorized",),
             ),
             503: Answer(
-                "Flags are still loading.",
+                "Flags are still loading, or FLAGS_ENVIRONMENT names no environment.",
                 ApiErrorBody,
                 codes=("unavailable",),
                 headers=("Retry-After",),

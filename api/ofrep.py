@@ -15,7 +15,7 @@ from starlette.convertors import Convertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from api.client_keys import allowed
+from api.client_keys import NoEnvironmentError, NoKeyError, no_environment, serving
 from api.etag import answer_etag, conditional_json, json_answer, matches, not_modified
 from api.operations import APP, CACHED, NOT_MODIFIED, PUBLIC, Answer, Operation
 from api.outcomes import RenderedOutcomes
@@ -36,7 +36,7 @@ from api.schemas.ofrep import (
     Polling,
 )
 from flags.engine import PLATFORMS, Context, ErrorCode, Evaluation, Version, evaluate, parse_version
-from flags.snapshot import Snapshot
+from flags.snapshot import Served
 from flags.store import FlagStore
 from models.base import utcnow
 
@@ -118,14 +118,14 @@ def _version(attributes: dict[str, Any], name: str) -> Version | None:
         ) from None
 
 
-def _metadata(snapshot: Snapshot, stale: bool, flag_type: str) -> dict[str, Any]:
-    metadata: dict[str, Any] = {"revision": snapshot.revision, "flagType": flag_type}
+def _metadata(served: Served, stale: bool, flag_type: str) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"revision": served.revision, "flagType": flag_type}
     if stale:
         metadata["stale"] = True
     return metadata
 
 
-def _item(result: Evaluation, snapshot: Snapshot, stale: bool) -> dict[str, Any]:
+def _item(result: Evaluation, served: Served, stale: bool) -> dict[str, Any]:
     """The bulk answer's entry for one flag: its evaluation, or why it could not be made."""
     if result.error:
         return {
@@ -140,64 +140,67 @@ def _item(result: Evaluation, snapshot: Snapshot, stale: bool) -> dict[str, Any]
         "value": result.value,
         "reason": result.reason.value,
         "variant": result.variant or ("on" if result.on else "off"),
-        "metadata": _metadata(snapshot, stale, snapshot.by_key[result.key].flag_type),
+        "metadata": _metadata(served, stale, served.by_key[result.key].flag_type),
     }
 
 
 BULK_ITEMS = RenderedOutcomes(_item)
 
 
-def _ready(request: Request) -> tuple[FlagStore, Response | None]:
+def _ready(request: Request) -> tuple[FlagStore, Served | Response]:
+    """The flags to answer from, or the refusal."""
     store: FlagStore = request.app.state.flags
     # Until the flags are loaded nobody knows which keys work: a 503, not a 401, for now.
     if not store.loaded:
         return store, _failure(503, "GENERAL", "Flags are loading; try again shortly.")
-    if not allowed(request, store.snapshot, request.app.state.settings):
+    try:
+        return store, serving(request, store.snapshot, request.app.state.settings)
+    except NoKeyError:
         return store, _failure(401, "UNAUTHORIZED", "Send this app's key in X-API-Key.")
-    return store, None
+    except NoEnvironmentError:
+        return store, _failure(503, "GENERAL", no_environment(store.snapshot))
 
 
 async def evaluate_all(request: Request) -> Response:
-    store, refused = _ready(request)
-    if refused:
-        return refused
+    store, served = _ready(request)
+    if isinstance(served, Response):
+        return served
     try:
         context = await _context(request)
     except OfrepError as bad:
         return _failure(bad.status, bad.code, bad.details)
-    snapshot, stale, now = store.snapshot, store.stale, utcnow()
+    stale, now = store.stale, utcnow()
     cache_control = "private, max-age=30, stale-if-error=86400"
-    etag = answer_etag(snapshot, stale, now, context, "ofrep")
+    etag = answer_etag(served, stale, now, context, "ofrep")
     if matches(request, etag):
         return not_modified(etag, cache_control)
-    item = BULK_ITEMS.of(snapshot, stale)
-    items = [item(evaluate(flag, context, now)) for flag in snapshot.flags]
-    for key, why in snapshot.broken.items():
+    item = BULK_ITEMS.of(served, stale)
+    items = [item(evaluate(flag, context, now)) for flag in served.flags]
+    for key, why in served.broken.items():
         items.append({"key": key, "errorCode": "GENERAL", "errorDetails": why})
     return json_answer({"flags": items}, etag, cache_control)
 
 
 async def evaluate_one(request: Request) -> Response:
-    store, refused = _ready(request)
-    if refused:
-        return refused
+    store, served = _ready(request)
+    if isinstance(served, Response):
+        return served
     key = request.path_params["key"]
     try:
         context = await _context(request)
     except OfrepError as bad:
         return _failure(bad.status, bad.code, bad.details, key)
-    snapshot = store.snapshot
-    flag = snapshot.by_key.get(key)
+    flag = served.by_key.get(key)
     if flag is None:
-        if key in snapshot.broken:
-            return _failure(500, "GENERAL", snapshot.broken[key], key)
+        if key in served.broken:
+            return _failure(500, "GENERAL", served.broken[key], key)
         return _failure(404, "FLAG_NOT_FOUND", f"No flag {key[:100]!r}.", key)
     result = evaluate(flag, context, utcnow())
     if result.error:
         return _failure(
             400, result.error.value, "This flag splits users: send a targetingKey.", key
         )
-    return JSONResponse(_item(result, snapshot, store.stale))
+    return JSONResponse(_item(result, served, store.stale))
 
 
 CONFIGURATION = ConfigurationResponse(
@@ -221,7 +224,11 @@ UNAUTHORIZED = Answer(
 TOO_LARGE = Answer(
     "The request body is over the server's limit.", OfrepErrorBody, codes=("GENERAL",)
 )
-LOADING = Answer("Flags are still loading.", OfrepErrorBody, codes=("GENERAL",))
+LOADING = Answer(
+    "Flags are still loading, or FLAGS_ENVIRONMENT names no environment.",
+    OfrepErrorBody,
+    codes=("GENERAL",),
+)
 TAG = "OFREP"
 operations = [
     Operation(

@@ -1,8 +1,10 @@
-"""Each answer a flag can give, rendered for the wire once per snapshot.
+"""Each answer a flag can give, rendered for the wire once per environment's snapshot.
 
 The engine hands back one of a flag's fixed `Evaluation` objects, so a door can render each
 of them once and reuse the result on every request until the snapshot (or its staleness)
-changes: a request then costs the evaluation itself, not building and encoding JSON.
+changes: a request then costs the evaluation itself, not building and encoding JSON. The
+renderings are kept on the environment's `Served`, so they go with it and keys of several
+environments do not evict each other's.
 """
 
 from __future__ import annotations
@@ -11,28 +13,27 @@ from collections.abc import Callable
 from typing import Any
 
 from flags.engine import Evaluation
-from flags.snapshot import Snapshot
+from flags.snapshot import Served
 
-Render = Callable[[Evaluation, Snapshot, bool], Any]
+Render = Callable[[Evaluation, Served, bool], Any]
 
 
 class RenderedOutcomes:
     def __init__(self, render: Render) -> None:
         self._render = render
-        self._for: tuple[Snapshot, bool] | None = None
-        self._rendered: dict[Evaluation, Any] = {}
 
-    def of(self, snapshot: Snapshot, stale: bool) -> Callable[[Evaluation], Any]:
-        """A function from an evaluation to its rendering, valid for this snapshot."""
-        if self._for is None or self._for[0] is not snapshot or self._for[1] != stale:
-            self._for, self._rendered = (snapshot, stale), {}
-        rendered, render = self._rendered, self._render
+    def of(self, served: Served, stale: bool) -> Callable[[Evaluation], Any]:
+        """A function from an evaluation to its rendering, valid for these flags."""
+        rendered = served.memo.get((self, stale))
+        if rendered is None:
+            rendered = served.memo[(self, stale)] = {}
+        render = self._render
 
         def rendering(evaluation: Evaluation) -> Any:
             try:
                 return rendered[evaluation]
             except KeyError:
-                made = rendered[evaluation] = render(evaluation, snapshot, stale)
+                made = rendered[evaluation] = render(evaluation, served, stale)
                 return made
 
         return rendering

@@ -35,6 +35,7 @@ from flags import client_keys
 from ledger.verify import Mismatch, mismatches
 from migrations import runner
 from models.base import utcnow
+from models.flags import PRODUCTION
 from models.people import AdminUser, Role
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -178,8 +179,11 @@ async def _mismatches(database: Database, _settings: Settings) -> list[Mismatch]
         return [mismatch async for mismatch in mismatches(session)]
 
 
-async def manage_flag_keys(settings: Settings, action: str, name: str | None) -> Any:
-    """create / revoke / list the keys apps use to read flags."""
+async def manage_flag_keys(
+    settings: Settings, action: str, name: str | None, environment: str = PRODUCTION
+) -> Any:
+    """create / revoke / list the keys apps use to read flags; a key is made for
+    `environment` and reads its flags."""
     database = Database(settings)
     try:
         async with database.session() as session, session.begin():
@@ -189,7 +193,7 @@ async def manage_flag_keys(settings: Settings, action: str, name: str | None) ->
                 raise CommandError("--name is required.")
             try:
                 if action == "create":
-                    return await client_keys.create_key(session, name, COMMAND_LINE)
+                    return await client_keys.create_key(session, name, COMMAND_LINE, environment)
                 await client_keys.revoke_key(session, name, COMMAND_LINE)
                 return None
             except ValueError as exc:

@@ -15,6 +15,7 @@ from cli import commands
 from core.logging import configure_logging
 from core.settings import ConfigError, Settings, load_settings
 from flags.client_keys import open_without_key
+from models.flags import PRODUCTION
 
 DEMO_USERS = 1_000
 
@@ -176,16 +177,22 @@ def flags() -> None:
 
 @flags.command("create-key")
 @click.option("--name", required=True, help="Who the key is for, e.g. ios-production.")
-def flags_create_key(name: str) -> None:
-    """Make a key; it is printed once and only its hash is kept."""
+@click.option(
+    "--environment",
+    default=PRODUCTION,
+    show_default=True,
+    help="Whose flags the key reads: an environment's key, e.g. staging.",
+)
+def flags_create_key(name: str, environment: str) -> None:
+    """Make a key for one environment; it is printed once and only its hash is kept."""
     settings = settings_or_exit()
     try:
         commands.check_database(settings)
-        key = asyncio.run(commands.manage_flag_keys(settings, "create", name))
+        key = asyncio.run(commands.manage_flag_keys(settings, "create", name, environment))
     except commands.CommandError as exc:
         fail(str(exc))
     click.echo(key)
-    click.echo(f"key {name!r} created; it is shown only now.", err=True)
+    click.echo(f"key {name!r} for {environment} created; it is shown only now.", err=True)
 
 
 @flags.command("revoke-key")
@@ -211,7 +218,7 @@ def flags_list_keys() -> None:
         fail(str(exc))
     for key in keys:
         state = f"revoked {key['revoked_at']}" if key["revoked_at"] else "active"
-        click.echo(f"{key['name']}\tcreated {key['created_at']}\t{state}")
+        click.echo(f"{key['name']}\t{key['environment']}\tcreated {key['created_at']}\t{state}")
     if not keys:
         doors = "open" if open_without_key(settings) else "closed (production, FLAGS_PUBLIC off)"
         click.echo(f"no keys: the flag endpoints are {doors}")

@@ -83,6 +83,8 @@ def _items(value: Any) -> Any:
 
 HOST_PATTERN = re.compile(r"(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*")
 """A host name, or `*.` and a domain for every name under it."""
+ENVIRONMENT_KEY = re.compile(r"[a-z0-9][a-z0-9._-]{0,39}")
+"""A flag environment's key, as the environments screen accepts it."""
 
 
 def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:
@@ -152,6 +154,9 @@ class Settings:
     flags_public: bool = False
     """Production: the flag feed and OFREP answer without an app key until the first key is
     issued. Development always does."""
+    flags_environment: Annotated[str, BeforeValidator(_lower)] = "production"
+    """The flag environment (its key) the feed and OFREP answer for while no app key has
+    been issued; from the first key on, each key's own environment decides."""
 
     @field_validator("secret_key")
     @classmethod
@@ -221,6 +226,16 @@ class Settings:
                     "or port (admin.example.com, *.example.com)."
                 )
         return names
+
+    @field_validator("flags_environment")
+    @classmethod
+    def _environment_is_a_key(cls, key: str) -> str:
+        if not ENVIRONMENT_KEY.fullmatch(key):
+            raise ValueError(
+                f"FLAGS_ENVIRONMENT must be an environment's key (production, staging, ...), "
+                f"got {key[:40]!r}."
+            )
+        return key
 
     @field_validator("public_url")
     @classmethod

@@ -27,7 +27,9 @@ from faker import Faker
 
 from audit.chain import GENESIS_HASH, row_hash
 from demo_data import catalog, generic
+from flags.environments import new_state, state_of
 from models.approvals import DEFAULT_THRESHOLDS
+from models.flags import FeatureFlag, FlagEnvironment, FlagEnvironmentState
 
 Row = dict[str, Any]
 CENT = Decimal("0.01")
@@ -182,9 +184,12 @@ class DemoData:
         now: datetime | None = None,
         staff: list[Staff] | None = None,
         audit_head: AuditHead | None = None,
+        environment_ids: dict[str, uuid.UUID] | None = None,
     ) -> None:
         self.users = users
         self.role_ids = role_ids
+        self.environment_ids = environment_ids or {}
+        """The flag environments the migrations made, by key."""
         self.password_hash = password_hash
         self.rng = random.Random(seed)
         self.fake = Faker("en_US")
@@ -218,10 +223,12 @@ class DemoData:
 
     def batches(self) -> Iterator[Batch]:
         """The hand-written batches, then rows made from its columns for any other table."""
-        # Roles come from the migrations, rollups from `analytics.refresh` after the load,
-        # and existing staff are reused: none of them is the generic rows' to write.
+        # Roles and flag environments come from the migrations, rollups from
+        # `analytics.refresh` after the load, and existing staff are reused: none of them is
+        # the generic rows' to write.
         ids: dict[str, list[Any]] = {
             "roles": list(self.role_ids.values()),
+            "flag_environments": list(self.environment_ids.values()),
             "admin_users": [staff.id for staff in self.staff],
             "dashboard_analytics": [],
         }
@@ -239,6 +246,7 @@ class DemoData:
         yield Batch("admin_sessions", self._staff_sessions())
         yield Batch("merchants", self._merchants())
         yield Batch("feature_flags", self._feature_flags())
+        yield Batch("flag_environment_states", self._flag_states())
         ai_models = self._ai_models()
         yield Batch("ai_models", ai_models)
         campaigns, performance = self._campaigns(ai_models)
@@ -409,6 +417,32 @@ class DemoData:
                 }
             )
             self._flags[rows[-1]["key"]] = rows[-1]
+        return rows
+
+    def _flag_states(self) -> list[Row]:
+        """Each flag in every environment but the one its own row holds: on for everyone in
+        development; in staging, releases at 100% and experiments on, ahead of production,
+        so copying staging to production has something to show."""
+        environments = [FlagEnvironment(id=i, key=key) for key, i in self.environment_ids.items()]
+        columns = [column.key for column in FlagEnvironmentState.__table__.columns]
+        rows = []
+        for row in self._flags.values():
+            flag = FeatureFlag(**row)
+            for environment in environments:
+                if state_of(flag, environment, {}) is not None:
+                    continue
+                state = new_state(flag, environment)
+                if environment.key == "development":
+                    state.enabled, state.rollout_percentage = True, Decimal(100)
+                elif flag.flag_type in ("release", "experiment"):
+                    state.enabled = True
+                    if flag.flag_type == "release":
+                        state.rollout_percentage = Decimal(100)
+                made = {name: getattr(state, name) for name in columns}
+                moments = {"created_at": row["created_at"], "updated_at": row["updated_at"]}
+                # Named, not drawn: every row after is the same with or without these.
+                named = uuid.uuid5(row["id"], environment.key)
+                rows.append(made | moments | {"id": named})
         return rows
 
     # Four eyes

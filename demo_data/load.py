@@ -21,6 +21,7 @@ from demo_data.pg_copy import CopyWriter
 from demo_data.pg_indexes import indexes_set_aside
 from models import Base
 from models.base import utcnow
+from models.flags import FlagEnvironment
 from models.ops import DEFAULT_ACCESS_APPLIED, AuditLog, DashboardAnalytics, RuntimeSetting
 from models.people import AdminUser, Role
 
@@ -61,9 +62,10 @@ async def has_customer_data(session: AsyncSession) -> bool:
     return False
 
 
-KEPT_BY_FORCE = frozenset({"roles", "admin_users", "audit_logs"})
-"""`--force` keeps roles, staff accounts, and the audit trail, which is never deleted; and
-of the settings, the grants `migrate` remembers (`DEFAULT_ACCESS_APPLIED`)."""
+KEPT_BY_FORCE = frozenset({"roles", "admin_users", "audit_logs", "flag_environments"})
+"""`--force` keeps roles, staff accounts, the audit trail, which is never deleted, and the
+flag environments (app keys name them); and of the settings, the grants `migrate`
+remembers (`DEFAULT_ACCESS_APPLIED`)."""
 
 
 async def clear_demo_data(session: AsyncSession) -> None:
@@ -160,6 +162,9 @@ async def seed_demo(
             staff=await existing_demo_staff(session, now or utcnow()),
             audit_head=await audit_head(session),
             now=now,
+            environment_ids=dict(
+                (await session.execute(sa.select(FlagEnvironment.key, FlagEnvironment.id))).all()
+            ),
         )
         if postgres:
             written = await _copy_batches(await session.connection(), data, on_rows)

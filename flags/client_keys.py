@@ -17,6 +17,7 @@ from flags import revision as _registers_the_revision_event  # noqa: F401
 from flags.key_uses import last_uses
 from flags.snapshot import CLIENT_KEYS, EMPTY, Snapshot
 from models.base import utcnow
+from models.flags import PRODUCTION, FlagEnvironment
 from models.ops import RuntimeSetting
 
 PREFIX = "ssk_"
@@ -26,6 +27,10 @@ NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 class BadKeyNameError(ValueError):
     """A name no key may have, or one an active key already has."""
+
+
+class UnknownEnvironmentError(ValueError):
+    """A key was asked for an environment that does not exist."""
 
 
 def check_name(name: str) -> str:
@@ -71,18 +76,25 @@ def doors_line(settings: Settings, snapshot: Snapshot) -> tuple[int, str]:
         )
     if snapshot.keys_required:
         working = len(snapshot.client_keys)
-        return logging.INFO, f"Flag feed and OFREP: an app key is required ({working} working)."
-    if not settings.is_production:
         return logging.INFO, (
-            "Flag feed and OFREP: open to anyone until an app key is issued (development)."
+            f"Flag feed and OFREP: an app key is required ({working} working); each key "
+            "reads its own environment."
         )
-    if settings.flags_public:
-        return logging.INFO, (
-            "Flag feed and OFREP: open to anyone until an app key is issued (FLAGS_PUBLIC)."
+    if not open_without_key(settings):
+        return logging.WARNING, (
+            "Flag feed and OFREP: closed, production with no app key issued; issue one with "
+            "`swipesavvy-admin flags create-key --name NAME`, or set FLAGS_PUBLIC=true."
         )
-    return logging.WARNING, (
-        "Flag feed and OFREP: closed, production with no app key issued; issue one with "
-        "`swipesavvy-admin flags create-key --name NAME`, or set FLAGS_PUBLIC=true."
+    if snapshot.default is None:
+        return logging.WARNING, (
+            f"Flag feed and OFREP: FLAGS_ENVIRONMENT names no flag environment "
+            f"({snapshot.default_environment!r}); they answer 503 until it exists or a key "
+            "is issued."
+        )
+    why = "FLAGS_PUBLIC" if settings.is_production else "development"
+    return logging.INFO, (
+        "Flag feed and OFREP: open to anyone until an app key is issued, answering for "
+        f"{snapshot.default_environment} ({why})."
     )
 
 
@@ -97,14 +109,36 @@ async def list_keys(db: AsyncSession) -> list[dict[str, Any]]:
     used = await last_uses(db)
     shown = ("name", "created_at", "created_by", "revoked_at")
     return [
-        {k: entry.get(k) for k in shown} | {"last_used_at": used.get(entry["sha256"])}
+        {k: entry.get(k) for k in shown}
+        | {
+            "environment": entry.get("environment") or PRODUCTION,
+            "last_used_at": used.get(entry["sha256"]),
+        }
         for entry in (row.value if row else [])
     ]
 
 
-async def create_key(db: AsyncSession, name: str, actor: trail.Actor) -> str:
-    """A new key for `name`; returned once, never stored in clear. The caller commits."""
+async def environments(db: AsyncSession) -> list[tuple[str, str]]:
+    """The environments a key may be made for, as (key, name), in their order."""
+    found = await db.execute(
+        sa.select(FlagEnvironment.key, FlagEnvironment.name).order_by(
+            FlagEnvironment.position, FlagEnvironment.key
+        )
+    )
+    return [(key, name) for key, name in found]
+
+
+async def create_key(
+    db: AsyncSession, name: str, actor: trail.Actor, environment: str = PRODUCTION
+) -> str:
+    """A new key for `name`, reading `environment`'s flags; returned once, never stored in
+    clear. The caller commits."""
     check_name(name)
+    known = [key for key, _ in await environments(db)]
+    if environment not in known:
+        raise UnknownEnvironmentError(
+            f"there is no environment {environment[:40]!r}; pick one of {', '.join(known)}."
+        )
     row = await _setting(db)
     if any(k["name"] == name and _active(k) for k in row.value or []):
         raise BadKeyNameError(f"a key named {name!r} exists; revoke it first.")
@@ -114,11 +148,19 @@ async def create_key(db: AsyncSession, name: str, actor: trail.Actor) -> str:
         "sha256": key_hash(key),
         "created_at": utcnow().isoformat(),
         "created_by": actor.email,
+        "environment": environment,
     }
     row.value = [*(row.value or []), entry]
     await db.flush()
     await trail.append(
-        db, actor, trail.Entry("flags.create_key", "settings", CLIENT_KEYS, after={"name": name})
+        db,
+        actor,
+        trail.Entry(
+            "flags.create_key",
+            "settings",
+            CLIENT_KEYS,
+            after={"name": name, "environment": environment},
+        ),
     )
     return key
 

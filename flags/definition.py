@@ -1,7 +1,8 @@
 """A flag as staff define it (JSON rules, variants, versions) checked and compiled.
 
 `problems` says, per field, what is wrong with a definition; `compile_flag` turns a valid
-row into the engine's `Flag`. The admin form uses the first, the snapshot the second.
+flag, in one environment's state, into the engine's `Flag`. The admin forms use the first,
+the snapshot the second.
 """
 
 from __future__ import annotations
@@ -103,27 +104,30 @@ def problems(data: dict[str, Any]) -> dict[str, str]:
     return found
 
 
-def compile_flag(row: Any) -> Flag:
-    """The engine's view of a saved, valid flag row."""
+def compile_flag(row: Any, state: Any | None = None) -> Flag:
+    """The engine's view of a saved, valid flag: its key and type from the flag's `row`,
+    the rest from its `state` in one environment (anything with `FlagState`'s columns; the
+    row itself, its production state, when none is given)."""
+    state = row if state is None else state
     return Flag(
         key=row.key,
-        enabled=row.enabled,
-        rollout_percentage=Decimal(row.rollout_percentage),
-        platforms=frozenset(row.platforms or ()),
-        min_version=parse_version(row.min_app_version) if row.min_app_version else None,
-        max_version=parse_version(row.max_app_version) if row.max_app_version else None,
-        allow=frozenset(row.allow_list or ()),
-        deny=frozenset(row.deny_list or ()),
+        enabled=state.enabled,
+        rollout_percentage=Decimal(state.rollout_percentage),
+        platforms=frozenset(state.platforms or ()),
+        min_version=parse_version(state.min_app_version) if state.min_app_version else None,
+        max_version=parse_version(state.max_app_version) if state.max_app_version else None,
+        allow=frozenset(state.allow_list or ()),
+        deny=frozenset(state.deny_list or ()),
         rules=tuple(
             Rule(r["attribute"], Operator(r["operator"]), tuple(r["values"]))
-            for r in row.rules or ()
+            for r in state.rules or ()
         ),
         variants=tuple(
-            Variant(v["name"], int(v["weight"]), v.get("payload")) for v in row.variants or ()
+            Variant(v["name"], int(v["weight"]), v.get("payload")) for v in state.variants or ()
         ),
-        default_value=row.default_value,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        revision=row.revision,
+        default_value=state.default_value,
+        starts_at=state.starts_at,
+        ends_at=state.ends_at,
+        revision=state.revision,
         flag_type=row.flag_type,
     )

@@ -1,5 +1,6 @@
-"""Every change to a flag (or to the app keys) bumps the flags revision in its transaction,
-and on PostgreSQL notifies the workers on commit, so their snapshots refresh at once."""
+"""Every change to a flag, its environments' states, the environments or the app keys bumps
+the flags revision in its transaction, and on PostgreSQL notifies the workers on commit, so
+their snapshots refresh at once."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from flags.snapshot import CLIENT_KEYS, REVISION_KEY
 from models.base import utcnow
-from models.flags import FeatureFlag
+from models.flags import FeatureFlag, FlagEnvironment, FlagEnvironmentState
 from models.ops import RuntimeSetting
 
 CHANNEL = "swipesavvy_flags"
@@ -19,7 +20,7 @@ CHANNEL = "swipesavvy_flags"
 
 def _touches_flags(db: Session) -> bool:
     for obj in (*db.new, *db.deleted, *(o for o in db.dirty if db.is_modified(o))):
-        if isinstance(obj, FeatureFlag):
+        if isinstance(obj, FeatureFlag | FlagEnvironmentState | FlagEnvironment):
             return True
         if isinstance(obj, RuntimeSetting) and obj.key == CLIENT_KEYS:
             return True

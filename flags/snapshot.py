@@ -4,19 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import uuid
 from bisect import bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from flags.definition import compile_flag
 from flags.engine import Flag
+from flags.environments import Stored, by_environment, new_state, state_of
 from models.base import utcnow
-from models.flags import FeatureFlag
+from models.flags import PRODUCTION, FeatureFlag, FlagEnvironment, FlagEnvironmentState
 from models.ops import RuntimeSetting
 
 log = logging.getLogger(__name__)
@@ -25,38 +28,67 @@ REVISION_KEY = "flags.revision"
 """A settings row counting flag changes; bumped in the transaction of every change."""
 CLIENT_KEYS = "flags.client_keys"
 """A settings row listing the keys issued to apps, as [{"name", "sha256", "created_at",
-"revoked_at"?}]; until the first key is issued the flag endpoints are open."""
+"created_by", "environment"?, "revoked_at"?}]; a key without an environment (one issued
+before environments existed) reads production. Until the first key is issued the flag
+endpoints are open."""
 
 
-@dataclass(frozen=True)
-class Snapshot:
+@dataclass(frozen=True, eq=False)
+class Served:
+    """One environment's flags as the doors serve them. Compared and hashed by identity:
+    the doors keep renderings per `Served` (`memo`)."""
+
+    environment: str
+    """The environment's key, e.g. `staging`."""
     revision: int
     flags: tuple[Flag, ...] = ()
     broken: Mapping[str, str] = field(default_factory=dict)
-    """Flags whose stored definition does not compile: key -> why. Never served."""
-    client_keys: frozenset[str] = frozenset()
-    """Hashes of the keys that work now."""
-    keys_required: bool = False
-    """Once any key has been issued, even if all are revoked since."""
-    loaded_at: datetime | None = None
+    """Flags whose stored definition does not compile here: key -> why. Never served."""
     by_key: Mapping[str, Flag] = field(init=False)
     fingerprint: str = field(init=False)
-    """A digest of every definition served: equal on every worker holding the same flags."""
+    """A digest of every definition served: equal on every worker holding the same flags,
+    and between environments only when they would answer alike."""
     schedule_changes: tuple[datetime, ...] = field(init=False)
     """The instants a scheduled flag starts or ends, in order."""
+    memo: dict[Any, Any] = field(init=False, repr=False)
+    """What the doors rendered of these answers, kept as long as they are served
+    (api/outcomes.py)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_key", MappingProxyType({f.key: f for f in self.flags}))
+        # The same digest as before environments existed: production's ETags stay valid.
         served = repr((self.revision, self.flags, sorted(self.broken.items())))
         digest = hashlib.blake2b(served.encode(), digest_size=16).hexdigest()
         object.__setattr__(self, "fingerprint", digest)
         changes = {t for f in self.flags for t in (f.starts_at, f.ends_at) if t is not None}
         object.__setattr__(self, "schedule_changes", tuple(sorted(changes)))
+        object.__setattr__(self, "memo", {})
 
     def schedule_phase(self, now: datetime) -> int:
         """How many schedule changes have happened by `now`. Between two changes every
         answer depends only on the definitions and the caller's context."""
         return bisect_right(self.schedule_changes, now)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    revision: int
+    environments: Mapping[str, Served] = field(default_factory=dict)
+    """Every environment's flags, by its key, in the environments' order."""
+    client_keys: Mapping[str, Served] = field(default_factory=dict)
+    """The hash of each key that works now, to the flags of the environment it reads."""
+    keys_required: bool = False
+    """Once any key has been issued, even if all are revoked since."""
+    default: Served | None = None
+    """What the doors answer without keys: the environment FLAGS_ENVIRONMENT names, None
+    when no environment has that key."""
+    default_environment: str = PRODUCTION
+    loaded_at: datetime | None = None
+
+    def of(self, environment: str) -> Served:
+        """One environment's flags; none for an environment that does not exist."""
+        found = self.environments.get(environment)
+        return found if found is not None else Served(environment, self.revision)
 
 
 EMPTY = Snapshot(revision=-1)
@@ -69,25 +101,61 @@ async def stored_revision(db: AsyncSession) -> int:
     return int(value or 0)
 
 
-async def load(db: AsyncSession) -> Snapshot:
+async def load(db: AsyncSession, default_environment: str = PRODUCTION) -> Snapshot:
+    """Every environment's flags and the keys that read them, resolved now, so that a
+    request only picks what it is answered from."""
     revision = await stored_revision(db)
-    rows = await db.scalars(sa.select(FeatureFlag).order_by(FeatureFlag.key))
-    flags, broken = [], {}
-    for row in rows:
-        try:
-            flags.append(compile_flag(row))
-        except (ValueError, KeyError, TypeError) as exc:
-            broken[row.key] = f"stored definition is invalid: {exc}"
-            log.warning("flag %s skipped: %s", row.key, exc)
+    environments = await db.scalars(
+        sa.select(FlagEnvironment).order_by(FlagEnvironment.position, FlagEnvironment.key)
+    )
+    rows = list(await db.scalars(sa.select(FeatureFlag).order_by(FeatureFlag.key)))
+    stored = by_environment(await db.scalars(sa.select(FlagEnvironmentState)))
+    served = {
+        environment.key: _served(environment, rows, stored, revision)
+        for environment in environments
+    }
     issued = await db.scalar(
         sa.select(RuntimeSetting.value).where(RuntimeSetting.key == CLIENT_KEYS)
     )
     issued = [key for key in issued or () if isinstance(key, dict)]
+    keys = {}
+    for key in issued:
+        if key.get("revoked_at"):
+            continue
+        reads = served.get(key.get("environment") or PRODUCTION)
+        if reads is None:
+            log.warning(
+                "app key %s skipped: no environment %r", key.get("name"), key.get("environment")
+            )
+            continue
+        keys[key["sha256"]] = reads
+    if default_environment not in served:
+        log.warning("FLAGS_ENVIRONMENT names no environment: %r", default_environment)
     return Snapshot(
         revision=revision,
-        flags=tuple(flags),
-        broken=MappingProxyType(broken),
-        client_keys=frozenset(key["sha256"] for key in issued if not key.get("revoked_at")),
+        environments=MappingProxyType(served),
+        client_keys=MappingProxyType(keys),
         keys_required=bool(issued),
+        default=served.get(default_environment),
+        default_environment=default_environment,
         loaded_at=utcnow(),
     )
+
+
+def _served(
+    environment: FlagEnvironment,
+    rows: list[FeatureFlag],
+    stored: Mapping[uuid.UUID, Stored],
+    revision: int,
+) -> Served:
+    flags, broken = [], {}
+    for row in rows:
+        # A flag written around the app's own doors may lack a state here: it reads as
+        # the state it would have been given, off.
+        state = state_of(row, environment, stored.get(row.id, {})) or new_state(row, environment)
+        try:
+            flags.append(compile_flag(row, state))
+        except (ValueError, KeyError, TypeError) as exc:
+            broken[row.key] = f"stored definition is invalid: {exc}"
+            log.warning("flag %s skipped in %s: %s", row.key, environment.key, exc)
+    return Served(environment.key, revision, tuple(flags), MappingProxyType(broken))

@@ -20,6 +20,7 @@ from flags import revision as _registers_the_revision_event  # noqa: F401
 from flags.key_uses import KeyUses
 from flags.revision import CHANNEL
 from flags.snapshot import EMPTY, Snapshot, load, stored_revision
+from models.flags import PRODUCTION
 
 log = logging.getLogger(__name__)
 POLL_INTERVAL_S = 0.5
@@ -33,10 +34,13 @@ class FlagStore:
         self,
         database: Database,
         *,
+        default_environment: str = PRODUCTION,
         poll_interval_s: float = POLL_INTERVAL_S,
         stale_after_s: float = STALE_AFTER_S,
     ) -> None:
         self.database = database
+        self.default_environment = default_environment
+        """The environment the doors answer for without app keys (FLAGS_ENVIRONMENT)."""
         self.poll_interval_s = poll_interval_s
         self.stale_after_s = stale_after_s
         self.snapshot: Snapshot = EMPTY
@@ -62,7 +66,7 @@ class FlagStore:
                 revision = await stored_revision(db)
                 due = time.monotonic() - self._last_full > FULL_RELOAD_EVERY_S
                 if force or due or revision != self.snapshot.revision:
-                    self.snapshot = await load(db)
+                    self.snapshot = await load(db, self.default_environment)
                     self._last_full = time.monotonic()
         except Exception as exc:  # the database being away must not stop the feed
             log.warning(

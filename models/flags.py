@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, MappedColumn, mapped_column, relationship
 
 from models.base import (
     Base,
@@ -20,6 +21,7 @@ from models.base import (
     UUIDKey,
     check,
     choice,
+    loaded,
 )
 
 
@@ -45,47 +47,20 @@ REVIEW_ROLLOUT = Decimal("50")
 """A flag rolled out to more than this share of users is reviewed before it changes."""
 
 
-class FeatureFlag(UUIDKey, Timestamps, Base):
-    """A switch, rollout or experiment evaluated for each app user."""
+PRODUCTION = "production"
+"""The environment whose state is the flag's own row, where every door, review rule, audit
+entry and demo row has always read it; `flags.environments.state_of` is the one place that
+acts on this."""
 
-    __tablename__ = "feature_flags"
-    __table_args__ = (
-        check(
-            "key = lower(key) AND length(key) > 0",
-            "key_slug",
-            fields=("key",),
-            message="Use lower-case letters, digits and dashes.",
-        ),
-        check(
-            "rollout_percentage >= 0 AND rollout_percentage <= 100",
-            "rollout_percentage",
-            fields=("rollout_percentage",),
-            message="Rollout must be between 0 and 100 percent.",
-            minimum=0,
-            maximum=100,
-        ),
-        check(
-            "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at",
-            "schedule_order",
-            fields=("ends_at",),
-            message="The end must come after the start.",
-        ),
-        check(
-            "revision >= 1",
-            "revision_positive",
-            fields=("revision",),
-            message="Revision starts at 1.",
-            minimum=1,
-        ),
-    )
 
-    key: Mapped[str] = mapped_column(sa.String(100), unique=True)
-    """Stable slug the app asks for; immutable once created."""
-    name: Mapped[str] = mapped_column(sa.String(200))
-    description: Mapped[str] = mapped_column(sa.Text, default="")
-    flag_type: Mapped[str] = mapped_column(
-        choice(FlagType, "flag_type"), default=FlagType.RELEASE, index=True
-    )
+class FlagState:
+    """A flag's state in one environment: who gets it and what they get.
+
+    Declared once, here, for the two tables that hold states: the flag's own row (the
+    production state) and `FlagEnvironmentState` (every other environment's). Key, name,
+    type and variant names belong to the flag and are shared by all of its states.
+    """
+
     enabled: Mapped[bool] = mapped_column(default=False, index=True)
     rollout_percentage: Mapped[Decimal] = mapped_column(Percent(), default=Decimal("0.00"))
     platforms: Mapped[list[str]] = mapped_column(StringList(16), default=list)
@@ -99,12 +74,73 @@ class FeatureFlag(UUIDKey, Timestamps, Base):
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument(), default=list)
     """Attribute rules: [{"attribute", "operator", "values"}], all of which must match."""
     variants: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument(), default=list)
-    """Weighted variants: [{"name", "weight", "payload"}]."""
+    """Weighted variants: [{"name", "weight", "payload"}]; the names are the flag's, the
+    weights and payloads the environment's."""
     default_value: Mapped[Any | None] = mapped_column(JSONDocument())
     starts_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     ends_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     revision: Mapped[int] = mapped_column(default=1)
     """Bumped on every change, so caches and the app can tell versions apart."""
+
+    @staticmethod
+    def checks() -> tuple[sa.CheckConstraint, ...]:
+        """A state's rules, as CHECK constraints of the table holding it (new objects for
+        each table: a constraint belongs to one)."""
+        return (
+            check(
+                "rollout_percentage >= 0 AND rollout_percentage <= 100",
+                "rollout_percentage",
+                fields=("rollout_percentage",),
+                message="Rollout must be between 0 and 100 percent.",
+                minimum=0,
+                maximum=100,
+            ),
+            check(
+                "starts_at IS NULL OR ends_at IS NULL OR ends_at > starts_at",
+                "schedule_order",
+                fields=("ends_at",),
+                message="The end must come after the start.",
+            ),
+            check(
+                "revision >= 1",
+                "revision_positive",
+                fields=("revision",),
+                message="Revision starts at 1.",
+                minimum=1,
+            ),
+        )
+
+
+STATE_FIELDS = tuple(
+    name
+    for name, value in vars(FlagState).items()
+    if isinstance(value, MappedColumn) and name != "revision"
+)
+"""What a state holds, as copied between environments (its revision is its own)."""
+
+
+class FeatureFlag(UUIDKey, FlagState, Timestamps, Base):
+    """A switch, rollout or experiment evaluated for each app user; its columns of
+    `FlagState` are its production state."""
+
+    __tablename__ = "feature_flags"
+    __table_args__ = (
+        check(
+            "key = lower(key) AND length(key) > 0",
+            "key_slug",
+            fields=("key",),
+            message="Use lower-case letters, digits and dashes.",
+        ),
+        *FlagState.checks(),
+    )
+
+    key: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    """Stable slug the app asks for; immutable once created."""
+    name: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    flag_type: Mapped[str] = mapped_column(
+        choice(FlagType, "flag_type"), default=FlagType.RELEASE, index=True
+    )
     requires_review: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     """Changes to it wait for a second person; permission flags and flags rolled out past
     `REVIEW_ROLLOUT` always do (`needs_review`)."""
@@ -124,3 +160,61 @@ class FeatureFlag(UUIDKey, Timestamps, Base):
 
     def __str__(self) -> str:
         return self.key
+
+
+class FlagEnvironment(UUIDKey, Timestamps, Base):
+    """Where an app build reads its flags: development, staging, production, or one staff
+    add. Every flag has a state in each; app keys belong to one."""
+
+    __tablename__ = "flag_environments"
+    __table_args__ = (
+        check(
+            "key = lower(key) AND length(key) > 0",
+            "key_slug",
+            fields=("key",),
+            message="Use lower-case letters, digits and dashes.",
+        ),
+        check(
+            "position >= 0",
+            "position_non_negative",
+            fields=("position",),
+            message="The position is 0 or more.",
+            minimum=0,
+        ),
+    )
+
+    key: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    """Stable slug app keys and FLAGS_ENVIRONMENT name; fixed once created."""
+    name: Mapped[str] = mapped_column(sa.String(100), unique=True)
+    position: Mapped[int] = mapped_column(default=0)
+    """Order on the flag's page, lowest first."""
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FlagEnvironmentState(UUIDKey, FlagState, Timestamps, Base):
+    """A flag's state in an environment other than production (whose state is the flag's
+    own row)."""
+
+    label_loads = ("flag", "environment")
+    """Named in the label when loaded: see `loaded`."""
+
+    __tablename__ = "flag_environment_states"
+    __table_args__ = (sa.UniqueConstraint("flag_id", "environment_id"), *FlagState.checks())
+
+    flag_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("feature_flags.id", ondelete="CASCADE")
+    )
+    environment_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("flag_environments.id", ondelete="RESTRICT"), index=True
+    )
+
+    flag: Mapped[FeatureFlag] = relationship()
+    environment: Mapped[FlagEnvironment] = relationship()
+
+    def __str__(self) -> str:
+        flag, environment = loaded(self, "flag"), loaded(self, "environment")
+        if flag is None or environment is None:
+            return "Flag state"
+        return f"{flag.key} in {environment.name}"

@@ -8,24 +8,36 @@ import re
 import shutil
 import subprocess
 import sys
+import uuid
+from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.script import Script
 
+from api.etag import answer_etag
+from app import create_app
 from core.database import Database
 from core.settings import Settings
+from demo_data.generate import DemoData
+from flags.client_keys import key_hash
+from flags.definition import compile_flag
+from flags.engine import Context, evaluate, parse_version
+from flags.snapshot import CLIENT_KEYS, Served
 from migrations import ruff_hook, runner
-from models import Base
-from models.base import trigram_index
+from models import Base, FeatureFlag, RuntimeSetting
+from models.base import trigram_index, utcnow
+from models.flags import PRODUCTION, FlagEnvironmentState
 from tests.databases import fresh_database_url, make_settings
 
 ROOT = Path(__file__).resolve().parent.parent
+FEED = "/api/feature-flags/mobile/active"
 DEFAULT_ROLES = {"superadmin", "admin", "operations", "support", "marketing", "analyst", "viewer"}
 
 
@@ -178,3 +190,104 @@ def test_without_ruff_the_revision_is_written_unformatted(
 
     assert revision.read_text() == "x  =  1\n"
     assert "ruff is not installed" in caplog.text
+
+
+def feed_contexts(count: int = 1_000) -> list[dict[str, str]]:
+    """Feed queries over users, platforms, versions and attributes; some leave parts out."""
+    platforms = ["", "ios", "android", "web"]
+    versions = ["", "3.9.0", "4.0.0", "4.2.0", "4.3.1", "4.10.0", "5.0.0-beta.1"]
+    countries = ["", "US", "CA", "GB", "FR"]
+    tiers = ["", "gold", "basic"]
+    asked = []
+    for n in range(count):
+        given = {
+            "user_id": f"user-{n}" if n % 11 else "",
+            "platform": platforms[n % len(platforms)],
+            "app_version": versions[n % len(versions)],
+            "attr.country": countries[n % len(countries)],
+            "attr.tier": tiers[n % len(tiers)],
+        }
+        asked.append({name: value for name, value in given.items() if value})
+    return asked
+
+
+def expected_answer(flags: list[Any], revision: int, asked: dict[str, str]) -> dict[str, Any]:
+    """The feed's answer as the snapshot of revision 0011 made it: every flag row compiled
+    as it stands and evaluated for the context."""
+    context = feed_context_of(asked)
+    answers = {}
+    for flag in flags:
+        result = evaluate(flag, context, utcnow())
+        if result.on:
+            answers[flag.key] = {"enabled": True, "variant": result.variant, "value": result.value}
+    return {"revision": revision, "flags": answers}
+
+
+def test_environments_keep_every_answer_the_feed_gave_existing_flags(
+    fresh_settings: Settings,
+) -> None:
+    runner.upgrade(fresh_settings, "0011")
+    demo = DemoData(12, role_ids=defaultdict(uuid.uuid4), password_hash="x", seed=5)
+    flag_rows = next(batch.rows for batch in demo.batches() if batch.table == "feature_flags")
+    key = "ssk_issued-before-environments"
+    issued = [{"name": "ios-production", "sha256": key_hash(key), "created_at": "2026-01-01"}]
+
+    async def before() -> list[Any]:
+        database = Database(fresh_settings)
+        try:
+            async with database.engine.begin() as connection:
+                await connection.execute(sa.insert(FeatureFlag.__table__), flag_rows)
+                await connection.execute(
+                    sa.insert(RuntimeSetting.__table__),
+                    [{"id": uuid.uuid4(), "key": CLIENT_KEYS, "value": issued, "is_secret": True}],
+                )
+                stored = (await connection.execute(sa.select(FeatureFlag.__table__))).all()
+        finally:
+            await database.dispose()
+        return [compile_flag(row) for row in sorted(stored, key=lambda row: row.key)]
+
+    flags = asyncio.run(before())
+    runner.upgrade(fresh_settings)
+    contexts = feed_contexts()
+
+    async def after() -> tuple[list[httpx.Response], list[Any]]:
+        app = create_app(fresh_settings)
+        await app.state.flags.refresh(force=True)
+        transport = httpx.ASGITransport(app=app)
+        try:
+            async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+                answers = [
+                    await client.get(FEED, params=asked, headers={"X-API-Key": key})
+                    for asked in contexts
+                ]
+            async with app.state.database.session() as db:
+                states = list(await db.scalars(sa.select(FlagEnvironmentState)))
+        finally:
+            await app.state.database.dispose()
+        return answers, states
+
+    answers, states = asyncio.run(after())
+    served = Served(PRODUCTION, 0, tuple(flags))
+
+    assert len(flags) == len(flag_rows) > 10
+    assert [answer.status_code for answer in answers] == [200] * len(contexts)
+    assert [answer.json() for answer in answers] == [
+        expected_answer(flags, 0, asked) for asked in contexts
+    ]
+    # The answers of the day before, with the ETags clients already hold.
+    assert [answer.headers["etag"] for answer in answers[:50]] == [
+        answer_etag(served, False, utcnow(), feed_context_of(asked), "feed")
+        for asked in contexts[:50]
+    ]
+    assert len({repr(answer.json()["flags"]) for answer in answers}) > 20
+    assert len(states) == 2 * len(flags)
+    assert not any(state.enabled for state in states)
+
+
+def feed_context_of(asked: dict[str, str]) -> Context:
+    return Context(
+        asked.get("user_id"),
+        asked.get("platform"),
+        parse_version(asked["app_version"]) if "app_version" in asked else None,
+        {name[5:]: value for name, value in asked.items() if name.startswith("attr.")},
+    )

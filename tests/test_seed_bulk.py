@@ -269,8 +269,8 @@ async def test_a_failure_in_the_middle_of_copy_leaves_nothing(
         return await copy(writer, prepared)
 
     monkeypatch.setattr(CopyWriter, "copy", spy)
-    # batch 8 opens the customers (users first); 14 is the second batch of users
-    monkeypatch.setattr(generate.DemoData, "batches", stop_after(14, failure))
+    # batch 9 opens the customers (users first); 15 is the second batch of users
+    monkeypatch.setattr(generate.DemoData, "batches", stop_after(15, failure))
     monkeypatch.setattr(generate, "USER_BATCH", 50)
 
     with pytest.raises(Exception, match=r"generator broke|duplicate key"):

@@ -20,7 +20,7 @@ from admin_views import discover_pages, discover_views
 from admin_views.shared.default_access import grant_declared
 from flags.key_uses import LAST_USED
 from flags.snapshot import CLIENT_KEYS
-from models import Base
+from models import Base, FeatureFlag
 from models.ops import RuntimeSetting
 from models.people import Role
 from tests import staff
@@ -55,9 +55,17 @@ async def open_from_menu(client: httpx.AsyncClient) -> httpx.Response:
     return page
 
 
-async def make_key(client: httpx.AsyncClient, name: str) -> httpx.Response:
+async def make_key(
+    client: httpx.AsyncClient, name: str, environment: str | None = None
+) -> httpx.Response:
+    """Fill in the form as rendered: a name, and an environment its select offers."""
     page = await open_from_menu(client)
     action, fields = rendered_form(page.text, "app-key-create")
+    if environment is not None:
+        offered = re.search(r'<select[^>]*name="environment"[^>]*>(.*?)</select>', page.text, re.S)
+        assert offered, "no environment select"
+        assert f'value="{environment}"' in offered[1], f"{environment} is not offered"
+        fields["environment"] = environment
     return await client.post(action, data=fields | {"name": name})
 
 
@@ -133,7 +141,10 @@ async def test_a_new_key_is_shown_once_works_on_the_feed_and_is_audited_without_
     assert "active" in row[1]
     assert boss.email in row[1]
     assert "never" in row[1]
-    assert (entry.actor_email, entry.after) == (boss.email, {"name": "ios-production"})
+    assert (entry.actor_email, entry.after) == (
+        boss.email,
+        {"name": "ios-production", "environment": "production"},
+    )
     # Nowhere kept: not in the audit trail, the session rows (Flash), settings or logs.
     assert key not in await every_row(db)
     assert key not in caplog.text
@@ -298,3 +309,47 @@ async def test_last_used_shows_after_the_minute_flush_with_no_write_per_request(
     assert "never" not in row[1]
     assert row[1].count("<time") == 2  # created and last used
     assert "Last used is to the minute" in page_after.text
+
+
+async def test_a_key_made_for_staging_reads_stagings_flags_and_is_listed_with_it(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    app_client: httpx.AsyncClient,
+    db: AsyncSession,
+    boss: staff.Account,
+) -> None:
+    flag = FeatureFlag(key="checkout", name="Checkout", enabled=True, rollout_percentage=100)
+    db.add(flag)
+    await db.commit()
+    await app.state.flags.refresh(force=True)
+
+    made = await make_key(client, "ios-staging", "staging")
+    key = NEW_KEY.search(made.text)[1]  # type: ignore[index]
+    production = NEW_KEY.search((await make_key(client, "ios-production")).text)[1]  # type: ignore[index]
+    staging_answer = await app_client.get(FEED, headers={"X-API-Key": key})
+    production_answer = await app_client.get(FEED, headers={"X-API-Key": production})
+    listed = await client.get(PAGE)
+    [entry, _] = await staff.audit_entries(db, "flags.create_key")
+
+    assert 'id="new-app-key-environment">staging<' in made.text
+    assert staging_answer.json()["flags"] == {}  # a new flag is off in staging
+    assert set(production_answer.json()["flags"]) == {"checkout"}
+    row = re.search(r'data-key="ios-staging">(.*?)</li>', listed.text, re.S)
+    assert row
+    assert 'data-environment="staging"' in row[1]
+    assert entry.after == {"name": "ios-staging", "environment": "staging"}
+
+
+async def test_a_key_for_an_environment_not_offered_is_refused_and_nothing_is_written(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    page = await open_from_menu(client)
+    action, fields = rendered_form(page.text, "app-key-create")
+
+    refused = await client.post(action, data=fields | {"name": "ios-qa", "environment": "qa"})
+
+    assert refused.status_code == 400
+    assert SHOWN_ONCE not in refused.text
+    assert field_error(refused.text, "Not a valid choice.")
+    assert await stored(db, CLIENT_KEYS) is None
+    assert await staff.audit_entries(db, "flags.create_key") == []

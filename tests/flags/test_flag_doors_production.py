@@ -145,19 +145,22 @@ async def issue_and_revoke(db: AsyncSession) -> None:
             PRODUCTION | {"flags_public": True},
             False,
             logging.INFO,
-            "Flag feed and OFREP: open to anyone until an app key is issued (FLAGS_PUBLIC).",
+            "Flag feed and OFREP: open to anyone until an app key is issued, answering for "
+            "production (FLAGS_PUBLIC).",
         ),
         (
             {},
             False,
             logging.INFO,
-            "Flag feed and OFREP: open to anyone until an app key is issued (development).",
+            "Flag feed and OFREP: open to anyone until an app key is issued, answering for "
+            "production (development).",
         ),
         (
             PRODUCTION | {"flags_public": True},
             True,
             logging.INFO,
-            "Flag feed and OFREP: an app key is required (1 working).",
+            "Flag feed and OFREP: an app key is required (1 working); each key reads its own "
+            "environment.",
         ),
     ],
     ids=["production closed", "production public", "development", "keys issued"],

@@ -194,3 +194,39 @@ async def test_app_keys_are_made_listed_and_revoked_from_the_command_line(
     assert "revoked" in listed_after.stdout
     assert unknown.exit_code != 0
     assert "no active key named 'nobody'" in unknown.output
+
+
+async def test_the_command_line_makes_a_key_for_an_environment_and_lists_it(
+    settings: Settings, app: Starlette, client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    flag = rows.flag_row(key="everywhere", platforms=[], rollout_percentage=Decimal(100))
+    await rows.insert(db, "feature_flags", flag)
+    await db.commit()
+
+    made = await asyncio.to_thread(
+        run_cli,
+        settings,
+        "flags",
+        "create-key",
+        "--name",
+        "ios-staging",
+        "--environment",
+        "staging",
+    )
+    unknown = await asyncio.to_thread(
+        run_cli, settings, "flags", "create-key", "--name", "ios-qa", "--environment", "qa"
+    )
+    listed = await asyncio.to_thread(run_cli, settings, "flags", "list-keys")
+    await app.state.flags.refresh(force=True)
+    answer = await client.get(FEED, headers={"X-API-Key": made.stdout.strip()})
+
+    assert made.exit_code == 0, made.output
+    assert "key 'ios-staging' for staging created" in made.stderr
+    assert unknown.exit_code != 0
+    assert "there is no environment 'qa'; pick one of development, staging, production" in (
+        unknown.output
+    )
+    assert "ios-staging\tstaging\tcreated" in listed.stdout
+    assert "ios-qa" not in listed.stdout
+    # Written around the app's doors, the flag has no staging state: it reads as off there.
+    assert answer.json()["flags"] == {}
