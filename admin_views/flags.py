@@ -1,9 +1,12 @@
-"""Screens for the mobile app's feature flags, with a preview of who gets a flag."""
+"""The mobile app's feature flags on screen: each flag with every environment's state side
+by side, copying a state from one environment to another, and a preview of who gets a flag.
+Environments and the states outside production have their screens in flags_environments."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,19 +16,32 @@ from starlette.requests import Request
 
 from admin_views import sqladmin_door as door
 from admin_views.base import StaffView
-from admin_views.shared.actions import ActionContext, row_action
+from admin_views.parts.row_actions import RecordAction
+from admin_views.shared import flag_copy
+from admin_views.shared.actions import ActionContext, ActionSpec, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
 from admin_views.shared.formatting import badge
 from admin_views.shared.four_eyes import Guard, Needed
 from flags.definition import compile_flag, problems
 from flags.engine import BUCKETS, PLATFORMS, Context, bucket, evaluate, parse_version
+from flags.environments import new_state, state_of
 from models.base import utcnow
-from models.flags import PRODUCTION, REVIEW_ROLLOUT, FeatureFlag, FlagType
+from models.flags import (
+    PRODUCTION,
+    REVIEW_ROLLOUT,
+    FeatureFlag,
+    FlagEnvironment,
+    FlagEnvironmentState,
+    FlagState,
+    FlagType,
+)
 from models.people import User, UserStatus
 
 MENU = "Feature flags"
 REACH_SAMPLE = 2_000
 """Active customers bucketed to estimate a rollout's reach; enough for about ±2%."""
+SWITCHES = ("enable", "disable")
+"""The actions an environment's card offers: its on/off switch."""
 
 
 def _type_and_age(flag: FeatureFlag, _name: str) -> Markup:
@@ -86,6 +102,35 @@ def review_because(flag: FeatureFlag) -> str:
     return f"is rolled out to more than {REVIEW_ROLLOUT}% of users"
 
 
+async def _reviewed_copy(
+    view: FeatureFlagAdmin, db: AsyncSession, flags: Sequence[FeatureFlag], params: Any
+) -> Needed | None:
+    """A copy into production waits for a second person when the flag's review rules say
+    so, before or after it (as an edit would); one that only turns the flag off never
+    does. Other environments are not reviewed: they reach no customer."""
+    if params.get("target") != PRODUCTION or not params.get("source"):
+        return None
+    copy = await flag_copy.asked_copy(db, flags[0], params["source"], params["target"])
+    found = copy.changes
+    if not found or found == [("enabled", True, False)]:
+        return None
+    flag = copy.flag
+    if not flag.needs_review(copy.source.rollout_percentage):
+        return None
+    because = (
+        review_because(flag)
+        if flag.needs_review()
+        else f"would be rolled out to more than {REVIEW_ROLLOUT}% of users"
+    )
+    return Needed(
+        f"{flag.key} {because}: a second person reviews copies into production.",
+        flag_copy.in_words(view, found),
+    )
+
+
+copy_review = Guard(_reviewed_copy, reads_form=True)
+
+
 STATE_FORM_OVERRIDES = {
     "rules": door.JSONDocumentField,
     "variants": door.JSONDocumentField,
@@ -116,8 +161,19 @@ STATE_ACCESS = {
 """Who may do what with flags and their states in every environment."""
 
 
+@dataclass(frozen=True)
+class EnvironmentCard:
+    """One environment's state of a flag, as the flag's page shows it."""
+
+    environment: FlagEnvironment
+    state: FlagState
+    edit_url: str | None
+    switches: list[RecordAction]
+
+
 class FeatureFlagAdmin(StaffView, model=FeatureFlag):
-    """A flag and its production state, which is the flag's own row."""
+    """A flag and its production state, which is the flag's own row; the flag's page shows
+    every environment's state beside it."""
 
     default_access = STATE_ACCESS
     icon = "fa-solid fa-flag"
@@ -173,7 +229,7 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
     # The kill switch: an edit that only turns the flag off is never delayed. One that
     # changes anything else as well waits like any other (unmarking review, say).
     never_delayed = {"enabled": False}
-    detail_panels = ["staff/panels/flag_preview.html"]
+    detail_panels = ["staff/panels/flag_environments.html", "staff/panels/flag_preview.html"]
 
     async def on_model_change(
         self, data: dict, model: Any, is_created: bool, request: Request
@@ -192,11 +248,64 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
             flag = await db.get(FeatureFlag, uuid.UUID(request.path_params["pk"]))
             if flag is None:
                 return context
+            environments = await flag_copy.environments(db)
+            stored = {
+                state.environment_id: state
+                for state in await db.scalars(
+                    sa.select(FlagEnvironmentState).where(FlagEnvironmentState.flag_id == flag.id)
+                )
+            }
+            found = {e.key: state_of(flag, e, stored) for e in environments}
+            # A flag written around the app's doors may lack a state: shown as it would be.
+            states = {e.key: found[e.key] or new_state(flag, e) for e in environments}
+            chosen = request.query_params.get("environment") or PRODUCTION
+            chosen = chosen if chosen in states else PRODUCTION
+            state = states.get(chosen, flag)
             return context | {
-                "preview": _preview(flag, request),
-                "reach": await _reach(db, flag),
+                "environment_cards": [
+                    await self._card(request, e, states[e.key], found[e.key] is not None)
+                    for e in environments
+                ],
+                "preview": _preview(flag, state, request),
+                "preview_environment": chosen,
+                "preview_environment_name": next(
+                    (e.name for e in environments if e.key == chosen), chosen
+                ),
+                "reach": await _reach(db, flag, state),
                 "platforms": sorted(PLATFORMS),
             }
+
+    async def _card(
+        self, request: Request, environment: FlagEnvironment, state: FlagState, stored: bool
+    ) -> EnvironmentCard:
+        """The card of one environment: its state, and the edit and on/off of whichever
+        screen holds it (the flag's own for production, a state's for the others)."""
+        if not stored:
+            return EnvironmentCard(environment, state, None, [])
+        view = door.admin_of(self).model_view(state.__tablename__.replace("_", "-"))
+        edit_url = None
+        if await view.check_can_edit(request, state):
+            edit_url = str(request.url_for("admin:edit", identity=view.identity, pk=str(state.id)))
+        switches = [a for a in view.record_actions(request, state) if a.name in SWITCHES]
+        return EnvironmentCard(environment, state, edit_url, switches)
+
+    async def action_page(
+        self,
+        request: Request,
+        spec: ActionSpec,
+        raw: str,
+        rows: list[Any],
+        form: Any,
+        destination: str,
+        status_code: int,
+        needed: Needed | None = None,
+    ) -> Any:
+        """The copy's page shows the changes it would make before it is confirmed."""
+        if spec.name != "copy" or len(rows) != 1:
+            return await super().action_page(
+                request, spec, raw, rows, form, destination, status_code, needed
+            )
+        return await flag_copy.page(self, request, spec, raw, rows[0], form, status_code)
 
     @row_action("enable", "Enable", when=lambda flag: not flag.enabled, four_eyes=flag_review)
     async def enable(
@@ -219,9 +328,18 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
         flag.revision += 1
         return {"environment": PRODUCTION}
 
+    @row_action(
+        "copy", "Copy state…", form=flag_copy.copy_form, one_row=True, four_eyes=copy_review
+    )
+    async def copy(
+        self, db: AsyncSession, flag: FeatureFlag, context: ActionContext
+    ) -> dict[str, Any]:
+        return await flag_copy.copy_state(self, db, flag, context)
 
-def _preview(flag: FeatureFlag, request: Request) -> dict[str, Any] | None:
-    """The saved flag evaluated for the context typed into the preview form."""
+
+def _preview(flag: FeatureFlag, state: FlagState, request: Request) -> dict[str, Any] | None:
+    """The saved flag, in the environment picked, evaluated for the context typed into the
+    preview form."""
     params = request.query_params
     if "preview" not in params:
         return None
@@ -237,15 +355,16 @@ def _preview(flag: FeatureFlag, request: Request) -> dict[str, Any] | None:
             attributes[name.strip()] = value.strip()
     platform = params.get("platform") or None
     context = Context(params.get("user_id") or None, platform, app_version, attributes)
-    result = evaluate(compile_flag(flag), context, utcnow())
+    result = evaluate(compile_flag(flag, state), context, utcnow())
     return {"result": result, "asked": dict(params)}
 
 
-async def _reach(db: AsyncSession, flag: FeatureFlag) -> dict[str, Any]:
-    """Roughly how many active customers the rollout reaches (before platform and rules)."""
+async def _reach(db: AsyncSession, flag: FeatureFlag, state: FlagState) -> dict[str, Any]:
+    """Roughly how many active customers the state's rollout reaches (before platform and
+    rules)."""
     active = User.status == UserStatus.ACTIVE
     total = int(await db.scalar(sa.select(sa.func.count()).select_from(User).where(active)) or 0)
-    threshold = int(flag.rollout_percentage * 100)
+    threshold = int(state.rollout_percentage * 100)
     if total == 0 or threshold >= BUCKETS or threshold == 0:
         share = 1.0 if threshold >= BUCKETS else 0.0
     else:

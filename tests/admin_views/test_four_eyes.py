@@ -118,6 +118,21 @@ async def _permission_flag(db: AsyncSession) -> list[uuid.UUID]:
     return [(await rows.insert(db, "feature_flags", flag))["id"]]
 
 
+async def _permission_flag_on_in_staging(db: AsyncSession) -> list[uuid.UUID]:
+    """A permission flag off in production and on in staging: copying staging is reviewed."""
+    [flag_id] = await _permission_flag(db)
+    staging = Base.metadata.tables["flag_environments"]
+    environment_id = await db.scalar(sa.select(staging.c.id).where(staging.c.key == "staging"))
+    state = {
+        key: value
+        for key, value in rows.flag_row(enabled=True).items()
+        if key in Base.metadata.tables["flag_environment_states"].c
+    }
+    state |= {"id": uuid.uuid4(), "flag_id": flag_id, "environment_id": environment_id}
+    await rows.insert(db, "flag_environment_states", state)
+    return [flag_id]
+
+
 async def _balances(db: AsyncSession, ids: list[uuid.UUID]) -> Any:
     table = Base.metadata.tables["wallets"]
     return (await db.execute(sa.select(table.c.balance).where(table.c.id.in_(ids)))).all()
@@ -183,6 +198,14 @@ SCENARIOS = [
         "enable",
         _permission_flag,
         {"reason": REASON},
+        _column("feature_flags", "enabled"),
+        "operations",
+    ),
+    Scenario(
+        "feature_flags",
+        "copy",
+        _permission_flag_on_in_staging,
+        {"source": "staging", "target": "production", "reason": REASON},
         _column("feature_flags", "enabled"),
         "operations",
     ),

@@ -169,13 +169,13 @@ CASES: list[tuple[str, Setup, set[str], str]] = [
     (
         "flag on",
         _plain("feature_flags", rows.flag_row),
-        {EDIT, DELETE, "Disable (kill switch)"},
+        {EDIT, DELETE, "Disable (kill switch)", "Copy state…"},
         "enable",
     ),
     (
         "flag off",
         _plain("feature_flags", rows.flag_row, enabled=False),
-        {EDIT, DELETE, "Enable"},
+        {EDIT, DELETE, "Enable", "Copy state…"},
         "disable",
     ),
     (

@@ -232,6 +232,7 @@ async def test_unticking_one_box_of_a_wildcard_spells_out_the_rest(
         "feature_flags:action:*",
         "feature_flags:action:enable",
         "feature_flags:action:disable",
+        "feature_flags:action:copy",
     ]
 
 
