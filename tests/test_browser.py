@@ -174,7 +174,9 @@ def test_disable_a_feature_flag_through_the_confirmation(page: Page, server: Ser
     )
     page.goto(f"{server.base_url}/admin/feature-flags/details/{as_uuid(flag_id)}")
 
-    page.get_by_role("link", name="Disable (kill switch)").click()
+    # The kill switch in the page's action bar; each environment's card has its own too.
+    actions = page.locator(".staff-record-actions")
+    actions.get_by_role("link", name="Disable (kill switch)").click()
     modal = page.locator("#modal-confirmation-disable")
     expect(modal, "the kill switch asks first").to_be_visible()
     expect(modal, "the confirmation names the flag").to_contain_text(
@@ -189,7 +191,6 @@ def test_disable_a_feature_flag_through_the_confirmation(page: Page, server: Ser
     expect(page.locator(".toast"), "the action reports success").to_contain_text(f"done for {key}")
     enabled = page.locator("[data-field=enabled]")
     expect(enabled.locator("i.fa-times"), f"{key} shows as off").to_be_visible()
-    actions = page.locator(".staff-record-actions")
     expect(actions.get_by_role("link", name="Enable"), "now it can be turned on").to_be_visible()
     expect(actions.get_by_text("Disable (kill switch)"), "and no longer off").to_have_count(0)
     screenshot(page, "flag-after-disable")
