@@ -20,6 +20,7 @@ from admin_views.parts.row_actions import RecordAction
 from admin_views.shared import flag_copy
 from admin_views.shared.actions import ActionContext, ActionSpec, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
+from admin_views.shared.flag_switches import ENVIRONMENTS, EnvironmentSwitches
 from admin_views.shared.formatting import badge
 from admin_views.shared.four_eyes import Guard, Needed
 from flags.definition import compile_flag, problems
@@ -171,7 +172,7 @@ class EnvironmentCard:
     switches: list[RecordAction]
 
 
-class FeatureFlagAdmin(StaffView, model=FeatureFlag):
+class FeatureFlagAdmin(EnvironmentSwitches, StaffView, model=FeatureFlag):
     """A flag and its production state, which is the flag's own row; the flag's page shows
     every environment's state beside it."""
 
@@ -181,12 +182,13 @@ class FeatureFlagAdmin(StaffView, model=FeatureFlag):
         FeatureFlag.key,
         FeatureFlag.name,
         FeatureFlag.flag_type,
-        FeatureFlag.enabled,
+        ENVIRONMENTS,
         FeatureFlag.rollout_percentage,
         FeatureFlag.platforms,
         FeatureFlag.revision,
         FeatureFlag.updated_at,
     ]
+    column_labels = {ENVIRONMENTS: "Environments"}
     column_searchable_list = [FeatureFlag.key, FeatureFlag.name, FeatureFlag.description]
     column_sortable_list = [FeatureFlag.key, FeatureFlag.rollout_percentage, FeatureFlag.updated_at]
     column_default_sort = [(FeatureFlag.updated_at, True)]

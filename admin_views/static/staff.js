@@ -91,6 +91,17 @@
       postAction(link.getAttribute("href"), null);
     });
 
+    // A list row's control that asks first (staff/row_confirm.html): its question and
+    // its action go into the one dialog, whose "Yes" is then an action link like any other.
+    var rowConfirm = document.getElementById("modal-row-confirm");
+    if (rowConfirm) {
+      rowConfirm.addEventListener("show.bs.modal", function (event) {
+        var control = event.relatedTarget;
+        rowConfirm.querySelector("[data-confirm-question]").textContent = control.getAttribute("data-confirm");
+        rowConfirm.querySelector("[data-confirm-yes]").setAttribute("href", control.getAttribute("data-confirm-url"));
+      });
+    }
+
     // "Go back" on error pages: the browser's own history when there is one, else the link.
     document.querySelectorAll("[data-history-back]").forEach(function (link) {
       link.addEventListener("click", function (event) {
