@@ -20,6 +20,7 @@ from admin_views.parts.row_actions import RecordAction
 from admin_views.shared import flag_copy
 from admin_views.shared.actions import ActionContext, ActionSpec, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
+from admin_views.shared.flag_history import FLAG_HISTORY
 from admin_views.shared.flag_switches import ENVIRONMENTS, EnvironmentSwitches
 from admin_views.shared.formatting import badge
 from admin_views.shared.four_eyes import Guard, Needed
@@ -232,6 +233,7 @@ class FeatureFlagAdmin(EnvironmentSwitches, StaffView, model=FeatureFlag):
     # changes anything else as well waits like any other (unmarking review, say).
     never_delayed = {"enabled": False}
     detail_panels = ["staff/panels/flag_environments.html", "staff/panels/flag_preview.html"]
+    history = FLAG_HISTORY
 
     async def on_model_change(
         self, data: dict, model: Any, is_created: bool, request: Request

@@ -16,6 +16,7 @@ from admin_views.base import StaffView
 from admin_views.flags import STATE_ACCESS, STATE_FORM_ARGS, STATE_FORM_OVERRIDES
 from admin_views.shared.actions import ActionContext, row_action
 from admin_views.shared.filters import DateRangeFilter, RelatedFilter, YesNoFilter
+from admin_views.shared.flag_history import STATE_HISTORY
 from admin_views.shared.label_rows import own_label_rows
 from core.settings import ENVIRONMENT_KEY
 from flags.definition import problems
@@ -115,6 +116,7 @@ class FlagEnvironmentStateAdmin(StaffView, model=FlagEnvironmentState):
     form_columns = [getattr(FlagEnvironmentState, name) for name in STATE_FIELDS]
     form_overrides = STATE_FORM_OVERRIDES
     form_args = STATE_FORM_ARGS
+    history = STATE_HISTORY
 
     def form_edit_query(self, request: Request) -> sa.Select:
         # The form's title names the flag and the environment.

@@ -3,7 +3,7 @@ its label, its fields in sections, and panels of related rows."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from sqladmin import ModelView
@@ -18,6 +18,9 @@ from admin_views.shared.record import FieldGroup, field_groups, state_word, stat
 from admin_views.shared.related import Related, panels
 from auth.middleware import current_staff
 
+if TYPE_CHECKING:
+    from admin_views.shared.history import History
+
 LOADED = "swipesavvy.record_pages"
 """Where a request keeps the rows its record page loaded."""
 
@@ -31,6 +34,9 @@ class RecordPage(ModelView):
     detail_groups: ClassVar[dict[str, list[Any]] | None] = None
     """Detail page sections, e.g. `{"Identity": [User.email, ...], ...}`; by default the
     fields are grouped by kind (details, status, money, data, record)."""
+    history: ClassVar[History | None] = None
+    """The record's changes, from the audit trail, in a panel of its page
+    (admin_views/shared/history.py)."""
     status_badge: ClassVar[str | None] = None
     """The field shown as a badge beside the record's title; found by name when unset."""
 
@@ -78,17 +84,22 @@ class RecordPage(ModelView):
         return field_groups(self.model, door.details_names(self), self.detail_groups)
 
     async def details_context(self, request: Request) -> dict[str, Any]:
+        context = {"related_panels": await self.related_panels(request)}
+        record = await self.get_object_for_details(request) if self.history else None
+        if self.history is not None and record is not None:
+            context["history"] = await self.history.panel(self, request, record)
+        return context
+
+    async def related_panels(self, request: Request) -> list[Any]:
         staff = current_staff(request)
         if staff is None or not self.related:
-            return {"related_panels": []}
+            return []
         # SQLAdmin has loaded the row (an unknown id is already a 404): its id is in the path.
         try:
             (row_id,) = object_identifier_values(request.path_params["pk"], self.model)
         except (ValueError, TypeError):
             raise HTTPException(status_code=404) from None
         async with self.session_maker() as db:
-            return {
-                "related_panels": await panels(
-                    db, staff, self.related, row_id, str(request.url_for("admin:index")).rstrip("/")
-                )
-            }
+            return await panels(
+                db, staff, self.related, row_id, str(request.url_for("admin:index")).rstrip("/")
+            )
