@@ -22,6 +22,7 @@ from api.errors import ApiError, api_error, http_error
 from auth.middleware import CsrfMiddleware, StaffSessionMiddleware
 from core import hosts, url_paths
 from core.body_limit import BodyLimitMiddleware
+from core.cors import PathCorsMiddleware
 from core.database import Database
 from core.logging import configure_logging
 from core.middleware import SecurityHeadersMiddleware
@@ -34,13 +35,26 @@ from jobs import analytics_refresh, campaign_schedule
 log = logging.getLogger(__name__)
 
 
+def cors_middleware(settings: Settings) -> list[Middleware]:
+    """CORS on the flag doors for FLAGS_CORS_ORIGINS; none when it names no origin."""
+    if not settings.flags_cors_origins:
+        return []
+    return [
+        Middleware(PathCorsMiddleware, prefixes=api.FLAG_DOORS, origins=settings.flags_cors_origins)
+    ]
+
+
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or load_settings()
     settings.check_serving()
     configure_logging(settings.log_level)
     database = Database(settings)
 
-    flag_store = FlagStore(database, default_environment=settings.flags_environment)
+    flag_store = FlagStore(
+        database,
+        default_environment=settings.flags_environment,
+        stream_limit=settings.flag_stream_limit,
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
@@ -74,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
             Middleware(SecurityHeadersMiddleware, production=settings.is_production),
             # Before anything reads the client's address or the request's URL.
             *hosts.middleware(settings),
+            *cors_middleware(settings),
             Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
             # Outside the session middleware: its own lookups need the database too.
             Middleware(DatabaseOutageMiddleware),

@@ -6,8 +6,22 @@ are both made from them.
 
 from starlette.routing import BaseRoute
 
-from api import actions, approvals, auth, dashboard, flag_feed, health, ofrep, openapi, search
+from api import (
+    actions,
+    approvals,
+    auth,
+    dashboard,
+    event_stream,
+    flag_feed,
+    health,
+    ofrep,
+    openapi,
+    search,
+)
 from api.operations import Operation
+
+FLAG_DOORS = ("/ofrep/", "/api/feature-flags/")
+"""Where the flag doors are: the only paths that answer CORS (FLAGS_CORS_ORIGINS)."""
 
 
 def operations() -> list[Operation]:
@@ -20,6 +34,7 @@ def operations() -> list[Operation]:
         *approvals.operations,
         *flag_feed.operations,
         *ofrep.operations,
+        *event_stream.operations,
     ]
     return [*served, openapi.serving(served)]
 

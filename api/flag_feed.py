@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.client_keys import NoEnvironmentError, NoKeyError, no_environment, serving
 from api.etag import answer_etag, json_answer, matches, not_modified
+from api.event_stream import event_streams
 from api.operations import APP, CACHED, NOT_MODIFIED, Answer, Operation
 from api.schemas import Conditional
 from api.schemas.errors import ApiErrorBody
@@ -102,7 +103,11 @@ async def active_flags(request: Request) -> Response:
         result = evaluate(flag, context, now)
         if result.on:
             flags[flag.key] = {"enabled": True, "variant": result.variant, "value": result.value}
-    payload: dict[str, Any] = {"revision": served.revision, "flags": flags}
+    payload: dict[str, Any] = {
+        "revision": served.revision,
+        "flags": flags,
+        "eventStreams": event_streams(request, served),
+    }
     if stale:
         payload["stale"] = True
     return json_answer(payload, etag, cache_control)

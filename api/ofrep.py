@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.client_keys import NoEnvironmentError, NoKeyError, no_environment, serving
 from api.etag import answer_etag, conditional_json, json_answer, matches, not_modified
+from api.event_stream import event_streams
 from api.operations import APP, CACHED, NOT_MODIFIED, PUBLIC, Answer, Operation
 from api.outcomes import RenderedOutcomes
 from api.schemas import Conditional
@@ -178,7 +179,9 @@ async def evaluate_all(request: Request) -> Response:
     items = [item(evaluate(flag, context, now)) for flag in served.flags]
     for key, why in served.broken.items():
         items.append({"key": key, "errorCode": "GENERAL", "errorDetails": why})
-    return json_answer({"flags": items}, etag, cache_control)
+    return json_answer(
+        {"flags": items, "eventStreams": event_streams(request, served)}, etag, cache_control
+    )
 
 
 async def evaluate_one(request: Request) -> Response:

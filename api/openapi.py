@@ -154,7 +154,7 @@ def response(answer: Answer, components: Components) -> Schema:
             narrowed["required"] = list(answer.required)
         if narrowed:
             schema = {"allOf": [schema, narrowed]}
-        described["content"] = {JSON: {"schema": schema}}
+        described["content"] = {answer.media_type: {"schema": schema}}
     return described
 
 

@@ -58,6 +58,8 @@ class Answer:
     """Properties the model leaves optional that this answer always has."""
     headers: tuple[str, ...] = ()
     """Names in HEADERS."""
+    media_type: str = "application/json"
+    """The body's type; an event stream's `body` models each event's data."""
 
     def __post_init__(self) -> None:
         # Checked when the module is imported, so a slip stops the app, not a reader.

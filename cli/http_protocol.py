@@ -1,10 +1,14 @@
-"""uvicorn's HTTP/1.1 protocol with Nagle's algorithm off on every connection.
+"""uvicorn's HTTP/1.1 protocol with Nagle's algorithm off on every connection, and event
+streams ended when a graceful shutdown begins.
 
 With `--workers` above 1 uvicorn binds the listening socket itself, and asyncio then does
 not set TCP_NODELAY on the connections it accepts (uvicorn issue #3149). A response goes
 out in two writes, head and body, and on a kept-alive connection the body waits for the
 client's delayed ACK: about 40 ms added to every request after the first. Set here, it
 holds however the server was started.
+
+A flag event stream never ends by itself: left open, each would hold a stopping server for
+its whole grace period. The clients reconnect, to another worker or the restarted one.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import socket
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from flags.streams import close_every_stream
+
 
 class NoDelayH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -23,3 +29,7 @@ class NoDelayH11Protocol(H11Protocol):
             with contextlib.suppress(OSError):
                 connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
+
+    def shutdown(self) -> None:
+        close_every_stream()
+        super().shutdown()

@@ -98,6 +98,8 @@ def _host_allowed(host: str, allowed_hosts: tuple[str, ...]) -> bool:
 
 Count = Annotated[int, Field(ge=1)]
 """A whole-number setting: sizes, limits and durations are all at least 1."""
+FLAG_STREAM_LIMIT = 20_000
+"""Event streams one worker holds at most, unless FLAG_STREAM_LIMIT says otherwise."""
 LogLevel = Literal["CRITICAL", "FATAL", "ERROR", "WARNING", "WARN", "INFO", "DEBUG", "NOTSET"]
 
 
@@ -157,6 +159,15 @@ class Settings:
     flags_environment: Annotated[str, BeforeValidator(_lower)] = "production"
     """The flag environment (its key) the feed and OFREP answer for while no app key has
     been issued; from the first key on, each key's own environment decides."""
+    flags_cors_origins: Annotated[tuple[str, ...], BeforeValidator(_items)] = ()
+    """Web origins (https://app.example.com) whose pages may call the flag doors from the
+    browser; `*` allows any. None by default: the admin and staff API never answer CORS."""
+    flag_stream_heartbeat_s: Annotated[float, Field(gt=0)] = 15.0
+    """How often an idle event stream sends a comment line, so proxies keep it open."""
+    flag_stream_send_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    """A stream whose client has not taken a write for this long is dropped; it reconnects."""
+    flag_stream_limit: Count = FLAG_STREAM_LIMIT
+    """Event streams one worker process holds at most."""
 
     @field_validator("secret_key")
     @classmethod

@@ -16,10 +16,13 @@ import time
 import asyncpg
 
 from core.database import Database
+from core.settings import FLAG_STREAM_LIMIT
 from flags import revision as _registers_the_revision_event  # noqa: F401
 from flags.key_uses import KeyUses
 from flags.revision import CHANNEL
 from flags.snapshot import EMPTY, Snapshot, load, stored_revision
+from flags.streams import StreamHub
+from models.base import utcnow
 from models.flags import PRODUCTION
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,7 @@ class FlagStore:
         default_environment: str = PRODUCTION,
         poll_interval_s: float = POLL_INTERVAL_S,
         stale_after_s: float = STALE_AFTER_S,
+        stream_limit: int = FLAG_STREAM_LIMIT,
     ) -> None:
         self.database = database
         self.default_environment = default_environment
@@ -49,6 +53,8 @@ class FlagStore:
         self._wake = asyncio.Event()
         self.key_uses = KeyUses()
         """The app keys this worker's requests brought; written from the refresh loop."""
+        self.streams = StreamHub(stream_limit)
+        """The event streams open on this worker, told of every change the refresh finds."""
 
     @property
     def loaded(self) -> bool:
@@ -68,6 +74,7 @@ class FlagStore:
                 if force or due or revision != self.snapshot.revision:
                     self.snapshot = await load(db, self.default_environment)
                     self._last_full = time.monotonic()
+                    self.streams.publish(self.snapshot, utcnow())
         except Exception as exc:  # the database being away must not stop the feed
             log.warning(
                 "flags refresh failed, serving revision %s: %s", self.snapshot.revision, exc
@@ -82,6 +89,8 @@ class FlagStore:
         try:
             while True:
                 await self.refresh()
+                # Also between refreshes: a scheduled start or end changes answers unasked.
+                self.streams.publish(self.snapshot, utcnow())
                 await self.key_uses.flush_if_due(self.database)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)

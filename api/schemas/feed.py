@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field
 
 from api.schemas import Absent, Closed, left_out_unless, one_of
+from api.schemas.ofrep import EventStreamEntry
 from api.schemas.versions import VERSION_OR_EMPTY
 from flags.engine import PLATFORMS
 
@@ -41,4 +42,5 @@ class FeedFlag(Closed):
 class FlagFeed(Closed):
     revision: int
     flags: dict[str, FeedFlag]
+    eventStreams: list[EventStreamEntry]  # noqa: N815 - OFREP's name, as in its bulk answer
     stale: Literal[True] | Absent = left_out_unless("Present when the flags may be old.")

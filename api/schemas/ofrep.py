@@ -77,10 +77,43 @@ class EvaluationFailure(Closed):
     errorDetails: str  # noqa: N815 - the protocol's name
 
 
+class EventStreamEntry(Closed):
+    """Where to hear of changes (OFREP ADR-0008): an SSE URL carrying the app key's token."""
+
+    model_config = ConfigDict(title="eventStream")
+
+    type: Literal["sse"]
+    url: str
+    inactivityDelaySec: NonNegativeInt  # noqa: N815 - the protocol's name
+
+
+class EventStreamQuery(BaseModel):
+    """How a stream is opened: at the URL an answer's `eventStreams` gave."""
+
+    token: str | None = Field(
+        None,
+        description="The app key's stream token, from `eventStreams`; without it the stream "
+        "takes the key from X-API-Key or Authorization, as the other flag doors do.",
+    )
+
+
+class RefetchEvaluation(Closed):
+    """The data of an event stream's `message`: the answers changed, fetch them again."""
+
+    model_config = ConfigDict(title="refetchEvaluation")
+
+    type: Literal["refetchEvaluation"]
+    etag: str
+    """The environment's flags' version, also the event's id."""
+    lastModified: int  # noqa: N815 - the protocol's name
+    """Unix seconds when this server first served that version."""
+
+
 class BulkEvaluationSuccess(Closed):
     model_config = ConfigDict(title="bulkEvaluationSuccess")
 
     flags: list[EvaluationSuccess | EvaluationFailure]
+    eventStreams: list[EventStreamEntry]  # noqa: N815 - the protocol's name
 
 
 class Polling(Closed):

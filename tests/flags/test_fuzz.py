@@ -86,7 +86,7 @@ async def test_any_feed_query_is_answered_or_refused_clearly(
         assert body["error"] == "invalid_request"
         assert body["message"]
     else:
-        assert set(body) == {"revision", "flags"}
+        assert set(body) == {"revision", "flags", "eventStreams"}
 
 
 @FUZZ
