@@ -17,13 +17,14 @@ from starlette.requests import Request
 from admin_views import sqladmin_door as door
 from admin_views.base import StaffView
 from admin_views.parts.row_actions import RecordAction
-from admin_views.shared import flag_copy
+from admin_views.shared import flag_copy, rule_builder
 from admin_views.shared.actions import ActionContext, ActionSpec, row_action
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
 from admin_views.shared.flag_history import FLAG_HISTORY
 from admin_views.shared.flag_switches import ENVIRONMENTS, EnvironmentSwitches
 from admin_views.shared.formatting import badge
 from admin_views.shared.four_eyes import Guard, Needed
+from flags import words
 from flags.definition import compile_flag, problems
 from flags.engine import BUCKETS, PLATFORMS, Context, bucket, evaluate, parse_version
 from flags.environments import new_state, state_of
@@ -133,23 +134,28 @@ async def _reviewed_copy(
 copy_review = Guard(_reviewed_copy, reads_form=True)
 
 
-STATE_FORM_OVERRIDES = {
-    "rules": door.JSONDocumentField,
-    "variants": door.JSONDocumentField,
-    "default_value": door.JSONDocumentField,
-}
+STATE_FORM_OVERRIDES = rule_builder.STATE_FIELDS
 STATE_FORM_ARGS: dict[str, dict[str, Any]] = {
     "rules": {
         "default": list,
-        "description": 'e.g. [{"attribute": "country", "operator": "in", "values": ["US"]}]',
+        "description": "A user gets the flag only when every rule matches; type a value and "
+        "press Enter (or a comma) to add it",
     },
     "variants": {
         "default": list,
-        "description": 'e.g. [{"name": "blue", "weight": 50, "payload": {"c": "#00f"}}]',
+        "description": "What users get when the flag is on, by weight (out of 100); the "
+        "payload is optional JSON",
     },
+    "default_value": {"description": "What users get when the flag is off for them (JSON)"},
     "platforms": {"description": "ios, android, web; none means all"},
 }
 """How a state's fields are edited, on the flag's form (production) and a state's."""
+STATE_WORDS = {
+    "rules": lambda state, _name: words.rules_words(state.rules),
+    "variants": lambda state, _name: words.variants_words(state.variants),
+    "default_value": lambda state, _name: words.value_words(state.default_value),
+}
+"""How a state's rules, variants and default value read on its page: in words, never JSON."""
 STATE_ACCESS = {
     "admin": ("*",),
     "operations": ("*",),
@@ -194,7 +200,7 @@ class FeatureFlagAdmin(EnvironmentSwitches, StaffView, model=FeatureFlag):
     column_sortable_list = [FeatureFlag.key, FeatureFlag.rollout_percentage, FeatureFlag.updated_at]
     column_default_sort = [(FeatureFlag.updated_at, True)]
     column_formatters = {FeatureFlag.flag_type: _type_and_age}
-    column_formatters_detail = {FeatureFlag.flag_type: _type_and_age}
+    column_formatters_detail = {FeatureFlag.flag_type: _type_and_age, **STATE_WORDS}
     column_filters = [
         ChoiceFilter(FeatureFlag.flag_type),
         YesNoFilter(FeatureFlag.enabled),

@@ -13,7 +13,7 @@ from starlette.requests import Request
 from wtforms import validators
 
 from admin_views.base import StaffView
-from admin_views.flags import STATE_ACCESS, STATE_FORM_ARGS, STATE_FORM_OVERRIDES
+from admin_views.flags import STATE_ACCESS, STATE_FORM_ARGS, STATE_FORM_OVERRIDES, STATE_WORDS
 from admin_views.shared.actions import ActionContext, row_action
 from admin_views.shared.filters import DateRangeFilter, RelatedFilter, YesNoFilter
 from admin_views.shared.flag_history import STATE_HISTORY
@@ -105,6 +105,7 @@ class FlagEnvironmentStateAdmin(StaffView, model=FlagEnvironmentState):
         FlagEnvironmentState.updated_at,
     ]
     column_default_sort = [(FlagEnvironmentState.updated_at, True)]
+    column_formatters_detail = STATE_WORDS
     column_filters = [
         RelatedFilter(FlagEnvironmentState.flag_id, "Flag", label=FeatureFlag.key),
         RelatedFilter(
@@ -115,7 +116,9 @@ class FlagEnvironmentStateAdmin(StaffView, model=FlagEnvironmentState):
     ]
     form_columns = [getattr(FlagEnvironmentState, name) for name in STATE_FIELDS]
     form_overrides = STATE_FORM_OVERRIDES
-    form_args = STATE_FORM_ARGS
+    # Variant names are the flag's, shared by every environment: here only weights and
+    # payloads are edited.
+    form_args = STATE_FORM_ARGS | {"variants": STATE_FORM_ARGS["variants"] | {"fixed_names": True}}
     history = STATE_HISTORY
 
     def form_edit_query(self, request: Request) -> sa.Select:

@@ -33,6 +33,7 @@ from core.database import Database
 from core.middleware import request_id
 from core.plain_errors import error_response
 from core.settings import Settings
+from flags import words as flag_words
 
 TITLE = "SwipeSavvy Admin"
 TEMPLATES = Path(__file__).parent / "templates"
@@ -111,6 +112,9 @@ class StaffAdmin(DoorAdmin):
         self.templates.env.filters["figure"] = insights.figure
         self.templates.env.filters["heat"] = insights.heat
         self.templates.env.filters["duration"] = insights.duration
+        self.templates.env.filters["targeting_words"] = flag_words.targeting_words
+        self.templates.env.filters["variants_words"] = flag_words.variants_words
+        self.templates.env.filters["value_words"] = flag_words.value_words
         self.templates.env.filters.update(formatting.TIME_FILTERS)
         self.templates.env.globals["time_zone"] = formatting.zone_name
         self.templates.env.globals["sidebar"] = sidebar

@@ -34,9 +34,6 @@ Hooks SQLAdmin lacks, worth proposing upstream (each is why something below exis
   view's own identity; a link to another table's record, and one the staff member may not
   open, need `_identity_for_object`/`_build_url_for`. A category menu that hides when
   nothing in it is open to the staff member needs `_build_menu` and `sqladmin._menu`.
-- **A JSON field that shows what is stored.** `JSONField._value` shows any falsy document
-  (`[]`, `false`, none) as `{}`, so a form saved as rendered turns an empty list into an
-  object; `JSONDocumentField` rewrites it.
 - **Public read access** to what a view derived from its declarations (`_column_labels`,
   `_list_relations`, `_details_relations`, `_form_relations`, `_relation_names`,
   `_details_prop_names`, `_search_fields`, `_list_prop_names`, `_non_link_related_fields`,
@@ -53,7 +50,6 @@ test checks those names too.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -67,7 +63,6 @@ from sqladmin import application as sqladmin_application
 from sqladmin._menu import CategoryMenu, ViewMenu
 from sqladmin._queries import Query
 from sqladmin.authentication import login_required
-from sqladmin.fields import JSONField
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
@@ -125,7 +120,6 @@ RELIED_ON: tuple[Relied, ...] = (
     Relied(Admin, "_build_menu", ("view",)),
     Relied(Admin, "_handle_action_decorated_func", ("func", "view", "view_instance")),
     Relied(Admin, "_denormalize_wtform_data", ("form_data", "obj")),
-    Relied(JSONField, "_value", ()),
 )
 
 SWALLOWING_LOGGER = sqladmin_application.logger.name
@@ -301,28 +295,6 @@ class LinkedView(ModelView):
     def _build_url_for(self, name: str, request: Request, obj: Any) -> URL | str:
         link = self.details_link(request, obj) if name == "admin:details" else None
         return super()._build_url_for(name, request, obj) if link is None else link
-
-
-class JSONDocumentField(JSONField):
-    """A JSON document in a form, shown as stored (`[]` stays `[]`), none as blank, and
-    blank read as none."""
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return self.raw_data[0]
-        return "" if self.data is None else json.dumps(self.data, ensure_ascii=False)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        if valuelist and not str(valuelist[0]).strip():
-            self.data = None  # blank, line breaks included: none
-            return
-        try:
-            super().process_formdata(valuelist)
-        except ValueError:
-            # Text that is no JSON stays as typed, so the form's other checks read it too
-            # (control characters): the field is invalid either way.
-            self.data = valuelist[0]
-            raise
 
 
 class HidingCategoryMenu(CategoryMenu):

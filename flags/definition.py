@@ -7,6 +7,8 @@ the snapshot the second.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from decimal import Decimal
 from typing import Any
@@ -16,6 +18,10 @@ from flags.engine import PLATFORMS, Flag, Operator, Rule, Variant, parse_version
 KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 MAX_LIST = 10_000
 """Allow- and deny-lists beyond this belong in an attribute rule, not in the flag."""
+WEIGHTS = 100
+"""What a flag's variant weights add up to: each weight reads as a percentage of users."""
+NOT_JSON = "This is not JSON"
+"""How a payload or default value that does not parse is refused (the screens add where)."""
 
 
 def _rules(raw: Any) -> list[str]:
@@ -70,9 +76,34 @@ def _variants(raw: Any) -> list[str]:
         weight = variant["weight"]
         if not isinstance(weight, int) or isinstance(weight, bool) or weight < 0:
             wrong.append(f"variant {n}: weight must be a whole number, 0 or more")
-    if not wrong and raw and sum(v["weight"] for v in raw) <= 0:
-        wrong.append("the weights must add up to more than 0")
+    if not wrong and raw and (total := sum(v["weight"] for v in raw)) != WEIGHTS:
+        wrong.append(f"the weights must add up to {WEIGHTS} (they add up to {total})")
     return wrong
+
+
+def read_json(text: str) -> Any:
+    """The JSON document typed as `text` (blank is none); a ValueError saying why it is
+    none. NaN and infinities are refused: JSON has no such numbers."""
+    if not text.strip():
+        return None
+    try:
+        return json.loads(text, parse_constant=_not_a_number, parse_float=_finite)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        raise ValueError(f"{NOT_JSON}: {error.msg.lower()} at {where}.") from None
+    except ValueError as error:
+        raise ValueError(f"{NOT_JSON}: {error}.") from None
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON knows")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large a number")
+    return value
 
 
 def problems(data: dict[str, Any]) -> dict[str, str]:

@@ -119,9 +119,15 @@ def names_problem(variants: Any, flag: FeatureFlag) -> str | None:
 
 def shared_names(variants: list[dict[str, Any]], names_from: list[dict[str, Any]]) -> list[dict]:
     """`variants` (an environment's) renamed to follow `names_from` (the flag's): a name
-    they share keeps the environment's weight and payload, a new name takes the flag's."""
+    they share keeps the environment's weight and payload; a new name takes the flag's
+    payload and weight 0, so the environment's split, which adds up to 100, is unchanged
+    until someone weighs it there. An environment left with no weight at all takes the
+    flag's weights: some variant must be picked."""
     own = {v.get("name"): v for v in variants or () if isinstance(v, dict)}
-    return [copy.deepcopy(own.get(v.get("name"), v)) for v in names_from or ()]
+    renamed = [copy.deepcopy(own.get(v.get("name")) or v | {"weight": 0}) for v in names_from or ()]
+    if not any(isinstance(v.get("weight"), int) and v["weight"] > 0 for v in renamed):
+        return copy.deepcopy(names_from or [])
+    return renamed
 
 
 def _made(db: Session, flags: list[FeatureFlag], environments: list[FlagEnvironment]) -> None:

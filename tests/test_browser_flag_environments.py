@@ -41,7 +41,7 @@ def test_a_flags_environments_are_shown_and_copied_at_each_size(
         cards = page.locator("#flag-environments [data-environment]")
         expect(cards).to_have_count(3)
         staging = page.locator("#flag-environments [data-environment='staging']")
-        expect(staging.locator("[data-field='rollout_percentage'] dd")).to_have_text("100%")
+        expect(staging.locator("[data-field='targeting'] dd")).to_contain_text("· 100% of users")
         page.locator("#flag-environments").scroll_into_view_if_needed()
         cards_overflow = page.evaluate(OVERFLOW)
         screenshot(page, f"flag-environments-{size}")
@@ -61,7 +61,9 @@ def test_a_flags_environments_are_shown_and_copied_at_each_size(
         page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
         expect(page.locator(".toast-body").first).to_contain_text("done for new-checkout-flow")
         development = page.locator("#flag-environments [data-environment='development']")
-        expect(development.locator("[data-field='rollout_percentage'] dd")).to_have_text(rollout)
+        expect(development.locator("[data-field='targeting'] dd")).to_contain_text(
+            f"· {rollout} of users"
+        )
 
         assert cards_overflow <= 0, f"the flag's page scrolls sideways ({size})"
         assert copy_overflow <= 0, f"the copy's page scrolls sideways ({size})"

@@ -278,7 +278,9 @@ class AuditedWrites(Audited):
         submitted = {
             name: values
             for name, values in as_asked(await request.form()).items()
-            if name in fields and name != REASON and not isinstance(fields[name], PasswordField)
+            if (field := fields.get(_posted_for(name, fields))) is not None
+            and name != REASON
+            and not isinstance(field, PasswordField)
         }
         before = {} if written.was is None else written.was
         return four_eyes.Asked(
@@ -443,3 +445,13 @@ def _few(items: list[Any]) -> str:
 def _short(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     return text if len(text) <= SHOWN_TEXT else f"{text[: SHOWN_TEXT - 1]}…"
+
+
+def _posted_for(name: str, fields: dict[str, Any]) -> str:
+    """The field a posted value belongs to: its own name, or, for a field posted as rows
+    of inputs (`rules-0-attribute`, as WTForms' FieldList names them), the name before
+    the row's number."""
+    if name in fields:
+        return name
+    field, _, _ = name.partition("-")
+    return field

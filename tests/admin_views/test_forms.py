@@ -234,8 +234,6 @@ CASES = [
             "enabled": "y",
             "rollout_percentage": "12.50",
             "platforms": ["ios"],
-            "rules": "[]",
-            "variants": "[]",
             "default_value": "false",
         },
         lambda f: (
@@ -253,23 +251,28 @@ CASES = [
             (
                 "unknown rule operator",
                 lambda ids: {
-                    "rules": '[{"attribute": "country", "operator": "like", "values": ["US"]}]'
+                    "rules-0-attribute": "country",
+                    "rules-0-operator": "like",
+                    "rules-0-new": "US",
                 },
                 "rules",
                 "Rule 1: operator must be one of contains, eq, gte, in, lt, neq, not_in, "
                 "semver_gte, semver_lt.",
             ),
             (
-                "variant weights that add up to nothing",
+                "variant weights that do not add up to 100",
                 lambda ids: {
-                    "variants": '[{"name": "a", "weight": 0}, {"name": "b", "weight": 0}]'
+                    "variants-0-name": "a",
+                    "variants-0-weight": "60",
+                    "variants-1-name": "b",
+                    "variants-1-weight": "30",
                 },
                 "variants",
-                "The weights must add up to more than 0.",
+                "The weights must add up to 100 (they add up to 90).",
             ),
             (
                 "negative variant weight",
-                lambda ids: {"variants": '[{"name": "a", "weight": -1}]'},
+                lambda ids: {"variants-0-name": "a", "variants-0-weight": "-1"},
                 "variants",
                 "Variant 1: weight must be a whole number, 0 or more.",
             ),
@@ -545,8 +548,6 @@ async def test_a_flag_key_cannot_change_once_created(
         "name": flag.name,
         "flag_type": flag.flag_type,
         "rollout_percentage": str(flag.rollout_percentage),
-        "rules": "[]",
-        "variants": "[]",
     }
 
     refused = await save(client, "feature-flags", form, pk=flag.id)

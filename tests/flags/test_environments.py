@@ -284,7 +284,7 @@ async def test_renaming_a_flags_variants_renames_them_in_every_environment(
 
     assert staged.variants == [
         {"name": "blue", "weight": 1, "payload": "#0000ff"},  # staging's own weight kept
-        {"name": "green", "weight": 5, "payload": "#0f0"},  # a new name takes the flag's
+        {"name": "green", "weight": 0, "payload": "#0f0"},  # new: the flag's payload, no users
     ]
     assert staged.revision == 2
     assert names_problem(staged.variants, banner) is None

@@ -1,0 +1,117 @@
+"""A flag's state said in words, as staff read it on screen: "Country is one of US, CA ·
+iOS ≥ 4.3.0 · 10% of users". One place for the screens (the flag's page, its environment
+cards, the rule builder's operator names); the JSON stays the API's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import Decimal
+from typing import Any
+
+from flags.engine import Operator
+
+OPERATOR_WORDS: dict[Operator, str] = {
+    Operator.IN: "is one of",
+    Operator.NOT_IN: "is not one of",
+    Operator.EQ: "equals",
+    Operator.NEQ: "does not equal",
+    Operator.SEMVER_GTE: "at least version",
+    Operator.SEMVER_LT: "below version",
+    Operator.GTE: "at least",
+    Operator.LT: "less than",
+    Operator.CONTAINS: "contains",
+}
+"""Each engine operator as a rule reads it, in the order the rule builder offers them."""
+PLATFORM_NAMES = {"ios": "iOS", "android": "Android", "web": "Web"}
+ATTRIBUTE_NAMES = {"app_version": "App version", "appVersion": "App version", "user_id": "User"}
+SHOWN_VALUES = 5
+"""A rule's values listed before "and N more"."""
+SEPARATOR = " · "
+
+
+def attribute_words(name: str) -> str:
+    """`country` reads Country, `app_version` App version, `deviceModel` DeviceModel."""
+    if name in ATTRIBUTE_NAMES:
+        return ATTRIBUTE_NAMES[name]
+    spaced = name.replace("_", " ").strip()
+    return spaced[:1].upper() + spaced[1:]
+
+
+def value_words(value: Any) -> str:
+    """A JSON value without JSON's punctuation: keys as "key: value", lists with commas."""
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Mapping):
+        inner = ", ".join(f"{key}: {_nested(item)}" for key, item in value.items())
+        return inner or "nothing"
+    if isinstance(value, list | tuple):
+        return ", ".join(_nested(item) for item in value) or "nothing"
+    return str(value)
+
+
+def _nested(value: Any) -> str:
+    said = value_words(value)
+    return f"({said})" if isinstance(value, Mapping | list | tuple) else said
+
+
+def _values(values: Iterable[Any]) -> str:
+    values = list(values)
+    shown = ", ".join(value_words(v) for v in values[:SHOWN_VALUES])
+    more = len(values) - SHOWN_VALUES
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+def rule_words(rule: Mapping[str, Any]) -> str:
+    """One attribute rule: "Country is one of US, CA"."""
+    try:
+        operator = OPERATOR_WORDS[Operator(rule.get("operator"))]
+    except ValueError:
+        operator = str(rule.get("operator"))
+    attribute = attribute_words(str(rule.get("attribute", "")))
+    return f"{attribute} {operator} {_values(rule.get('values') or ())}"
+
+
+def rules_words(rules: Iterable[Mapping[str, Any]] | None) -> str:
+    return SEPARATOR.join(rule_words(rule) for rule in rules or ()) or "none"
+
+
+def _percent(value: Any) -> str:
+    return f"{Decimal(str(value or 0)).normalize():f}%"
+
+
+def platform_words(state: Any) -> str | None:
+    """Platforms and app versions: "iOS, Android ≥ 4.2.0"; None when any app gets it."""
+    platforms = ", ".join(PLATFORM_NAMES.get(p, p) for p in state.platforms or ())
+    low, high = state.min_app_version, state.max_app_version
+    versions = (
+        f"{low} to {high}" if low and high else f"≥ {low}" if low else f"≤ {high}" if high else ""
+    )
+    if not versions:
+        return platforms or None
+    return f"{platforms or 'App version'} {versions}"
+
+
+def _users(count: int) -> str:
+    return f"{count:,} user{'' if count == 1 else 's'}"
+
+
+def targeting_words(state: Any) -> str:
+    """Who gets a state (anything with `FlagState`'s columns): rules, platforms and versions,
+    allow- and deny-lists, then the rollout, as the flag's page says them."""
+    parts = [rule_words(rule) for rule in state.rules or ()]
+    if platforms := platform_words(state):
+        parts.append(platforms)
+    if state.allow_list:
+        parts.append(f"always {_users(len(state.allow_list))}")
+    if state.deny_list:
+        parts.append(f"never {_users(len(state.deny_list))}")
+    parts.append(f"{_percent(state.rollout_percentage)} of users")
+    return SEPARATOR.join(parts)
+
+
+def variants_words(variants: Iterable[Mapping[str, Any]] | None) -> str:
+    """The variants and their weights: "blue 50 · green 50"."""
+    return SEPARATOR.join(f"{v.get('name')} {v.get('weight')}" for v in variants or ()) or "none"
