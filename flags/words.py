@@ -112,6 +112,13 @@ def targeting_words(state: Any) -> str:
     return SEPARATOR.join(parts)
 
 
-def variants_words(variants: Iterable[Mapping[str, Any]] | None) -> str:
-    """The variants and their weights: "blue 50 · green 50"."""
-    return SEPARATOR.join(f"{v.get('name')} {v.get('weight')}" for v in variants or ()) or "none"
+def variants_words(variants: Iterable[Mapping[str, Any]] | None, payloads: bool = False) -> str:
+    """The variants and their weights: "blue 50 · green 50"; with `payloads`, each one's
+    payload too ("blue 50 (hex: #00f)"), as a change between two versions needs."""
+    said = []
+    for variant in variants or ():
+        text = f"{variant.get('name')} {variant.get('weight')}"
+        if payloads and variant.get("payload") is not None:
+            text += f" ({value_words(variant['payload'])})"
+        said.append(text)
+    return SEPARATOR.join(said) or "none"

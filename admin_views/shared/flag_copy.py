@@ -30,10 +30,17 @@ from admin_views.shared.staff_form import StaffForm
 from audit import trail
 from audit.snapshot import changes, snapshot
 from auth.middleware import actor
+from flags import words as flag_words
 from flags.environments import Difference, copy_into, differences, fingerprint, state_of
 from models.flags import FeatureFlag, FlagEnvironment, FlagEnvironmentState, FlagState
 
 SHOWN_TEXT = 80
+DOCUMENT_WORDS = {
+    "rules": flag_words.rules_words,
+    "variants": lambda variants: flag_words.variants_words(variants, payloads=True),
+    "default_value": flag_words.value_words,
+}
+"""A state's JSON documents in a change's words, as the flag's page says them."""
 """Characters of a value shown in the list of changes."""
 
 
@@ -252,7 +259,9 @@ def words(name: str, value: Any) -> str:
         return f"{value.normalize():f}%"
     if isinstance(value, datetime):
         return exact(value)
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+    if name in DOCUMENT_WORDS:
+        text = DOCUMENT_WORDS[name](value)
+    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
         text = ", ".join(value)
     else:
         text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)

@@ -20,10 +20,13 @@ from tests.admin_views.screens import field_error
 from tests.admin_views.test_flag_environments import (
     audit,
     card,
+    changes,
+    copy_page,
     edit_form,
     flag_page,
     fresh,
     shown,
+    state,
 )
 from tests.admin_views.test_four_eyes_edits import approved, refusals
 from tests.admin_views.test_record_actions import offered
@@ -271,3 +274,23 @@ async def test_the_flags_page_says_its_rules_variants_and_default_value_in_words
     details = page.split('id="flag-environments"')[0]
     assert "Country is one of US, CA · Age at least 18" in details
     assert not re.search(r"&#34;|\{&#|\[\{", page), "raw JSON on the flag's page"
+
+
+async def test_a_copys_changes_say_rules_and_variants_in_words_payloads_included(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account, flag: FeatureFlag
+) -> None:
+    staged = await state(db, flag, "staging")
+    staged.rules = [{"attribute": "country", "operator": "in", "values": ["US"]}]
+    staged.variants = [
+        {"name": "red", "weight": 50, "payload": "#f00"},
+        {"name": "blue", "weight": 50, "payload": {"hex": "#00a"}},
+    ]
+    await db.commit()
+
+    page = await copy_page(client, flag)
+
+    assert changes(page)["Rules"] == ("none", "Country is one of US")
+    assert changes(page)["Variants"] == (
+        "red 50 (#f00) · blue 50 (hex: #00f)",
+        "red 50 (#f00) · blue 50 (hex: #00a)",
+    )
