@@ -21,6 +21,8 @@ import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import orjson
+
 from flags.snapshot import Served, Snapshot
 
 
@@ -38,6 +40,15 @@ class Version:
     """The SSE event id and the `etag` of the `refetchEvaluation` message."""
     changed_at: int
     """Unix seconds when this worker first served them: the message's `lastModified`."""
+    event: bytes = field(init=False, repr=False)
+    """The SSE event telling of it, encoded once for every stream it goes to."""
+
+    def __post_init__(self) -> None:
+        data = orjson.dumps(
+            {"type": "refetchEvaluation", "etag": self.id, "lastModified": self.changed_at}
+        )
+        event = b"id: %s\nevent: message\ndata: %s\n\n" % (self.id.encode(), data)
+        object.__setattr__(self, "event", event)
 
 
 @dataclass(eq=False, slots=True)
@@ -66,6 +77,8 @@ class StreamHub:
         self._digests: dict[str, tuple[Served, str]] = {}
         self._snapshot: Snapshot | None = None
         self._open = 0
+        self.stopping = False
+        """Set once the server begins to stop: no stream opens after that."""
         _HUBS.add(self)
 
     @property
@@ -76,8 +89,9 @@ class StreamHub:
         return self.versions.get(environment)
 
     def listen(self, environment: str, key_hash: str | None) -> Listener | None:
-        """A new listener, or None when the worker holds as many streams as it may."""
-        if self._open >= self.limit:
+        """A new listener, or None when the worker holds as many streams as it may or is
+        stopping."""
+        if self._open >= self.limit or self.stopping:
             return None
         listener = Listener(environment, key_hash)
         self.listeners.setdefault(environment, set()).add(listener)
@@ -126,7 +140,11 @@ class StreamHub:
                     listener.close()
 
     def close_all(self) -> None:
-        """Ends every stream (the server is stopping); clients reconnect elsewhere."""
+        """Ends every stream (the server is stopping); clients reconnect elsewhere. Once:
+        the server asks again for each of its connections."""
+        if self.stopping:
+            return
+        self.stopping = True
         for listeners in self.listeners.values():
             for listener in listeners:
                 listener.close()
