@@ -238,6 +238,7 @@ class FeatureFlagAdmin(EnvironmentSwitches, StaffView, model=FeatureFlag):
     # The kill switch: an edit that only turns the flag off is never delayed. One that
     # changes anything else as well waits like any other (unmarking review, say).
     never_delayed = {"enabled": False}
+    said_whole = flag_copy.DOCUMENT_WORDS
     detail_panels = ["staff/panels/flag_environments.html", "staff/panels/flag_preview.html"]
     history = FLAG_HISTORY
 

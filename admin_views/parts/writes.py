@@ -84,6 +84,9 @@ class AuditedWrites(Audited):
     never_delayed: ClassVar[dict[str, Any]] = {}
     """Form fields a save may change, to these values and nothing else, without waiting for
     a second person whatever `edit_four_eyes` says: `{"enabled": False}`, a kill switch."""
+    said_whole: ClassVar[dict[str, Callable[[Any], str]]] = {}
+    """Columns whose value a change's preview says whole, in these words, before → after
+    (a flag's rules: "none → Country is one of US"), not as items added and removed."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -322,9 +325,14 @@ class AuditedWrites(Audited):
                 continue
             label = _in_sentence(str(labels.get(name) or humanize(name)))
             new = after[key]
+            whole = self.said_whole.get(key)
             if before is None:
                 if new not in (None, "", [], {}):
-                    said.append(f"{label}: {await self.in_words(db, key, new)}")
+                    said.append(
+                        f"{label}: {whole(new) if whole else await self.in_words(db, key, new)}"
+                    )
+            elif whole:
+                said.append(f"{label}: {whole(before[key])} → {whole(new)}")
             elif isinstance(new, list) and isinstance(before[key], list):
                 said.append(f"{label}: {_list_change(before[key], new)}")
             else:

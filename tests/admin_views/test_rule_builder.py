@@ -10,10 +10,12 @@ from decimal import Decimal
 
 import httpx
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from flags.definition import compile_flag
+from models.approvals import ApprovalRequest
 from models.flags import FeatureFlag
 from tests import staff
 from tests.admin_views.screens import field_error
@@ -242,11 +244,16 @@ async def test_a_reviewed_flags_rows_wait_for_a_second_person_and_are_saved_as_p
 
     asked = await client.post(url, data=body)
     waiting = (await fresh(db, flag)).rules
+    [request] = list(await db.scalars(sa.select(ApprovalRequest)))
     await approved(app, db, asked.headers["location"])
     changed = await fresh(db, flag)
 
     assert "/admin/approval-requests/details/" in asked.headers["location"]
     assert waiting == []
+    assert "ules: none → Country is one of US, CA; " in request.preview
+    assert "ariants: red 50 (#f00) · blue 50 (hex: #00f) → red 20 (#f00) · blue 80" in (
+        request.preview
+    )
     assert changed.rules == [{"attribute": "country", "operator": "in", "values": ["US", "CA"]}]
     assert [v["weight"] for v in changed.variants] == [20, 80]
 
