@@ -25,7 +25,7 @@ from analytics.refresh import Refreshed
 from audit import trail
 from audit.verify import Report, verify_chain
 from auth.passwords import WeakPasswordError, check_password_policy, hash_password
-from cli.http_protocol import NoDelayH11Protocol
+from cli.http_protocol import ServedProtocol
 from core.database import Database, database_url
 from core.settings import ConfigError, Settings
 from demo_data.generate import estimated_rows
@@ -291,7 +291,9 @@ def serve(settings: Settings, *, host: str, port: int, workers: int, reload: boo
         # The app reads X-Forwarded-* itself, from TRUSTED_PROXIES only (core/hosts.py), the
         # same under any server; uvicorn's own reading would trust 127.0.0.1 besides.
         proxy_headers=False,
-        http=NoDelayH11Protocol,
+        http=ServedProtocol,
+        # uvloop's event loop: the same asyncio code, the loop itself in C.
+        loop="uvloop",
         # On SIGTERM requests in flight finish; one that is stuck (a huge export) may not
         # hold a deploy for ever.
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,

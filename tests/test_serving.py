@@ -13,7 +13,7 @@ from uvicorn.config import Config
 from uvicorn.server import ServerState
 
 import auth.passwords
-from cli.http_protocol import NoDelayH11Protocol
+from cli.http_protocol import ServedProtocol
 
 
 class _Transport(asyncio.Transport):
@@ -28,7 +28,7 @@ class _Transport(asyncio.Transport):
 async def test_every_served_connection_has_nagle_off() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as connection:
         assert connection.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) == 0
-        protocol = NoDelayH11Protocol(config=_config(), server_state=_server_state(), app_state={})
+        protocol = ServedProtocol(config=_config(), server_state=_server_state(), app_state={})
 
         protocol.connection_made(_Transport(connection))
 
