@@ -24,6 +24,7 @@ from admin_views.shared.flag_history import FLAG_HISTORY
 from admin_views.shared.flag_switches import ENVIRONMENTS, EnvironmentSwitches
 from admin_views.shared.formatting import badge
 from admin_views.shared.four_eyes import Guard, Needed
+from admin_views.shared.restore import Restorable
 from flags import words
 from flags.definition import compile_flag, problems
 from flags.engine import BUCKETS, PLATFORMS, Context, bucket, evaluate, parse_version
@@ -179,7 +180,7 @@ class EnvironmentCard:
     switches: list[RecordAction]
 
 
-class FeatureFlagAdmin(EnvironmentSwitches, StaffView, model=FeatureFlag):
+class FeatureFlagAdmin(EnvironmentSwitches, Restorable, StaffView, model=FeatureFlag):
     """A flag and its production state, which is the flag's own row; the flag's page shows
     every environment's state beside it."""
 
@@ -299,6 +300,9 @@ class FeatureFlagAdmin(EnvironmentSwitches, StaffView, model=FeatureFlag):
             edit_url = str(request.url_for("admin:edit", identity=view.identity, pk=str(state.id)))
         switches = [a for a in view.record_actions(request, state) if a.name in SWITCHES]
         return EnvironmentCard(environment, state, edit_url, switches)
+
+    async def restore_said(self, _db: AsyncSession, _flag: FeatureFlag) -> dict[str, str]:
+        return {"environment": PRODUCTION}
 
     async def action_page(
         self,

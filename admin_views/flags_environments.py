@@ -18,6 +18,7 @@ from admin_views.shared.actions import ActionContext, row_action
 from admin_views.shared.filters import DateRangeFilter, RelatedFilter, YesNoFilter
 from admin_views.shared.flag_history import STATE_HISTORY
 from admin_views.shared.label_rows import own_label_rows
+from admin_views.shared.restore import Restorable
 from core.settings import ENVIRONMENT_KEY
 from flags.definition import problems
 from flags.environments import names_problem
@@ -81,7 +82,7 @@ class FlagEnvironmentAdmin(StaffView, model=FlagEnvironment):
             data["position"] = model.position if not is_created else (last or 0) + 10
 
 
-class FlagEnvironmentStateAdmin(StaffView, model=FlagEnvironmentState):
+class FlagEnvironmentStateAdmin(Restorable, StaffView, model=FlagEnvironmentState):
     """A flag's state in an environment other than production, edited with the flag form's
     rules and messages. States are made with their flag or environment, never by hand."""
 
@@ -145,6 +146,9 @@ class FlagEnvironmentStateAdmin(StaffView, model=FlagEnvironmentState):
             sa.select(FlagEnvironment.key).where(FlagEnvironment.id == written.obj.environment_id)
         )
         await super().record(db, request, written, extra | {"environment": key})
+
+    async def restore_said(self, db: AsyncSession, state: FlagEnvironmentState) -> dict[str, Any]:
+        return {"environment": await _environment_key(db, state)}
 
     async def _flag_of(self, state: FlagEnvironmentState) -> FeatureFlag:
         async with self.session_maker() as db:

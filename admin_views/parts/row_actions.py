@@ -105,12 +105,12 @@ class RowActions(RecordPage, Audited):
         }
 
     def record_actions(self, request: Request, obj: Any) -> list[RecordAction]:
-        """The actions this staff member may take on `obj` in its current state, in the
-        order declared; a confirmation names the record."""
+        """The actions of the bar this staff member may take on `obj` in its current state,
+        in the order declared; a confirmation names the record."""
         allowed = door.usable_actions(self, request)
         offered = []
         for name, spec in self.action_specs.items():
-            if name not in allowed or not spec.applies_to(obj):
+            if name not in allowed or not spec.in_bar or not spec.applies_to(obj):
                 continue
             url = f"{door.action_url(self, request, name)}?pks={obj.id}"
             confirm = None if spec.has_own_page else spec.confirmation(str(obj))

@@ -105,6 +105,9 @@ class ActionSpec:
     reason: bool = False
     four_eyes: Guard | None = None
     """Decides, from the selected rows and the form, whether a second person approves."""
+    in_bar: bool = True
+    """Offered in the record's action bar and the list's Actions menu; else only where it
+    has what it needs (a restore, from a change in the record's history)."""
 
     @property
     def has_own_page(self) -> bool:
@@ -151,12 +154,14 @@ def row_action(
     when: Applies | None = None,
     reason: bool = False,
     four_eyes: Guard | None = None,
+    in_bar: bool = True,
 ) -> Callable[[RowChange[View]], Callable[[View, Request], Awaitable[Response]]]:
-    """Declare an action that applies `change` to each selected row (see the module doc)."""
+    """Declare an action that applies `change` to each selected row (see the module doc).
+    `in_bar=False` leaves it out of the record's action bar and the list's Actions menu."""
 
     def wrap(change: RowChange[View]) -> Callable[[View, Request], Awaitable[Response]]:
         spec = ActionSpec(
-            name, label, change, form, one_row, facts, when, confirm, reason, four_eyes
+            name, label, change, form, one_row, facts, when, confirm, reason, four_eyes, in_bar
         )
 
         @functools.wraps(change)
@@ -166,6 +171,11 @@ def row_action(
         endpoint.spec = spec  # type: ignore[attr-defined]
         # Actions that ask something (a form, a reason) confirm on their own page.
         confirmation = None if spec.has_own_page else spec.confirmation("the selected rows")
-        return action(name=name, label=label, confirmation_message=confirmation)(endpoint)
+        return action(
+            name=name,
+            label=label,
+            confirmation_message=confirmation,
+            add_in_list=in_bar,
+        )(endpoint)
 
     return wrap

@@ -22,10 +22,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from wtforms import Form, HiddenField, SelectField, TextAreaField, ValidationError, validators
 
-from admin_views import sqladmin_door as door
+from admin_views.shared import shown_changes
 from admin_views.shared.actions import ActionContext, ActionRefusedError, ActionSpec
 from admin_views.shared.formatting import exact
-from admin_views.shared.labels import humanize
+from admin_views.shared.shown_changes import ShownChange
 from admin_views.shared.staff_form import StaffForm
 from audit import trail
 from audit.snapshot import changes, snapshot
@@ -229,25 +229,12 @@ async def page(
     )
 
 
-@dataclass(frozen=True)
-class ShownChange:
-    field: str
-    before: str
-    after: str
-
-
 def shown(view: Any, found: list[Difference]) -> list[ShownChange]:
-    """Each change as staff read it: the field's label, its value before and after."""
-    labels = door.column_labels(view)
-    return [
-        ShownChange(str(labels.get(name) or humanize(name)), words(name, old), words(name, new))
-        for name, old, new in found
-    ]
+    return shown_changes.shown(view, found, words)
 
 
 def in_words(view: Any, found: list[Difference]) -> str:
-    """The changes in one line, for an approval request: "Rollout: 10% → 100%; ..."."""
-    return "; ".join(f"{c.field}: {c.before} → {c.after}" for c in shown(view, found))
+    return shown_changes.in_words(view, found, words)
 
 
 def words(name: str, value: Any) -> str:

@@ -81,9 +81,10 @@
       });
     }
 
-    // Detail-page actions and their confirmation buttons are plain links to /action/.
+    // Detail-page actions and their confirmation buttons are plain links to /action/; a
+    // link marked data-action-page only opens an action's page (its GET changes nothing).
     document.addEventListener("click", function (event) {
-      var link = event.target.closest('a[href*="/action/"]');
+      var link = event.target.closest('a[href*="/action/"]:not([data-action-page])');
       if (!link) {
         return;
       }

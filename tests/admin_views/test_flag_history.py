@@ -8,14 +8,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from html import unescape
 
 import httpx
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.applications import Starlette
 
 from audit import trail
+from models.approvals import ApprovalRequest
 from models.flags import FeatureFlag
 from tests import staff
+from tests.admin_views.screens import token
 from tests.admin_views.test_flag_environments import (  # noqa: F401 - fixtures
     audit,
     boss,
@@ -30,7 +35,7 @@ from tests.admin_views.test_flag_environments import (  # noqa: F401 - fixtures
     state,
     switch,
 )
-from tests.admin_views.test_four_eyes_edits import refusals
+from tests.admin_views.test_four_eyes_edits import approved, refusals
 from tests.admin_views.test_record_actions import parse
 
 WHY = "Raising it for the beta group"
@@ -174,3 +179,138 @@ async def test_a_long_history_is_paged_by_key(
     assert history(back) == history(pages[0])
     assert 'data-history-page="newer"' not in pages[0]
     assert "revision 46" in pages[0]
+
+
+# -- Restore this version ------------------------------------------------------------------
+
+
+async def restore_page(client: httpx.AsyncClient, made: FeatureFlag, number: int) -> str:
+    """The restore page of the `number`th change shown (newest first), opened from its link
+    on the flag's page."""
+    here = f"http://testserver/admin/feature-flags/details/{made.id}"
+    url = history(await flag_page(client, made))[number].restore
+    assert url, f"change {number} offers no restore"
+    page = await client.get(url, headers={"referer": here})
+    assert page.status_code == 200, page.text[:300]
+    return page.text
+
+
+async def restore(client: httpx.AsyncClient, page: str, **extra: str) -> httpx.Response:
+    form = next(f for f in parse(page).forms if "action_form" in f["fields"])
+    return await client.post(unescape(form["action"]), data=form["fields"] | extra)
+
+
+async def test_a_version_is_restored_as_a_new_audited_change(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    boss: staff.Account,  # noqa: F811
+    flag: FeatureFlag,  # noqa: F811
+) -> None:
+    await changed_in_every_way(client, flag)
+    offered = [bool(s.restore) for s in history(await flag_page(client, flag))]
+
+    page = await restore_page(client, flag, 1)  # staging as the copy left it
+    restored = await restore(client, page)
+    landed = await client.get(restored.headers["location"])
+    staged = await state(db, flag, "staging")
+    [entry] = await audit(db, "action:restore", "flag_environment_states")
+    again = await restore_page(client, flag, 2)  # the copy again: nothing would change
+
+    assert offered == [False, True, False, True]  # each environment's newest is as it is now
+    assert changes(page) == {"Rollout %": ("55%", "30%")}
+    assert "as <strong>revision 2</strong> left it" in page
+    assert restored.status_code == 303
+    assert restored.headers["location"].endswith(f"/admin/feature-flags/details/{flag.id}")
+    assert "Restore this version: done" in landed.text
+    assert (staged.rollout_percentage, staged.revision) == (Decimal("30.00"), 4)
+    assert entry.before == {"rollout_percentage": "55.00", "revision": 3}
+    assert entry.after["rollout_percentage"] == "30.00"
+    assert (entry.after["restored_version"], entry.after["environment"]) == (
+        "revision 2",
+        "staging",
+    )
+    assert history(landed.text)[0] == Shown(
+        "Staging", "Restored revision 2", {"Rollout %": ("55%", "30%")}, "", ""
+    )
+    assert "is already as revision 2 left it: there is nothing to restore." in again
+    assert 'name="action_form"' not in again
+
+
+async def test_a_restore_that_would_change_nothing_is_refused_and_nothing_written(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    boss: staff.Account,  # noqa: F811
+    flag: FeatureFlag,  # noqa: F811
+) -> None:
+    await changed_in_every_way(client, flag)
+    page = await restore_page(client, flag, 1)
+    await edited(client, flag, "staging", rollout_percentage="30")
+
+    refused = await restore(client, page)
+    landed = await client.get(refused.headers["location"])
+
+    assert refused.status_code == 303
+    assert "is already as revision 2 left it: there is nothing to restore." in landed.text
+    assert (await state(db, flag, "staging")).revision == 4
+    assert await audit(db, "action:restore", "flag_environment_states") == []
+
+
+async def test_a_restore_waits_for_a_second_person_where_an_edit_would(
+    app: Starlette,
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    boss: staff.Account,  # noqa: F811
+    flag: FeatureFlag,  # noqa: F811
+) -> None:
+    await edited(client, flag, "production", rollout_percentage="30")
+    await edited(client, flag, "production", rollout_percentage="40")
+    await switch(client, flag, "production", "enable")
+    marked = await fresh(db, flag)
+    marked.requires_review = True
+    await db.commit()
+
+    turning_off = await restore_page(client, flag, 1)  # revision 3: 40%, off
+    reviewed = await restore_page(client, flag, 2)  # revision 2: 30%, off
+    without_reason = await restore(client, reviewed)
+    asked = await restore(client, reviewed, reason=WHY)
+    unchanged = await fresh(db, flag)
+    waiting = (unchanged.enabled, unchanged.rollout_percentage)
+    await approved(app, db, asked.headers["location"])
+    production = await fresh(db, flag)
+
+    assert changes(turning_off) == {"Enabled": ("on", "off")}
+    assert "a second person" not in turning_off
+    assert "is marked as needing review: a second person reviews changes." in reviewed
+    assert 'name="reason"' in reviewed
+    assert "/admin/approval-requests/" not in without_reason.headers["location"]
+    assert "/admin/approval-requests/details/" in asked.headers["location"]
+    assert waiting == (True, Decimal("40.00"))
+    [request] = list(await db.scalars(sa.select(ApprovalRequest)))
+    assert request.preview == "Enabled: on → off; Rollout %: 40% → 30%"
+    assert (production.enabled, production.rollout_percentage) == (False, Decimal("30.00"))
+    [entry] = await audit(db, "action:restore", "feature_flags")
+    assert (entry.after["requested_by"], entry.after["reason"]) == (boss.email, WHY)
+    assert entry.after["restored_version"] == "revision 2"
+
+
+async def test_a_role_that_may_not_edit_reads_the_history_but_cannot_restore(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    boss: staff.Account,  # noqa: F811
+    flag: FeatureFlag,  # noqa: F811
+) -> None:
+    await changed_in_every_way(client, flag)
+    page = await restore_page(client, flag, 1)
+    await staff.signed_in(client, await staff.make_staff(db, "marketing"))
+
+    shown = history(await flag_page(client, flag))
+    form = next(f for f in parse(page).forms if "action_form" in f["fields"])
+    refused = await client.post(
+        unescape(form["action"]), data=form["fields"] | {"csrf_token": await token(client)}
+    )
+
+    assert len(shown) == 4
+    assert not any(s.restore for s in shown)
+    assert refused.status_code == 403
+    assert (await state(db, flag, "staging")).rollout_percentage == Decimal("55.00")
+    assert await audit(db, "action:restore", "flag_environment_states") == []

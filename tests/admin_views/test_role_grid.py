@@ -230,6 +230,7 @@ async def test_unticking_one_box_of_a_wildcard_spells_out_the_rest(
         "feature_flags:edit",
         "feature_flags:export",
         "feature_flags:action:*",
+        "feature_flags:action:restore",
         "feature_flags:action:enable",
         "feature_flags:action:disable",
         "feature_flags:action:copy",
