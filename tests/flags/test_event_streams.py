@@ -32,6 +32,7 @@ from flags.streams import StreamHub
 from models.flags import FeatureFlag, FlagEnvironment, FlagEnvironmentState
 from tests.databases import TEST_SECRET_KEY
 from tests.flags.test_refresh import add_flag, set_enabled
+from tests.tcp_proxy import TcpProxy, through_proxy
 from tests.test_processes import free_port, running, wait_until_up
 
 BULK = "/ofrep/v1/evaluate/flags"
@@ -377,3 +378,34 @@ async def test_without_origins_set_no_door_answers_cors(client: httpx.AsyncClien
         headers={"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"},
     )
     assert not any(h.startswith("access-control-") for h in answer.headers)
+
+
+async def test_streams_stay_open_through_a_database_outage_and_hear_what_changed(
+    backend: str, settings: Settings, clean_database: Database, proxy: TcpProxy, tmp_path: Path
+) -> None:
+    if backend != "postgresql":
+        pytest.skip("the outage is PostgreSQL's, through a proxy the test cuts")
+    await add_flag(clean_database, "weathered", platforms=[])
+    port = free_port()
+    env = {
+        "DATABASE_URL": through_proxy(settings, proxy.port).database_url,
+        "SECRET_KEY": str(TEST_SECRET_KEY),
+        "FLAG_STREAM_HEARTBEAT_S": str(HEARTBEAT_S),
+    }
+    with running(["serve", "--port", str(port)], env, tmp_path) as process:
+        base = f"http://127.0.0.1:{port}"
+        # In a thread: the proxy runs on this test's loop, and the server starts through it.
+        await asyncio.to_thread(wait_until_up, base, process)
+        async with opened(await advertised(base)) as stream:
+            await proxy.cut()
+            # Longer than the flags take to be marked stale: the stream only beats.
+            during = [await stream.next(HEARTBEAT_S * 3) for _ in range(8)]
+            await set_enabled(clean_database, "weathered", False)
+            await proxy.restore()
+            event = await stream.next_message(10)
+        async with httpx.AsyncClient(base_url=base) as client:
+            after = (await client.post(BULK, json={"context": {}})).json()
+
+    assert all(block.comments == ["keep-alive"] for block in during)
+    assert event.message["type"] == "refetchEvaluation"
+    assert {f["key"]: f["value"] for f in after["flags"]}["weathered"] is False
