@@ -19,15 +19,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -36,13 +32,21 @@ import sqlalchemy as sa
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.flag_feed import FEED, HOST, OFREP_BULK, free_port, prepare, reset  # noqa: E402
+from bench.flag_feed import (  # noqa: E402
+    FEED,
+    HOST,
+    OFREP_BULK,
+    free_port,
+    prepare,
+    reset,
+    server,
+    shipped,
+)
 from core.database import Database  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from flags import revision as _bumps_the_flags_revision  # noqa: E402, F401
 from models import FeatureFlag  # noqa: E402
 
-COMMAND = Path(sys.executable).with_name("swipesavvy-admin")
 OPEN_TIMEOUT_S = 120
 FAN_OUT_TIMEOUT_S = 30
 
@@ -52,28 +56,6 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError("no VmRSS")
-
-
-@contextmanager
-def server(environment: dict[str, str], port: int) -> Iterator[tuple[str, int]]:
-    command = [str(COMMAND), "serve", "--host", HOST, "--port", str(port)]
-    process = subprocess.Popen(command, env=os.environ | environment, cwd=ROOT)
-    base = f"http://{HOST}:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise SystemExit("the server did not come up")
-            time.sleep(0.2)
-        yield base, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=40)
 
 
 class Listener:
@@ -186,8 +168,9 @@ def main() -> None:
             print("the database's tables are replaced: use a scratch database")
             reset(environment)
         asyncio.run(prepare(environment))
-        with server(environment, free_port()) as (base, pid):
-            asyncio.run(run(args, environment, base, pid))
+        # Closing thousands of streams takes the server a while.
+        with server(shipped(free_port()), environment, "/healthz", stop_within_s=60) as app:
+            asyncio.run(run(args, environment, app.base, app.pid))
 
 
 if __name__ == "__main__":

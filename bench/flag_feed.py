@@ -165,8 +165,18 @@ def bare(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+@dataclass(frozen=True)
+class Serving:
+    base: str
+    pid: int
+    """The server's own process: taskset runs the command in its place."""
+
+
 @contextmanager
-def server(command: list[str], environment: dict[str, str], probe: str) -> Iterator[str]:
+def server(
+    command: list[str], environment: dict[str, str], probe: str, stop_within_s: float = 10
+) -> Iterator[Serving]:
+    """`command` serving on core 0 until the block ends, once `probe` answers 200."""
     process = subprocess.Popen(
         ["taskset", "-c", "0", *command], env=os.environ | environment, cwd=ROOT
     )
@@ -182,10 +192,10 @@ def server(command: list[str], environment: dict[str, str], probe: str) -> Itera
             if time.monotonic() > deadline or process.poll() is not None:
                 raise SystemExit("the server did not come up")
             time.sleep(0.2)
-        yield base
+        yield Serving(base, process.pid)
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=stop_within_s)
 
 
 @dataclass
@@ -272,11 +282,11 @@ def main() -> None:
             reset(environment)
         asyncio.run(prepare(environment))
         with (
-            server(shipped(free_port()), environment, FEED) as base,
-            server(bare(free_port()), environment, CEILING) as ceiling_base,
+            server(shipped(free_port()), environment, FEED) as app,
+            server(bare(free_port()), environment, CEILING) as ceiling,
         ):
-            bases = {"app": base, "ceiling": ceiling_base}
-            etag = check_answers(base, ceiling_base)
+            bases = {"app": app.base, "ceiling": ceiling.base}
+            etag = check_answers(app.base, ceiling.base)
             scenarios = ["ceiling", "feed", "not_modified", "ofrep"]
             for scenario in scenarios:
                 load(bases, scenario, etag, args, 3)  # warm up
