@@ -18,18 +18,28 @@ from admin_views import sqladmin_door as door
 from admin_views.base import StaffView
 from admin_views.parts.row_actions import RecordAction
 from admin_views.shared import flag_copy, rule_builder
-from admin_views.shared.actions import ActionContext, ActionSpec, row_action
+from admin_views.shared.actions import (
+    ActionContext,
+    ActionRefusedError,
+    ActionSpec,
+    row_action,
+)
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
 from admin_views.shared.flag_history import FLAG_HISTORY
 from admin_views.shared.flag_switches import ENVIRONMENTS, EnvironmentSwitches
+from admin_views.shared.flag_targeting import FlagTargeting
 from admin_views.shared.formatting import badge
 from admin_views.shared.four_eyes import Guard, Needed
+from admin_views.shared.navigation import may_view
 from admin_views.shared.restore import Restorable
-from flags import words
-from flags.definition import compile_flag, problems
+from flags import references, words
+from flags.definition import problems
 from flags.engine import BUCKETS, PLATFORMS, Context, bucket, evaluate, parse_version
 from flags.environments import new_state, state_of
+from flags.snapshot import Served, served_in
+from flags.uses import dependents, in_words
 from models.base import utcnow
+from models.flag_segments import FlagSegment
 from models.flags import (
     PRODUCTION,
     REVIEW_ROLLOUT,
@@ -155,6 +165,7 @@ STATE_WORDS = {
     "rules": lambda state, _name: words.rules_words(state.rules),
     "variants": lambda state, _name: words.variants_words(state.variants),
     "default_value": lambda state, _name: words.value_words(state.default_value),
+    "prerequisites": lambda state, _name: words.prerequisites_words(state.prerequisites),
 }
 """How a state's rules, variants and default value read on its page: in words, never JSON."""
 STATE_ACCESS = {
@@ -178,9 +189,14 @@ class EnvironmentCard:
     state: FlagState
     edit_url: str | None
     switches: list[RecordAction]
+    segments: dict[str, tuple[str, str | None]]
+    """The segments the state names, by key: their names and pages (None for staff who
+    may not open them)."""
 
 
-class FeatureFlagAdmin(EnvironmentSwitches, Restorable, StaffView, model=FeatureFlag):
+class FeatureFlagAdmin(
+    FlagTargeting, EnvironmentSwitches, Restorable, StaffView, model=FeatureFlag
+):
     """A flag and its production state, which is the flag's own row; the flag's page shows
     every environment's state beside it."""
 
@@ -221,6 +237,9 @@ class FeatureFlagAdmin(EnvironmentSwitches, Restorable, StaffView, model=Feature
         FeatureFlag.allow_list,
         FeatureFlag.deny_list,
         FeatureFlag.rules,
+        FeatureFlag.included_segments,
+        FeatureFlag.excluded_segments,
+        FeatureFlag.prerequisites,
         FeatureFlag.variants,
         FeatureFlag.default_value,
         FeatureFlag.starts_at,
@@ -249,10 +268,31 @@ class FeatureFlagAdmin(EnvironmentSwitches, Restorable, StaffView, model=Feature
         await super().on_model_change(data, model, is_created, request)
         if not is_created and data.get("key") not in (None, model.key):
             raise self.refuse(request, {"key": "The key cannot change once the app uses it."})
-        if found := problems(data):
+        named = await self.targeting_problems(str(data.get("key") or model.key), PRODUCTION, data)
+        if not is_created and "variants" in data:
+            async with self.session_maker() as db:
+                lost = await db.run_sync(
+                    lambda sync: references.required_variants_problem(
+                        sync, model.key, data["variants"]
+                    )
+                )
+            if lost:
+                named["variants"] = lost
+        if found := named | problems(data):
             raise self.refuse(request, found)
         if not is_created:
             model.revision = (model.revision or 0) + 1
+
+    async def on_model_delete(self, model: Any, request: Request) -> None:
+        """A flag other flags require stays until they no longer do, in any environment."""
+        async with self.session_maker() as db:
+            found = await db.run_sync(lambda sync: dependents(sync, model.key))
+        if found:
+            raise ActionRefusedError(
+                f"{model.key} cannot be deleted: {in_words(found)} require it. Remove it from "
+                "their prerequisites first."
+            )
+        await super().on_model_delete(model, request)
 
     async def details_context(self, request: Request) -> dict[str, Any]:
         context = await super().details_context(request)
@@ -273,12 +313,13 @@ class FeatureFlagAdmin(EnvironmentSwitches, Restorable, StaffView, model=Feature
             chosen = request.query_params.get("environment") or PRODUCTION
             chosen = chosen if chosen in states else PRODUCTION
             state = states.get(chosen, flag)
+            served = await served_in(db, next(e for e in environments if e.key == chosen))
             return context | {
                 "environment_cards": [
                     await self._card(request, e, states[e.key], found[e.key] is not None)
                     for e in environments
                 ],
-                "preview": _preview(flag, state, request),
+                "preview": _preview(flag, served, request),
                 "preview_environment": chosen,
                 "preview_environment_name": next(
                     (e.name for e in environments if e.key == chosen), chosen
@@ -292,14 +333,38 @@ class FeatureFlagAdmin(EnvironmentSwitches, Restorable, StaffView, model=Feature
     ) -> EnvironmentCard:
         """The card of one environment: its state, and the edit and on/off of whichever
         screen holds it (the flag's own for production, a state's for the others)."""
+        segments = await self._segment_pages(request, state)
         if not stored:
-            return EnvironmentCard(environment, state, None, [])
+            return EnvironmentCard(environment, state, None, [], segments)
         view = door.admin_of(self).model_view(state.__tablename__.replace("_", "-"))
         edit_url = None
         if await view.check_can_edit(request, state):
             edit_url = str(request.url_for("admin:edit", identity=view.identity, pk=str(state.id)))
         switches = [a for a in view.record_actions(request, state) if a.name in SWITCHES]
-        return EnvironmentCard(environment, state, edit_url, switches)
+        return EnvironmentCard(environment, state, edit_url, switches, segments)
+
+    async def _segment_pages(
+        self, request: Request, state: FlagState
+    ) -> dict[str, tuple[str, str | None]]:
+        named = {*(state.included_segments or ()), *(state.excluded_segments or ())}
+        if not named:
+            return {}
+        async with self.session_maker() as db:
+            rows = await db.execute(
+                sa.select(FlagSegment.key, FlagSegment.name, FlagSegment.id).where(
+                    FlagSegment.key.in_(named)
+                )
+            )
+        linked = may_view(request, FlagSegment.__tablename__)
+        return {
+            key: (
+                name,
+                str(request.url_for("admin:details", identity="flag-segments", pk=str(pk)))
+                if linked
+                else None,
+            )
+            for key, name, pk in rows
+        }
 
     async def restore_said(self, _db: AsyncSession, _flag: FeatureFlag) -> dict[str, str]:
         return {"environment": PRODUCTION}
@@ -352,9 +417,9 @@ class FeatureFlagAdmin(EnvironmentSwitches, Restorable, StaffView, model=Feature
         return await flag_copy.copy_state(self, db, flag, context)
 
 
-def _preview(flag: FeatureFlag, state: FlagState, request: Request) -> dict[str, Any] | None:
+def _preview(flag: FeatureFlag, served: Served, request: Request) -> dict[str, Any] | None:
     """The saved flag, in the environment picked, evaluated for the context typed into the
-    preview form."""
+    preview form as the doors would (its segments and prerequisites too)."""
     params = request.query_params
     if "preview" not in params:
         return None
@@ -370,8 +435,10 @@ def _preview(flag: FeatureFlag, state: FlagState, request: Request) -> dict[str,
             attributes[name.strip()] = value.strip()
     platform = params.get("platform") or None
     context = Context(params.get("user_id") or None, platform, app_version, attributes)
-    result = evaluate(compile_flag(flag, state), context, utcnow())
-    return {"result": result, "asked": dict(params)}
+    compiled = served.by_key.get(flag.key)
+    if compiled is None:
+        return {"error": served.broken.get(flag.key, f"{flag.key} is not served here.")}
+    return {"result": evaluate(compiled, context, utcnow()), "asked": dict(params)}
 
 
 async def _reach(db: AsyncSession, flag: FeatureFlag, state: FlagState) -> dict[str, Any]:

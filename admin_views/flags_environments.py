@@ -17,6 +17,7 @@ from admin_views.flags import STATE_ACCESS, STATE_FORM_ARGS, STATE_FORM_OVERRIDE
 from admin_views.shared.actions import ActionContext, row_action
 from admin_views.shared.filters import DateRangeFilter, RelatedFilter, YesNoFilter
 from admin_views.shared.flag_history import STATE_HISTORY
+from admin_views.shared.flag_targeting import FlagTargeting
 from admin_views.shared.label_rows import own_label_rows
 from admin_views.shared.restore import Restorable
 from core.settings import ENVIRONMENT_KEY
@@ -82,7 +83,7 @@ class FlagEnvironmentAdmin(StaffView, model=FlagEnvironment):
             data["position"] = model.position if not is_created else (last or 0) + 10
 
 
-class FlagEnvironmentStateAdmin(Restorable, StaffView, model=FlagEnvironmentState):
+class FlagEnvironmentStateAdmin(FlagTargeting, Restorable, StaffView, model=FlagEnvironmentState):
     """A flag's state in an environment other than production, edited with the flag form's
     rules and messages. States are made with their flag or environment, never by hand."""
 
@@ -130,8 +131,11 @@ class FlagEnvironmentStateAdmin(Restorable, StaffView, model=FlagEnvironmentStat
         self, data: dict, model: Any, is_created: bool, request: Request
     ) -> None:
         await super().on_model_change(data, model, is_created, request)
-        found = problems(data)
         flag = await self._flag_of(model)
+        async with self.session_maker() as db:
+            environment = await db.get(FlagEnvironment, model.environment_id)
+        named = await self.targeting_problems(flag.key, environment.key, data)
+        found = problems(data) | named
         if "variants" not in found and (wrong := names_problem(data.get("variants"), flag)):
             found["variants"] = wrong
         if found:

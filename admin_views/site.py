@@ -114,6 +114,7 @@ class StaffAdmin(DoorAdmin):
         self.templates.env.filters["duration"] = insights.duration
         self.templates.env.filters["targeting_words"] = flag_words.targeting_words
         self.templates.env.filters["variants_words"] = flag_words.variants_words
+        self.templates.env.filters["prerequisites_words"] = flag_words.prerequisites_words
         self.templates.env.filters["value_words"] = flag_words.value_words
         self.templates.env.filters.update(formatting.TIME_FILTERS)
         self.templates.env.globals["time_zone"] = formatting.zone_name

@@ -92,6 +92,28 @@ STAFF_STATES: dict[tuple[str, int], str] = {
     ("operations", 2): "locked",
 }
 
+FLAG_SEGMENTS: tuple[dict[str, Any], ...] = (
+    {
+        "key": "beta-testers",
+        "name": "Beta testers",
+        "description": "Customers who joined the beta programme in the app's settings.",
+        "rules": [{"attribute": "beta_program", "operator": "eq", "values": ["joined"]}],
+    },
+    {
+        "key": "eu-customers",
+        "name": "EU customers",
+        "description": "Customers whose account country is in the European Union.",
+        "rules": [
+            {
+                "attribute": "country",
+                "operator": "in",
+                "values": ["AT", "BE", "DE", "ES", "FI", "FR", "IE", "IT", "NL", "PT"],
+            }
+        ],
+    },
+)
+"""Audiences the demo flags include or exclude."""
+
 FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
     # age_days: how long ago the flag was created (past its type's lifetime it shows as stale);
     # starts/ends: its schedule in days relative to today, when it has one.
@@ -186,11 +208,12 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
         "enabled": True,
         "rollout_percentage": Decimal("20.00"),
         "platforms": ["android", "web"],
+        "included_segments": ["beta-testers"],
         "variants": [
             {"name": "weekly", "weight": 70, "payload": {"cadence": "weekly"}},
             {"name": "daily", "weight": 30, "payload": {"cadence": "daily"}},
         ],
-        "description": "AI spending summaries.",
+        "description": "AI spending summaries, tried with beta testers first.",
     },
     {
         "key": "web-dashboard-v2",
@@ -223,7 +246,10 @@ FEATURE_FLAGS: tuple[dict[str, Any], ...] = (
         "platforms": ["ios", "android"],
         "max_app_version": "5.0.0",
         "rules": [{"attribute": "kyc_status", "operator": "eq", "values": ["verified"]}],
-        "description": "Withdraw to a debit card in seconds.",
+        "excluded_segments": ["eu-customers"],
+        "prerequisites": [{"flag": "new-checkout-flow"}],
+        "description": "Withdraw to a debit card in seconds; not yet licensed in the EU, and "
+        "only with the new checkout's saved cards.",
     },
     {
         "key": "legacy-rewards-screen",

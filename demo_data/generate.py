@@ -245,6 +245,7 @@ class DemoData:
             yield Batch("admin_users", self._staff_accounts())
         yield Batch("admin_sessions", self._staff_sessions())
         yield Batch("merchants", self._merchants())
+        yield Batch("flag_segments", self._flag_segments())
         yield Batch("feature_flags", self._feature_flags())
         yield Batch("flag_environment_states", self._flag_states())
         ai_models = self._ai_models()
@@ -387,6 +388,22 @@ class DemoData:
         self.active_merchants = [m for m in rows if m["status"] == "active"]
         return rows
 
+    def _flag_segments(self) -> list[Row]:
+        # Named and dated without drawing: every row after is the same with or without them.
+        made = self.now - timedelta(days=60)
+        return [
+            {
+                "id": uuid.uuid5(uuid.NAMESPACE_URL, f"swipesavvy:segment:{spec['key']}"),
+                "allow_list": [],
+                "deny_list": [],
+                "revision": 1,
+                "created_at": made,
+                "updated_at": made,
+                **spec,
+            }
+            for spec in catalog.FLAG_SEGMENTS
+        ]
+
     def _feature_flags(self) -> list[Row]:
         rows = []
         for spec in catalog.FEATURE_FLAGS:
@@ -405,6 +422,9 @@ class DemoData:
                     "allow_list": [],
                     "deny_list": [],
                     "rules": [],
+                    "included_segments": [],
+                    "excluded_segments": [],
+                    "prerequisites": [],
                     "variants": [],
                     "default_value": None,
                     "starts_at": starts,

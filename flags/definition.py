@@ -1,8 +1,9 @@
 """A flag as staff define it (JSON rules, variants, versions) checked and compiled.
 
-`problems` says, per field, what is wrong with a definition; `compile_flag` turns a valid
-flag, in one environment's state, into the engine's `Flag`. The admin forms use the first,
-the snapshot the second.
+`problems` says, per field, what is wrong with a definition (a flag's or a segment's);
+`compile_flag` turns a valid flag, in one environment's state, into the engine's `Flag`,
+with the segments and prerequisite flags it names already compiled. The admin forms use the
+first, the snapshot the second.
 """
 
 from __future__ import annotations
@@ -10,10 +11,20 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from flags.engine import PLATFORMS, Flag, Operator, Rule, Variant, parse_version
+from flags.engine import (
+    PLATFORMS,
+    Flag,
+    Operator,
+    Prerequisite,
+    Rule,
+    Segment,
+    Variant,
+    parse_version,
+)
 
 KEY = re.compile(r"^[a-z0-9][a-z0-9._-]{0,99}$")
 MAX_LIST = 10_000
@@ -106,6 +117,23 @@ def _finite(text: str) -> float:
     return value
 
 
+def _prerequisites(raw: Any) -> list[str]:
+    if raw in (None, ""):
+        return []
+    if not isinstance(raw, list):
+        return ["Prerequisites must be a JSON list of {flag, variant}."]
+    wrong = []
+    for n, required in enumerate(raw, start=1):
+        if (
+            not isinstance(required, dict)
+            or not isinstance(required.get("flag"), str)
+            or not set(required) <= {"flag", "variant"}
+            or not isinstance(required.get("variant", ""), str | None)
+        ):
+            wrong.append(f"prerequisite {n} needs a flag's key and optionally a variant name")
+    return wrong
+
+
 def problems(data: dict[str, Any]) -> dict[str, str]:
     """What is wrong with a flag definition, per field; empty when it is valid."""
     found: dict[str, str] = {}
@@ -132,14 +160,40 @@ def problems(data: dict[str, Any]) -> dict[str, str]:
         found["rules"] = "; ".join(rules).capitalize() + "."
     if variants := _variants(data.get("variants")):
         found["variants"] = "; ".join(variants).capitalize() + "."
+    if required := _prerequisites(data.get("prerequisites")):
+        found["prerequisites"] = "; ".join(required).capitalize() + "."
     return found
 
 
-def compile_flag(row: Any, state: Any | None = None) -> Flag:
+def compile_rules(raw: Any) -> tuple[Rule, ...]:
+    return tuple(
+        Rule(r["attribute"], Operator(r["operator"]), tuple(r["values"])) for r in raw or ()
+    )
+
+
+def compile_segment(row: Any) -> Segment:
+    """The engine's view of a saved, valid segment."""
+    return Segment(
+        key=row.key,
+        allow=frozenset(row.allow_list or ()),
+        deny=frozenset(row.deny_list or ()),
+        rules=compile_rules(row.rules),
+    )
+
+
+def compile_flag(
+    row: Any,
+    state: Any | None = None,
+    segments: Mapping[str, Segment] | None = None,
+    flags: Mapping[str, Flag] | None = None,
+) -> Flag:
     """The engine's view of a saved, valid flag: its key and type from the flag's `row`,
     the rest from its `state` in one environment (anything with `FlagState`'s columns; the
-    row itself, its production state, when none is given)."""
+    row itself, its production state, when none is given). `segments` are every segment by
+    key, `flags` the environment's flags compiled so far, which must hold its
+    prerequisites; one it names that is not there raises ValueError."""
     state = row if state is None else state
+    segments, flags = segments or {}, flags or {}
     return Flag(
         key=row.key,
         enabled=state.enabled,
@@ -149,10 +203,7 @@ def compile_flag(row: Any, state: Any | None = None) -> Flag:
         max_version=parse_version(state.max_app_version) if state.max_app_version else None,
         allow=frozenset(state.allow_list or ()),
         deny=frozenset(state.deny_list or ()),
-        rules=tuple(
-            Rule(r["attribute"], Operator(r["operator"]), tuple(r["values"]))
-            for r in state.rules or ()
-        ),
+        rules=compile_rules(state.rules),
         variants=tuple(
             Variant(v["name"], int(v["weight"]), v.get("payload")) for v in state.variants or ()
         ),
@@ -161,4 +212,17 @@ def compile_flag(row: Any, state: Any | None = None) -> Flag:
         ends_at=state.ends_at,
         revision=state.revision,
         flag_type=row.flag_type,
+        included=tuple(_named(segments, key, "segment") for key in state.included_segments or ()),
+        excluded=tuple(_named(segments, key, "segment") for key in state.excluded_segments or ()),
+        prerequisites=tuple(
+            Prerequisite(p["flag"], p.get("variant"), _named(flags, p["flag"], "prerequisite"))
+            for p in state.prerequisites or ()
+        ),
     )
+
+
+def _named(found: Mapping[str, Any], key: str, what: str) -> Any:
+    try:
+        return found[key]
+    except KeyError:
+        raise ValueError(f"{what} {key!r} is not there") from None

@@ -1,7 +1,18 @@
 """Evaluating a feature flag for one app user. Pure: no I/O, no clock of its own.
 
-Order: disabled → schedule → deny-list → allow-list → platform, version and attribute
-rules → rollout → variant.
+Order: disabled → schedule → prerequisites → deny-list → allow-list → excluded segments →
+included segments, platform, version and attribute rules → rollout → variant.
+
+Prerequisites: each names another flag of the same environment (and maybe one of its
+variants) that must be on for the same user. A prerequisite not met answers the flag's off
+value with reason TARGETING_MATCH, as the deny-list does: the flag is on (DISABLED is kept for
+a flag switched off) and targeting decided this user does not get it. LaunchDarkly reports
+its own PREREQUISITE_FAILED; OpenFeature has no such reason.
+
+Segments are audiences shared by flags: a user is in one when on its allow-list, else when
+not on its deny-list and it has rules and matches all of them. A user in any excluded
+segment is not eligible (DEFAULT); with included segments, one must hold the user. Both are
+resolved into the flag when the snapshot is built: evaluating reads no segment by key.
 
 Bucketing, the part mobile SDKs must reproduce exactly: MurmurHash3 x86 32-bit, unsigned,
 seed 0, of the UTF-8 bytes of "{flag_key}:{targeting_key}", modulo 10,000. A user is in the
@@ -156,6 +167,39 @@ _ORDERED: dict[Operator, tuple[Callable[[Any], Any], Callable[[Any, Any], bool]]
 
 
 @dataclass(frozen=True, slots=True)
+class Segment:
+    """An audience as the engine sees it, parsed once when the snapshot is built."""
+
+    key: str
+    allow: frozenset[str] = frozenset()
+    deny: frozenset[str] = frozenset()
+    rules: tuple[Rule, ...] = ()
+
+    def holds(self, context: Context) -> bool:
+        key = context.targeting_key
+        if key is not None:
+            if key in self.deny:
+                return False
+            if key in self.allow:
+                return True
+        return bool(self.rules) and all(rule.matches(context) for rule in self.rules)
+
+
+@dataclass(frozen=True, slots=True)
+class Prerequisite:
+    """Another flag of the same environment that must be on for the user, and give
+    `variant` when one is named."""
+
+    key: str
+    variant: str | None
+    flag: Flag = field(repr=False, compare=False)
+
+    def met(self, context: Context, now: datetime) -> bool:
+        answer = evaluate(self.flag, context, now)
+        return answer.on and (self.variant is None or answer.variant == self.variant)
+
+
+@dataclass(frozen=True, slots=True)
 class Variant:
     name: str
     weight: int
@@ -181,16 +225,30 @@ class Flag:
     ends_at: datetime | None = None
     revision: int = 1
     flag_type: str = "release"
+    included: tuple[Segment, ...] = field(default=(), repr=False)
+    """Segments one of which must hold the user, when any."""
+    excluded: tuple[Segment, ...] = field(default=(), repr=False)
+    """Segments none of which may hold the user."""
+    prerequisites: tuple[Prerequisite, ...] = field(default=(), repr=False)
+    # Left out of the repr, which the snapshot's fingerprint reads: a flag without them
+    # keeps the fingerprint (and the feed's ETags) it had before they existed.
     threshold: int = field(init=False)
     targeted: bool = field(init=False)
     """Whether anything but the on/off switch decides who gets it."""
     conditional: bool = field(init=False)
-    """Whether platform, version or rules limit who may get it."""
+    """Whether segments, platform, version or rules limit who may get it."""
     outcomes: _Outcomes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        conditional = bool(self.platforms or self.min_version or self.max_version or self.rules)
-        targeted = conditional or bool(self.allow or self.deny)
+        conditional = bool(
+            self.platforms
+            or self.min_version
+            or self.max_version
+            or self.rules
+            or self.included
+            or self.excluded
+        )
+        targeted = conditional or bool(self.allow or self.deny or self.prerequisites)
         object.__setattr__(self, "threshold", int(self.rollout_percentage * 100))
         object.__setattr__(self, "targeted", targeted)
         object.__setattr__(self, "conditional", conditional)
@@ -295,6 +353,8 @@ def evaluate(flag: Flag, context: Context, now: datetime) -> Evaluation:
         return outcomes.disabled
     if (flag.starts_at and now < flag.starts_at) or (flag.ends_at and now >= flag.ends_at):
         return outcomes.not_eligible
+    if flag.prerequisites and not all(p.met(context, now) for p in flag.prerequisites):
+        return outcomes.denied
     key = context.targeting_key
     if key is not None and key in flag.deny:
         return outcomes.denied
@@ -312,6 +372,10 @@ def evaluate(flag: Flag, context: Context, now: datetime) -> Evaluation:
 
 
 def _eligible(flag: Flag, context: Context) -> bool:
+    if flag.excluded and any(segment.holds(context) for segment in flag.excluded):
+        return False
+    if flag.included and not any(segment.holds(context) for segment in flag.included):
+        return False
     if flag.platforms and context.platform not in flag.platforms:
         return False
     if flag.min_version or flag.max_version:

@@ -50,6 +50,24 @@ def by_environment(states: Iterable[FlagEnvironmentState]) -> dict[uuid.UUID, St
     return grouped
 
 
+def every_state(db: Session) -> list[tuple[FeatureFlag, FlagEnvironment, FlagState]]:
+    """Every flag's stored state in every environment, flags by key, environments in their
+    order: what asks which flags use a segment or depend on a flag reads."""
+    environments = list(
+        db.scalars(
+            sa.select(FlagEnvironment).order_by(FlagEnvironment.position, FlagEnvironment.key)
+        )
+    )
+    flags = list(db.scalars(sa.select(FeatureFlag).order_by(FeatureFlag.key)))
+    stored = by_environment(db.scalars(sa.select(FlagEnvironmentState)))
+    return [
+        (flag, environment, state)
+        for flag in flags
+        for environment in environments
+        if (state := state_of(flag, environment, stored.get(flag.id, {}))) is not None
+    ]
+
+
 def definition(state: FlagState) -> dict[str, Any]:
     """What a state holds (without its revision), as a copy another state can take. Values
     not set yet (a flag being made) are left out, so the columns' defaults apply."""

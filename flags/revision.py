@@ -1,6 +1,7 @@
-"""Every change to a flag, its environments' states, the environments or the app keys bumps
-the flags revision in its transaction, and on PostgreSQL notifies the workers on commit, so
-their snapshots refresh at once."""
+"""Every change to a flag, its environments' states, the environments, the segments or the
+app keys bumps the flags revision in its transaction, and on PostgreSQL notifies the workers
+on commit, so their snapshots refresh at once. A segment's change also bumps the revision
+of every flag state using it: each of those flags changed for the app."""
 
 from __future__ import annotations
 
@@ -11,7 +12,9 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from flags.snapshot import CLIENT_KEYS, REVISION_KEY
+from flags.uses import segment_uses
 from models.base import utcnow
+from models.flag_segments import FlagSegment
 from models.flags import FeatureFlag, FlagEnvironment, FlagEnvironmentState
 from models.ops import RuntimeSetting
 
@@ -20,7 +23,7 @@ CHANNEL = "swipesavvy_flags"
 
 def _touches_flags(db: Session) -> bool:
     for obj in (*db.new, *db.deleted, *(o for o in db.dirty if db.is_modified(o))):
-        if isinstance(obj, FeatureFlag | FlagEnvironmentState | FlagEnvironment):
+        if isinstance(obj, FeatureFlag | FlagEnvironmentState | FlagEnvironment | FlagSegment):
             return True
         if isinstance(obj, RuntimeSetting) and obj.key == CLIENT_KEYS:
             return True
@@ -57,5 +60,9 @@ def bump(db: Session) -> int:
 
 @event.listens_for(Session, "before_flush")
 def _bump_on_flag_change(db: Session, _context: Any, _instances: Any) -> None:
+    changed = [o for o in db.dirty if isinstance(o, FlagSegment) and db.is_modified(o)]
+    for segment in changed:
+        for use in segment_uses(db, segment.key):
+            use.state.revision += 1
     if _touches_flags(db):
         bump(db)

@@ -15,10 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from flags.definition import compile_flag
-from flags.engine import Flag
+from flags.definition import compile_flag, compile_segment
+from flags.engine import Flag, Segment
 from flags.environments import Stored, by_environment, new_state, state_of
 from models.base import utcnow
+from models.flag_segments import FlagSegment
 from models.flags import PRODUCTION, FeatureFlag, FlagEnvironment, FlagEnvironmentState
 from models.ops import RuntimeSetting
 
@@ -58,6 +59,14 @@ class Served:
         object.__setattr__(self, "by_key", MappingProxyType({f.key: f for f in self.flags}))
         # The same digest as before environments existed: production's ETags stay valid.
         served = repr((self.revision, self.flags, sorted(self.broken.items())))
+        # A flag's segments and prerequisites (left out of its repr) count where it has any.
+        targeting = [
+            (f.key, f.included, f.excluded, f.prerequisites)
+            for f in self.flags
+            if f.included or f.excluded or f.prerequisites
+        ]
+        if targeting:
+            served += repr(targeting)
         digest = hashlib.blake2b(served.encode(), digest_size=16).hexdigest()
         object.__setattr__(self, "fingerprint", digest)
         changes = {t for f in self.flags for t in (f.starts_at, f.ends_at) if t is not None}
@@ -110,8 +119,9 @@ async def load(db: AsyncSession, default_environment: str = PRODUCTION) -> Snaps
     )
     rows = list(await db.scalars(sa.select(FeatureFlag).order_by(FeatureFlag.key)))
     stored = by_environment(await db.scalars(sa.select(FlagEnvironmentState)))
+    segments = await _segments(db)
     served = {
-        environment.key: _served(environment, rows, stored, revision)
+        environment.key: _served(environment, rows, stored, segments, revision)
         for environment in environments
     }
     issued = await db.scalar(
@@ -142,20 +152,67 @@ async def load(db: AsyncSession, default_environment: str = PRODUCTION) -> Snaps
     )
 
 
+async def served_in(db: AsyncSession, environment: FlagEnvironment) -> Served:
+    """One environment's flags as the doors would serve them now (the flag's page
+    previews with it)."""
+    rows = list(await db.scalars(sa.select(FeatureFlag).order_by(FeatureFlag.key)))
+    stored = by_environment(
+        await db.scalars(
+            sa.select(FlagEnvironmentState).where(
+                FlagEnvironmentState.environment_id == environment.id
+            )
+        )
+    )
+    return _served(environment, rows, stored, await _segments(db), await stored_revision(db))
+
+
+async def _segments(db: AsyncSession) -> dict[str, Segment]:
+    found = {}
+    for row in await db.scalars(sa.select(FlagSegment)):
+        try:
+            found[row.key] = compile_segment(row)
+        except (ValueError, KeyError, TypeError) as exc:
+            # Flags naming it are then broken, saying so: none is served half-targeted.
+            log.warning("segment %s skipped: %s", row.key, exc)
+    return found
+
+
 def _served(
     environment: FlagEnvironment,
     rows: list[FeatureFlag],
     stored: Mapping[uuid.UUID, Stored],
+    segments: Mapping[str, Segment],
     revision: int,
 ) -> Served:
-    flags, broken = [], {}
-    for row in rows:
+    """Each flag compiled after the flags it requires, so that its prerequisites hold their
+    compiled flags; one whose prerequisites go round, or are not served, is broken."""
+    states = {
         # A flag written around the app's own doors may lack a state here: it reads as
         # the state it would have been given, off.
-        state = state_of(row, environment, stored.get(row.id, {})) or new_state(row, environment)
+        row.key: (
+            row,
+            state_of(row, environment, stored.get(row.id, {})) or new_state(row, environment),
+        )
+        for row in rows
+    }
+    compiled: dict[str, Flag] = {}
+    broken: dict[str, str] = {}
+
+    def build(key: str, path: tuple[str, ...]) -> None:
+        row, state = states[key]
         try:
-            flags.append(compile_flag(row, state))
+            for needed in (p["flag"] for p in state.prerequisites or ()):
+                if needed in path or needed == key:
+                    raise ValueError(f"prerequisites go round: {' → '.join((*path, key, needed))}")
+                if needed in states and needed not in compiled and needed not in broken:
+                    build(needed, (*path, key))
+            compiled[key] = compile_flag(row, state, segments, compiled)
         except (ValueError, KeyError, TypeError) as exc:
-            broken[row.key] = f"stored definition is invalid: {exc}"
-            log.warning("flag %s skipped in %s: %s", row.key, environment.key, exc)
-    return Served(environment.key, revision, tuple(flags), MappingProxyType(broken))
+            broken[key] = f"stored definition is invalid: {exc}"
+            log.warning("flag %s skipped in %s: %s", key, environment.key, exc)
+
+    for key in states:
+        if key not in compiled and key not in broken:
+            build(key, ())
+    flags = tuple(compiled[row.key] for row in rows if row.key in compiled)
+    return Served(environment.key, revision, flags, MappingProxyType(broken))

@@ -112,6 +112,19 @@ def targeting_words(state: Any) -> str:
     return SEPARATOR.join(parts)
 
 
+def prerequisites_words(prerequisites: Iterable[Mapping[str, Any]] | None) -> str:
+    """The flags a state requires: "wallet gives new · cards is on"."""
+    return (
+        SEPARATOR.join(
+            f"{p.get('flag')} gives {p['variant']}"
+            if p.get("variant")
+            else f"{p.get('flag')} is on"
+            for p in prerequisites or ()
+        )
+        or "none"
+    )
+
+
 def variants_words(variants: Iterable[Mapping[str, Any]] | None, payloads: bool = False) -> str:
     """The variants and their weights: "blue 50 · green 50"; with `payloads`, each one's
     payload too ("blue 50 (hex: #00f)"), as a change between two versions needs."""

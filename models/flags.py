@@ -73,6 +73,14 @@ class FlagState:
     """User ids that never get the flag."""
     rules: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument(), default=list)
     """Attribute rules: [{"attribute", "operator", "values"}], all of which must match."""
+    included_segments: Mapped[list[str]] = mapped_column(StringList(100), default=list)
+    """Keys of segments (`models.flag_segments`) one of which must hold the user; empty
+    means no such limit."""
+    excluded_segments: Mapped[list[str]] = mapped_column(StringList(100), default=list)
+    """Keys of segments none of which may hold the user."""
+    prerequisites: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument(), default=list)
+    """Flags that must be on for the same user, in this environment: [{"flag": key} or
+    {"flag": key, "variant": name}]."""
     variants: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument(), default=list)
     """Weighted variants: [{"name", "weight", "payload"}]; the names are the flag's, the
     weights and payloads the environment's."""

@@ -12,6 +12,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -227,12 +228,22 @@ def without_streams(answer: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in answer.items() if name != "eventStreams"}
 
 
+LATER = ("included_segments", "excluded_segments", "prerequisites")
+"""Flag state columns added after 0011 (migration 0013)."""
+
+
 def test_environments_keep_every_answer_the_feed_gave_existing_flags(
     fresh_settings: Settings,
 ) -> None:
     runner.upgrade(fresh_settings, "0011")
     demo = DemoData(12, role_ids=defaultdict(uuid.uuid4), password_hash="x", seed=5)
     flag_rows = next(batch.rows for batch in demo.batches() if batch.table == "feature_flags")
+    # Today's flags as 0011 held them: the columns later revisions add are not there yet.
+    at_0011 = sa.table(
+        "feature_flags",
+        *(sa.column(c.name, c.type) for c in FeatureFlag.__table__.columns if c.name not in LATER),
+    )
+    flag_rows = [{k: v for k, v in row.items() if k not in LATER} for row in flag_rows]
     key = "ssk_issued-before-environments"
     issued = [{"name": "ios-production", "sha256": key_hash(key), "created_at": "2026-01-01"}]
 
@@ -240,15 +251,18 @@ def test_environments_keep_every_answer_the_feed_gave_existing_flags(
         database = Database(fresh_settings)
         try:
             async with database.engine.begin() as connection:
-                await connection.execute(sa.insert(FeatureFlag.__table__), flag_rows)
+                await connection.execute(sa.insert(at_0011), flag_rows)
                 await connection.execute(
                     sa.insert(RuntimeSetting.__table__),
                     [{"id": uuid.uuid4(), "key": CLIENT_KEYS, "value": issued, "is_secret": True}],
                 )
-                stored = (await connection.execute(sa.select(FeatureFlag.__table__))).all()
+                stored = (await connection.execute(sa.select(at_0011))).all()
         finally:
             await database.dispose()
-        return [compile_flag(row) for row in sorted(stored, key=lambda row: row.key)]
+        return [
+            compile_flag(SimpleNamespace(**row._mapping, **{name: [] for name in LATER}))
+            for row in sorted(stored, key=lambda row: row.key)
+        ]
 
     flags = asyncio.run(before())
     runner.upgrade(fresh_settings)

@@ -30,8 +30,16 @@ from admin_views.shared.staff_form import StaffForm
 from audit import trail
 from audit.snapshot import changes, snapshot
 from auth.middleware import actor
+from flags import references
 from flags import words as flag_words
-from flags.environments import Difference, copy_into, differences, fingerprint, state_of
+from flags.environments import (
+    Difference,
+    copy_into,
+    definition,
+    differences,
+    fingerprint,
+    state_of,
+)
 from models.flags import FeatureFlag, FlagEnvironment, FlagEnvironmentState, FlagState
 
 SHOWN_TEXT = 80
@@ -142,6 +150,12 @@ async def copy_state(
         "copied_from": copy.source_environment.key,
         "environment": copy.target_environment.key,
     }
+    target = copy.target_environment.key
+    wrong = await db.run_sync(
+        lambda sync: references.problems(sync, flag.key, target, definition(copy.source))
+    )
+    if wrong:
+        raise ActionRefusedError(f"{flag} cannot be copied: {' '.join(wrong.values())}")
     before = snapshot(copy.target)
     copy_into(copy.source, copy.target)
     if copy.target is not flag:
