@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 
@@ -26,9 +25,15 @@ from admin_views.shared.actions import (
 )
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
 from admin_views.shared.flag_history import FLAG_HISTORY
+from admin_views.shared.flag_lifecycle import (
+    ARCHIVE_CONFIRM,
+    UNARCHIVE_CONFIRM,
+    ArchivedFilter,
+    StaleFilter,
+    type_and_age,
+)
 from admin_views.shared.flag_switches import ENVIRONMENTS, EnvironmentSwitches
 from admin_views.shared.flag_targeting import FlagTargeting
-from admin_views.shared.formatting import badge
 from admin_views.shared.four_eyes import Guard, Needed
 from admin_views.shared.navigation import may_view
 from admin_views.shared.restore import Restorable
@@ -56,15 +61,6 @@ REACH_SAMPLE = 2_000
 """Active customers bucketed to estimate a rollout's reach; enough for about ±2%."""
 SWITCHES = ("enable", "disable")
 """The actions an environment's card offers: its on/off switch."""
-
-
-def _type_and_age(flag: FeatureFlag, _name: str) -> Markup:
-    shown = badge(flag.flag_type)
-    if flag.is_stale(utcnow()):
-        shown += Markup(
-            ' <span class="badge bg-red-lt" title="Past its expected lifetime">stale</span>'
-        )
-    return shown
 
 
 async def _reviewed(
@@ -202,6 +198,7 @@ class FeatureFlagAdmin(
 
     default_access = STATE_ACCESS
     icon = "fa-solid fa-flag"
+    can_delete = False  # archived instead: the app may still ask for its key
     column_list = [
         FeatureFlag.key,
         FeatureFlag.name,
@@ -216,11 +213,13 @@ class FeatureFlagAdmin(
     column_searchable_list = [FeatureFlag.key, FeatureFlag.name, FeatureFlag.description]
     column_sortable_list = [FeatureFlag.key, FeatureFlag.rollout_percentage, FeatureFlag.updated_at]
     column_default_sort = [(FeatureFlag.updated_at, True)]
-    column_formatters = {FeatureFlag.flag_type: _type_and_age}
-    column_formatters_detail = {FeatureFlag.flag_type: _type_and_age, **STATE_WORDS}
+    column_formatters = {FeatureFlag.flag_type: type_and_age}
+    column_formatters_detail = {FeatureFlag.flag_type: type_and_age, **STATE_WORDS}
     column_filters = [
         ChoiceFilter(FeatureFlag.flag_type),
         YesNoFilter(FeatureFlag.enabled),
+        StaleFilter(),
+        ArchivedFilter(),
         DateRangeFilter(FeatureFlag.updated_at, "Changed"),
     ]
     form_columns = [
@@ -282,17 +281,6 @@ class FeatureFlagAdmin(
             raise self.refuse(request, found)
         if not is_created:
             model.revision = (model.revision or 0) + 1
-
-    async def on_model_delete(self, model: Any, request: Request) -> None:
-        """A flag other flags require stays until they no longer do, in any environment."""
-        async with self.session_maker() as db:
-            found = await db.run_sync(lambda sync: dependents(sync, model.key))
-        if found:
-            raise ActionRefusedError(
-                f"{model.key} cannot be deleted: {in_words(found)} require it. Remove it from "
-                "their prerequisites first."
-            )
-        await super().on_model_delete(model, request)
 
     async def details_context(self, request: Request) -> dict[str, Any]:
         context = await super().details_context(request)
@@ -407,6 +395,35 @@ class FeatureFlagAdmin(
         flag.enabled = False
         flag.revision += 1
         return {"environment": PRODUCTION}
+
+    @row_action(
+        "archive", "Archive", confirm=ARCHIVE_CONFIRM, when=lambda flag: flag.archived_at is None
+    )
+    async def archive(
+        self, db: AsyncSession, flag: FeatureFlag, _context: ActionContext
+    ) -> dict[str, Any]:
+        """Served to no app from now on; a flag other flags require stays until they no
+        longer do, in any environment."""
+        found = await db.run_sync(lambda sync: dependents(sync, flag.key))
+        if found:
+            raise ActionRefusedError(
+                f"{flag.key} cannot be archived: {in_words(found)} require it. Remove it from "
+                "their prerequisites first."
+            )
+        flag.archived_at = utcnow()
+        return {}
+
+    @row_action(
+        "unarchive",
+        "Unarchive",
+        confirm=UNARCHIVE_CONFIRM,
+        when=lambda flag: flag.archived_at is not None,
+    )
+    async def unarchive(
+        self, _db: AsyncSession, flag: FeatureFlag, _context: ActionContext
+    ) -> dict[str, Any]:
+        flag.archived_at = None
+        return {}
 
     @row_action(
         "copy", "Copy state…", form=flag_copy.copy_form, one_row=True, four_eyes=copy_review

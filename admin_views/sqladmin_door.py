@@ -63,13 +63,14 @@ from sqladmin import application as sqladmin_application
 from sqladmin._menu import CategoryMenu, ViewMenu
 from sqladmin._queries import Query
 from sqladmin.authentication import login_required
+from sqladmin.fields import Select2TagsField
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from wtforms import Form
+from wtforms import BooleanField, Form, SelectField, SelectMultipleField
 
 from core import outage
 
@@ -277,6 +278,29 @@ def form_rules(view: ModelView, *, created: bool) -> list[str] | None:
 def form_values(form: Form, model: type[Any]) -> dict[str, Any]:
     """A valid form's values as SQLAdmin hands them to `insert_model`/`update_model`."""
     return Admin._denormalize_wtform_data(form.data, model)
+
+
+def as_submitted(form: Form) -> list[tuple[str, str]]:
+    """A form filled in with values (`Form(data=...)`) as a browser would submit it, field
+    by field as its widget renders it: a JSON door then submits it as a staff member would."""
+    submitted: list[tuple[str, str]] = []
+    for field in form:
+        if callable(getattr(field, "submitted", None)):
+            submitted += field.submitted()  # a field posted as several inputs says how
+        elif isinstance(field, BooleanField):
+            submitted += [(field.name, "y")] if field.data else []
+        elif isinstance(field, Select2TagsField | SelectMultipleField):
+            submitted += [(field.name, str(item)) for item in field.data or ()]
+        elif isinstance(field, SelectField):
+            # The option rendered selected; with none, a browser submits the first.
+            options = [(value, selected) for value, _label, selected, *_ in field.iter_choices()]
+            chosen = next((value for value, selected in options if selected), None)
+            if chosen is None and options:
+                chosen = options[0][0]
+            submitted += [] if chosen is None else [(field.name, str(chosen))]
+        else:
+            submitted.append((field.name, field._value()))
+    return submitted
 
 
 # -- Rewritten SQLAdmin methods ----------------------------------------------------------------

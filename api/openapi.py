@@ -32,7 +32,8 @@ Mode = Literal["validation", "serialization"]
 INFO: Schema = {
     "title": "SwipeSavvy Admin API",
     "version": "1.0.0",
-    "description": "The staff back office's JSON API (sign-in and the dashboard's figures), "
+    "description": "The staff back office's JSON API (sign-in, the dashboard's figures, "
+    "search, row actions and approvals, and feature flags managed as on their screen), "
     "the mobile apps' flag feed, and the OpenFeature Remote Evaluation Protocol (OFREP) v1 "
     'for OpenFeature SDKs. Errors are JSON: {"error", "message"} under /api, OFREP\'s '
     '{"errorCode", "errorDetails"} under /ofrep.',

@@ -24,11 +24,14 @@ def masked_fields(obj: Any) -> frozenset[str]:
 
 
 def snapshot(obj: Any) -> dict[str, Any]:
-    """Every column of the row as plain JSON values, secrets replaced by a mask."""
+    """Every column of the row as plain JSON values, secrets replaced by a mask; columns
+    the app derives from the others (`info={"derived": True}`) are left out, as no one
+    changes them."""
     hidden = masked_fields(obj)
     return {
         column.key: MASK if column.key in hidden else plain(getattr(obj, column.key))
         for column in sa.inspect(type(obj)).columns
+        if not column.info.get("derived")
     }
 
 

@@ -117,7 +117,9 @@ async def load(db: AsyncSession, default_environment: str = PRODUCTION) -> Snaps
     environments = await db.scalars(
         sa.select(FlagEnvironment).order_by(FlagEnvironment.position, FlagEnvironment.key)
     )
-    rows = list(await db.scalars(sa.select(FeatureFlag).order_by(FeatureFlag.key)))
+    # An archived flag is served to no app: asked for, it is not found.
+    live = sa.select(FeatureFlag).where(FeatureFlag.archived_at.is_(None))
+    rows = list(await db.scalars(live.order_by(FeatureFlag.key)))
     stored = by_environment(await db.scalars(sa.select(FlagEnvironmentState)))
     segments = await _segments(db)
     served = {

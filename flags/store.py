@@ -17,6 +17,7 @@ import asyncpg
 
 from core.database import Database
 from core.settings import FLAG_STREAM_LIMIT
+from flags import lifecycle as _registers_the_settled_event  # noqa: F401
 from flags import revision as _registers_the_revision_event  # noqa: F401
 from flags.key_uses import KeyUses
 from flags.revision import CHANNEL

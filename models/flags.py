@@ -43,6 +43,12 @@ LIFETIME_DAYS = {FlagType.RELEASE: 40, FlagType.EXPERIMENT: 40, FlagType.OPERATI
 """How long a flag of each type is expected to live; kill switches and permissions stay."""
 
 
+SETTLED_DAYS = 30
+"""A flag served fully on or fully off in production this long has done its job: stale, as
+one past its lifetime is (kill switches and permission flags are meant to sit still)."""
+SETTLED = timedelta(days=SETTLED_DAYS)
+
+
 REVIEW_ROLLOUT = Decimal("50")
 """A flag rolled out to more than this share of users is reviewed before it changes."""
 
@@ -127,6 +133,14 @@ STATE_FIELDS = tuple(
 """What a state holds, as copied between environments (its revision is its own)."""
 
 
+def settled(enabled: bool | None, rollout: Decimal | None) -> str | None:
+    """ "on" for a state served to everyone it targets (on, at 100%), "off" for one served to
+    no one (off, or at 0%), None for one partly rolled out."""
+    if not enabled or (rollout or 0) == 0:
+        return "off"
+    return "on" if rollout == 100 else None
+
+
 class FeatureFlag(UUIDKey, FlagState, Timestamps, Base):
     """A switch, rollout or experiment evaluated for each app user; its columns of
     `FlagState` are its production state."""
@@ -149,6 +163,13 @@ class FeatureFlag(UUIDKey, FlagState, Timestamps, Base):
     flag_type: Mapped[str] = mapped_column(
         choice(FlagType, "flag_type"), default=FlagType.RELEASE, index=True
     )
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime, index=True)
+    """When staff archived it: kept, history and all, but served to no app and left out of
+    the list unless asked for. Flags are archived, never deleted."""
+    settled_since: Mapped[datetime | None] = mapped_column(UtcDateTime, info={"derived": True})
+    """Since when production has served it fully on (on, at 100%) or fully off (off, or at
+    0%) without a break; none while partly rolled out. Kept by flags/lifecycle.py on every
+    change, whatever door makes it."""
     requires_review: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     """Changes to it wait for a second person; permission flags and flags rolled out past
     `REVIEW_ROLLOUT` always do (`needs_review`)."""
@@ -161,10 +182,40 @@ class FeatureFlag(UUIDKey, FlagState, Timestamps, Base):
             or max(self.rollout_percentage or 0, rollout or 0) > REVIEW_ROLLOUT
         )
 
-    def is_stale(self, now: datetime) -> bool:
-        """Past its type's expected lifetime: time to remove it from the app and here."""
+    def settled_as(self) -> str | None:
+        """How production serves it: `settled` of its state."""
+        return settled(self.enabled, self.rollout_percentage)
+
+    def stale_because(self, now: datetime) -> str | None:
+        """Why it is time to remove it from the app and here, in words; None while it is
+        not. Only flags of a type with a lifetime go stale (`stale_clause` in SQL)."""
         days = LIFETIME_DAYS.get(FlagType(self.flag_type))
-        return days is not None and now - self.created_at > timedelta(days=days)
+        if days is None:
+            return None
+        if now - self.created_at > timedelta(days=days):
+            return f"Past its {days}-day lifetime"
+        served = self.settled_as()
+        if served and self.settled_since and now - self.settled_since > SETTLED:
+            held = (now - self.settled_since).days
+            said = "On at 100%" if served == "on" else "Off"
+            return f"{said} in production for {held} days"
+        return None
+
+    def is_stale(self, now: datetime) -> bool:
+        return self.stale_because(now) is not None
+
+    @classmethod
+    def stale_clause(cls, now: datetime) -> sa.ColumnElement[bool]:
+        """`stale_because` as SQL, for a list filter the database answers."""
+        return sa.or_(
+            *(
+                (cls.flag_type == kind) & (cls.created_at < now - timedelta(days=days))
+                for kind, days in LIFETIME_DAYS.items()
+            ),
+            cls.flag_type.in_(list(LIFETIME_DAYS))
+            & cls.settled_since.is_not(None)
+            & (cls.settled_since < now - SETTLED),
+        )
 
     def __str__(self) -> str:
         return self.key

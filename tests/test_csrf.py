@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.middleware import CONTENT_SECURITY_POLICY
 from core.settings import Environment, Settings
-from models import AdminSession, AdminUser, FeatureFlag, Merchant
+from models import AdminSession, AdminUser, AIModel, Merchant
 from models.base import utcnow
 from tests import rows, staff
 from tests.clients import client_for
@@ -23,7 +23,7 @@ from tests.clients import client_for
 @dataclass
 class World:
     merchant_id: Any
-    flag_id: Any
+    model_id: Any
     locked_id: Any
     account: staff.Account
     session_id: Any
@@ -35,9 +35,9 @@ async def merchant_state(db: AsyncSession) -> list[tuple[Any, ...]]:
     return list((await db.execute(sa.select(*columns))).all())
 
 
-async def flag_state(db: AsyncSession) -> list[tuple[Any, ...]]:
+async def model_state(db: AsyncSession) -> list[tuple[Any, ...]]:
     await db.rollback()
-    return list((await db.execute(sa.select(FeatureFlag.id, FeatureFlag.key))).all())
+    return list((await db.execute(sa.select(AIModel.id, AIModel.name))).all())
 
 
 async def staff_state(db: AsyncSession) -> list[tuple[Any, ...]]:
@@ -78,9 +78,9 @@ CHANGES: dict[str, tuple[Send, Callable[[AsyncSession], Awaitable[list[tuple[Any
     ),
     "delete": (
         lambda c, w, t: c.request(
-            "DELETE", f"/admin/feature-flags/delete?pks={w.flag_id}", headers=t_header(t)
+            "DELETE", f"/admin/ai-models/delete?pks={w.model_id}", headers=t_header(t)
         ),
-        flag_state,
+        model_state,
     ),
     "action": (
         lambda c, w, t: c.post(
@@ -121,7 +121,8 @@ def t_header(token: dict[str, str]) -> dict[str, str]:
 @pytest.fixture
 async def world(db: AsyncSession, client: httpx.AsyncClient) -> World:
     merchant = await rows.insert(db, "merchants", rows.merchant_row(cashback_rate=Decimal("1.00")))
-    flag = await rows.insert(db, "feature_flags", rows.flag_row())
+    # Flags are archived, never deleted: an AI model is a row the screens delete.
+    model = await rows.insert(db, "ai_models", rows.ai_model_row())
     locked = await staff.make_staff(db, "support", locked_until=utcnow())
     account = await staff.make_staff(db, "superadmin")
     await db.commit()
@@ -129,7 +130,7 @@ async def world(db: AsyncSession, client: httpx.AsyncClient) -> World:
     session_id = await db.scalar(
         sa.select(AdminSession.id).where(AdminSession.admin_user_id == account.id)
     )
-    return World(merchant["id"], flag["id"], locked.id, account, session_id)
+    return World(merchant["id"], model["id"], locked.id, account, session_id)
 
 
 @pytest.mark.parametrize("change", list(CHANGES))

@@ -230,6 +230,8 @@ def without_streams(answer: dict[str, Any]) -> dict[str, Any]:
 
 LATER = ("included_segments", "excluded_segments", "prerequisites")
 """Flag state columns added after 0011 (migration 0013)."""
+LIFECYCLE = ("archived_at", "settled_since")
+"""Flag columns added after 0011 (migration 0014)."""
 
 
 def test_environments_keep_every_answer_the_feed_gave_existing_flags(
@@ -241,7 +243,11 @@ def test_environments_keep_every_answer_the_feed_gave_existing_flags(
     # Today's flags as 0011 held them: the columns later revisions add are not there yet.
     at_0011 = sa.table(
         "feature_flags",
-        *(sa.column(c.name, c.type) for c in FeatureFlag.__table__.columns if c.name not in LATER),
+        *(
+            sa.column(c.name, c.type)
+            for c in FeatureFlag.__table__.columns
+            if c.name not in (*LATER, *LIFECYCLE)
+        ),
     )
     flag_rows = [{k: v for k, v in row.items() if k not in LATER} for row in flag_rows]
     key = "ssk_issued-before-environments"

@@ -86,8 +86,8 @@ async def add_flags(db: AsyncSession) -> None:
             platforms=[],
             rollout_percentage=Decimal(100),
             variants=[
-                {"name": "red", "weight": 1, "payload": "#f00"},
-                {"name": "blue", "weight": 3, "payload": {"hex": "#00f"}},
+                {"name": "red", "weight": 25, "payload": "#f00"},
+                {"name": "blue", "weight": 75, "payload": {"hex": "#00f"}},
             ],
         ),
         rows.flag_row(key="off", enabled=False, default_value={"banner": False}),
@@ -331,6 +331,20 @@ async def test_real_answers_keep_to_the_document(
         ("POST", "/ofrep/v1/evaluate/flags", {"json": {}}, 200),
         ("POST", "/ofrep/v1/evaluate/flags/{key}", {"json": context}, 200),
         ("GET", "/ofrep/v1/configuration", {}, 200),
+        ("GET", "/api/v1/admin/flags", {"params": {"limit": 1}, "headers": bearer}, 200),
+        ("GET", "/api/v1/admin/flags/{key}", {"headers": bearer}, 200),
+        (
+            "PATCH",
+            "/api/v1/admin/flags/{key}",
+            {"json": {"rollout_percentage": 40, "reason": "Fewer users"}, "headers": bearer},
+            202,
+        ),
+        (
+            "PATCH",
+            "/api/v1/admin/flags/{key}",
+            {"json": {"platforms": ["tv"]}, "headers": bearer},
+            422,
+        ),
         ("POST", LOGOUT, {"headers": bearer}, 204),
     ]
     document = schemathesis.openapi.from_dict((await client.get(openapi.PATH)).json())

@@ -15,6 +15,7 @@ import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -31,13 +32,15 @@ from wtforms import Form, PasswordField, TextAreaField, validators
 
 from admin_views import sqladmin_door as door
 from admin_views.parts.audited import Audited
-from admin_views.parts.row_actions import as_asked, pairs
+from admin_views.parts.row_actions import NotRunError, Refused, as_asked, pairs
 from admin_views.shared import four_eyes
 from admin_views.shared.actions import ActionRefusedError
 from admin_views.shared.form_errors import FieldErrorsError, delete_blockers, explain, stash
 from admin_views.shared.labels import humanize
 from audit.snapshot import changes, declared_secret, masked_fields, snapshot
 from auth.middleware import actor, current_staff
+from auth.permissions import allows
+from auth.sessions import Staff
 from core import personal_data
 from models.approvals import ApprovalRequest
 from models.base import SoftDelete
@@ -72,6 +75,15 @@ class Written:
     def changed(self) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         """(before, after) of the columns that changed; (None, every column) on create."""
         return (None, self.now) if self.was is None else changes(self.was, self.now)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a door's save did: the row as written, or the request it made for a second
+    person instead (the row then as it would have been)."""
+
+    obj: Any
+    approval: ApprovalRequest | None = None
 
 
 class AuditedWrites(Audited):
@@ -163,11 +175,79 @@ class AuditedWrites(Audited):
         door.keep_after_change(self, request, answer)
         return written.obj
 
+    async def save_for(
+        self,
+        request: Request,
+        staff: Staff,
+        pk: str | None,
+        values: dict[str, Any],
+        reason: str = "",
+    ) -> Saved:
+        """Create (no `pk`) or edit a row for `staff`, the form's fields set to `values`
+        (Python values by field name; the row's own, or the defaults, for the rest), by the
+        screen's rules but without its pages: the door for callers that speak no HTML (the
+        JSON API). The form is filled in, submitted as a browser would and validated as on
+        the screen, then saved by `try_save`: the view's rules, the database's, four eyes
+        and the audit entry. Raises NotRunError, or FieldErrorsError with the message of
+        each field at fault, having written nothing."""
+        created = pk is None
+        verb = "create" if created else "edit"
+        allowed = self.can_create if created else self.can_edit
+        if not allowed or not allows(staff.permissions, self.resource(), verb):
+            raise NotRunError(
+                Refused.FORBIDDEN,
+                f"Your role may not {verb} {self.name_plural.lower()}: it needs "
+                f"{self.resource()}:{verb}.",
+            )
+        with nullcontext() if created else door.building_edit_form():
+            form_class = await self.edit_form(created)
+        current: dict[str, Any] = {}
+        if pk is not None:
+            async with self.session_maker() as db:
+                row = await self.row_to_edit(db, pk)
+            if row is None:
+                raise NotRunError(Refused.NOT_FOUND, f"There is no such {self.name.lower()}.")
+            current = {
+                field.name: getattr(row, field.name)
+                for field in form_class()
+                if hasattr(row, field.name)
+            }
+        submitted = MultiDict(door.as_submitted(form_class(data=current | values)))
+        form = form_class(submitted)
+        if not form.validate():
+            raise FieldErrorsError(
+                {name: " ".join(map(str, errors)) for name, errors in form.errors.items()}
+            )
+        data = door.form_values(form, self.model)
+        data.pop(REASON, None)
+        try:
+            async with self.session_maker(expire_on_commit=False) as db:
+                written, asked = await self.try_save(
+                    db, request, pk, data, reason.strip(), as_asked(submitted)
+                )
+                if asked is not None:
+                    async with db.begin():
+                        approval = await four_eyes.ask(db, actor(request, staff), staff, asked)
+                    return Saved(written.obj, approval)
+        except IntegrityError as error:
+            raise FieldErrorsError(self.database_refusal(error)) from None
+        except HTTPException:
+            raise NotRunError(Refused.NOT_FOUND, f"There is no such {self.name.lower()}.") from None
+        await self.after_model_change(data, written.obj, created, request)
+        return Saved(written.obj)
+
     async def try_save(
-        self, db: AsyncSession, request: Request, pk: str | None, data: dict, reason: str
+        self,
+        db: AsyncSession,
+        request: Request,
+        pk: str | None,
+        data: dict,
+        reason: str,
+        submitted: dict[str, list[str]] | None = None,
     ) -> tuple[Written, four_eyes.Asked | None]:
         """The save in a transaction of its own: committed with its audit entry, or, when it
-        needs a second person, rolled back and returned with what to ask them."""
+        needs a second person, rolled back and returned with what to ask them (`submitted`:
+        the form as sent, when the request's own body is not it)."""
         created = pk is None
         async with db.begin():
             obj = self.model() if created else await self.row_to_edit(db, pk)
@@ -178,7 +258,7 @@ class AuditedWrites(Audited):
             if needed is None or not self.waits(written):
                 await self.record(db, request, written, {"reason": reason} if reason else {})
                 return written, None
-            asked = await self.asked(db, request, written, data, needed, reason)
+            asked = await self.asked(db, request, written, data, needed, reason, submitted)
             await db.rollback()  # the tried save: none of it stays
         return written, asked
 
@@ -264,6 +344,7 @@ class AuditedWrites(Audited):
         data: dict[str, Any],
         needed: four_eyes.Needed,
         reason: str,
+        submitted: dict[str, list[str]] | None = None,
     ) -> four_eyes.Asked:
         """A tried save as an approval request keeps it: the form's values as submitted,
         the row's values before, what the view made of a password (its hash, in a secret
@@ -278,9 +359,10 @@ class AuditedWrites(Audited):
             )
         created = written.was is None
         fields = {field.name: field for field in (await self.edit_form(created))()}
+        sent = as_asked(await request.form()) if submitted is None else submitted
         submitted = {
             name: values
-            for name, values in as_asked(await request.form()).items()
+            for name, values in sent.items()
             if (field := fields.get(_posted_for(name, fields))) is not None
             and name != REASON
             and not isinstance(field, PasswordField)

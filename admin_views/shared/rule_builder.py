@@ -141,6 +141,18 @@ class RulesField(RowsField):
             rules.append({"attribute": attribute, "operator": operator, "values": kept})
         self.data = rules
 
+    def submitted(self) -> list[tuple[str, str]]:
+        """The rules as the rows post them (every value a kept tag), for a door that fills
+        the form in without a page (`sqladmin_door.as_submitted`)."""
+        posted = []
+        for n, rule in enumerate(r for r in self.data or () if isinstance(r, dict)):
+            posted += [
+                (f"{self.name}-{n}-attribute", str(rule.get("attribute", ""))),
+                (f"{self.name}-{n}-operator", str(rule.get("operator", ""))),
+            ]
+            posted += [(f"{self.name}-{n}-value", self.tag(v)[0]) for v in rule.get("values", ())]
+        return posted
+
     def shown_rules(self) -> list[dict[str, Any]]:
         """The rules as rows, and a blank one to add a rule with (the script drops it)."""
         rules = [r for r in self.data or () if isinstance(r, dict)]
@@ -207,6 +219,17 @@ class VariantsField(RowsField):
         if wrong:
             raise ValueError(" ".join(wrong))
 
+    def submitted(self) -> list[tuple[str, str]]:
+        """The variants as the rows post them (`RulesField.submitted`)."""
+        posted = []
+        for n, variant in enumerate(v for v in self.data or () if isinstance(v, dict)):
+            posted += [
+                (f"{self.name}-{n}-name", str(variant.get("name", ""))),
+                (f"{self.name}-{n}-weight", str(variant.get("weight", ""))),
+                (f"{self.name}-{n}-payload", self.payload_text(n, variant)),
+            ]
+        return posted
+
     def shown_variants(self) -> list[dict[str, Any]]:
         """The variants as rows, and a blank one to add a variant with unless the names
         are fixed (the script drops it)."""
@@ -255,6 +278,10 @@ class JSONBoxField(TextAreaField):
         except ValueError:
             self.data = text  # as typed, for the control-character check
             raise
+
+    def submitted(self) -> list[tuple[str, str]]:
+        """The box as it posts (`RulesField.submitted`)."""
+        return [(self.name, self.text())]
 
     def text(self) -> str:
         """The box's text: as typed when posted, else the document indented."""

@@ -7,6 +7,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.operations import Answer
+from api.schemas import Absent, left_out_unless
 
 
 class ApiErrorBody(BaseModel):
@@ -15,6 +16,9 @@ class ApiErrorBody(BaseModel):
 
     error: str = Field(description="A stable, machine-readable code.")
     message: str = Field(description="What went wrong, for people.")
+    fields: dict[str, str] | Absent = left_out_unless(
+        "Where the refusal is about fields: each field at fault, by name, with its message."
+    )
 
 
 NOT_SIGNED_IN = Answer(

@@ -141,19 +141,18 @@ async def test_a_prerequisite_that_would_go_round_is_refused_naming_the_path(
     assert len(await audit(db, "update", "feature_flags")) == 2
 
 
-async def test_a_flag_others_require_is_not_deleted_nor_its_variant_renamed(
+async def test_a_flag_others_require_is_not_archived_nor_its_variant_renamed(
     client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account, chain: dict[str, FeatureFlag]
 ) -> None:
     await require(client, chain["cards"], "wallet is on")
     await require(client, chain["payouts"], "wallet gives old", environment="staging")
     pk = chain["wallet"].id
 
-    answer = await client.request(
-        "DELETE",
-        f"/admin/feature-flags/delete?pks={pk}",
-        headers={"X-CSRF-Token": await token(client)},
+    answer = await client.post(
+        f"/admin/feature-flags/action/archive?pks={pk}",
+        data={"csrf_token": await token(client)},
     )
-    listing = await client.get(answer.text)
+    listing = await client.get(answer.headers["location"])
     edit = next(
         link.href
         for link in parse(card(await flag_page(client, chain["wallet"]), "production")).links
@@ -164,12 +163,12 @@ async def test_a_flag_others_require_is_not_deleted_nor_its_variant_renamed(
     renamed = await client.post(edit, data=body)
 
     assert (
-        "wallet cannot be deleted: cards (Production), payouts (Staging) require it. Remove it "
+        "wallet cannot be archived: cards (Production), payouts (Staging) require it. Remove it "
         "from their prerequisites first." in listing.text
     )
     await db.commit()
-    assert await db.scalar(sa.select(FeatureFlag.key).where(FeatureFlag.id == pk)) == "wallet"
-    assert await audit(db, "delete", "feature_flags") == []
+    assert await db.scalar(sa.select(FeatureFlag.archived_at).where(FeatureFlag.id == pk)) is None
+    assert await audit(db, "action:archive", "feature_flags") == []
     assert renamed.status_code == 400
     assert field_error(
         renamed.text,

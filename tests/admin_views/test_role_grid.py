@@ -221,18 +221,19 @@ async def test_unticking_one_box_of_a_wildcard_spells_out_the_rest(
     pk = await make_role(db, ["feature_flags:*"])
     form = await edit_form(client, pk)
 
-    form.boxes["feature_flags:delete"] = False
+    form.boxes["feature_flags:export"] = False
     await approved(app, db, (await post(client, pk, form)).headers["location"])
 
     assert await stored(db, pk) == [
         "feature_flags:view",
         "feature_flags:create",
         "feature_flags:edit",
-        "feature_flags:export",
         "feature_flags:action:*",
         "feature_flags:action:restore",
         "feature_flags:action:enable",
         "feature_flags:action:disable",
+        "feature_flags:action:archive",
+        "feature_flags:action:unarchive",
         "feature_flags:action:copy",
     ]
 
