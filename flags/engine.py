@@ -237,6 +237,10 @@ class Flag:
     """Whether anything but the on/off switch decides who gets it."""
     conditional: bool = field(init=False)
     """Whether segments, platform, version or rules limit who may get it."""
+    gated: bool = field(init=False)
+    """Whether a schedule or prerequisites may turn it off before its targeting is read."""
+    segmented: bool = field(init=False)
+    """Whether it includes or excludes segments."""
     outcomes: _Outcomes = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -252,6 +256,10 @@ class Flag:
         object.__setattr__(self, "threshold", int(self.rollout_percentage * 100))
         object.__setattr__(self, "targeted", targeted)
         object.__setattr__(self, "conditional", conditional)
+        # One test each on the hot path for what most flags lack.
+        gated = bool(self.starts_at or self.ends_at or self.prerequisites)
+        object.__setattr__(self, "gated", gated)
+        object.__setattr__(self, "segmented", bool(self.included or self.excluded))
         object.__setattr__(self, "outcomes", _Outcomes.of(self))
 
     @property
@@ -351,10 +359,11 @@ def evaluate(flag: Flag, context: Context, now: datetime) -> Evaluation:
     outcomes = flag.outcomes
     if not flag.enabled:
         return outcomes.disabled
-    if (flag.starts_at and now < flag.starts_at) or (flag.ends_at and now >= flag.ends_at):
-        return outcomes.not_eligible
-    if flag.prerequisites and not all(p.met(context, now) for p in flag.prerequisites):
-        return outcomes.denied
+    if flag.gated:
+        if (flag.starts_at and now < flag.starts_at) or (flag.ends_at and now >= flag.ends_at):
+            return outcomes.not_eligible
+        if flag.prerequisites and not all(p.met(context, now) for p in flag.prerequisites):
+            return outcomes.denied
     key = context.targeting_key
     if key is not None and key in flag.deny:
         return outcomes.denied
@@ -372,9 +381,7 @@ def evaluate(flag: Flag, context: Context, now: datetime) -> Evaluation:
 
 
 def _eligible(flag: Flag, context: Context) -> bool:
-    if flag.excluded and any(segment.holds(context) for segment in flag.excluded):
-        return False
-    if flag.included and not any(segment.holds(context) for segment in flag.included):
+    if flag.segmented and not _in_segments(flag, context):
         return False
     if flag.platforms and context.platform not in flag.platforms:
         return False
@@ -387,6 +394,13 @@ def _eligible(flag: Flag, context: Context) -> bool:
         if flag.max_version and version > flag.max_version:
             return False
     return not flag.rules or all(rule.matches(context) for rule in flag.rules)
+
+
+def _in_segments(flag: Flag, context: Context) -> bool:
+    """In none of the excluded segments and, where there are included ones, in one."""
+    if any(segment.holds(context) for segment in flag.excluded):
+        return False
+    return not flag.included or any(segment.holds(context) for segment in flag.included)
 
 
 def _on(flag: Flag, key: str | None, single: Evaluation) -> Evaluation:
