@@ -36,7 +36,7 @@ from admin_views.shared.flag_switches import ENVIRONMENTS, EnvironmentSwitches
 from admin_views.shared.flag_targeting import FlagTargeting
 from admin_views.shared.four_eyes import Guard, Needed
 from admin_views.shared.navigation import may_view
-from admin_views.shared.restore import Restorable
+from admin_views.shared.restore import ReviewedRestorable
 from flags import references, words
 from flags.definition import problems
 from flags.engine import BUCKETS, PLATFORMS, Context, bucket, evaluate, parse_version
@@ -191,7 +191,7 @@ class EnvironmentCard:
 
 
 class FeatureFlagAdmin(
-    FlagTargeting, EnvironmentSwitches, Restorable, StaffView, model=FeatureFlag
+    FlagTargeting, EnvironmentSwitches, ReviewedRestorable, StaffView, model=FeatureFlag
 ):
     """A flag and its production state, which is the flag's own row; the flag's page shows
     every environment's state beside it."""

@@ -46,6 +46,17 @@ async def as_left_by(
     return entries[-1], {name: typed(type(row), name, value) for name, value in values.items()}
 
 
+async def previous(db: AsyncSession, row: Any, table: str) -> int | None:
+    """The number of `row`'s change before its newest: the version before the current one."""
+    return await db.scalar(
+        sa.select(AuditLog.sequence)
+        .where(AuditLog.entity_type == table, AuditLog.entity_id == str(row.id))
+        .order_by(AuditLog.sequence.desc())
+        .offset(1)
+        .limit(1)
+    )
+
+
 def typed(model: type[Any], name: str, value: Any) -> Any:
     """A value as the trail keeps it (plain JSON: exact numbers and moments as text) read
     back as `model`'s column `name` holds it."""

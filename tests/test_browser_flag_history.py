@@ -22,6 +22,8 @@ from tests.test_browser import (
 
 from playwright.sync_api import Browser, expect  # isort: skip
 
+from tests.browser_helpers import ARTIFACTS  # isort: skip
+
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 FLAG = "new-checkout-flow"
@@ -60,7 +62,10 @@ def test_list_switches_history_and_restore_at_each_size(
         expect(versions.first).to_contain_text("Development")
         page.locator("#history").scroll_into_view_if_needed()
         history_overflow = page.evaluate(OVERFLOW)
-        screenshot(page, f"flag-history-{size}")
+        # The panel itself: on a phone the whole page is many screens long.
+        page.locator("#history").screenshot(
+            path=ARTIFACTS / f"flag-history-{size}.png", animations="disabled"
+        )
 
         page.locator("#history [data-restore]").first.click()
         expect(page.locator("#restore-changes")).to_be_visible()

@@ -28,7 +28,7 @@ from admin_views.shared.form_errors import FieldErrorsError
 from admin_views.shared.four_eyes import Guard, Needed
 from admin_views.shared.history import RESTORE, plain_words, version_name
 from admin_views.shared.staff_form import StaffForm
-from audit.versions import as_left_by
+from audit.versions import as_left_by, previous
 from flags.environments import fingerprint
 from models.ops import AuditLog
 
@@ -66,12 +66,17 @@ class Restoring:
 
 
 async def restoring(view: Any, db: AsyncSession, row: Any, entry: Any) -> Restoring:
-    """The restore of `row` to the version change `entry` (its number) left; refused
-    (ActionRefusedError) for a change that is not the row's."""
+    """The restore of `row` to the version change `entry` (its number in the trail) left,
+    the version before the current one when none is named; refused (ActionRefusedError)
+    for a change that is not the row's."""
     text = str(entry or "")
+    if not text:  # none named (a page opened from elsewhere): the version before this one
+        text = str(await previous(db, row, view.resource()) or "")
     found = None
     if text.isdigit() and len(text) <= 18:
         found = await as_left_by(db, row, view.resource(), int(text), view.form_column_keys())
+    if found is None and not text:
+        raise ActionRefusedError(f"{row} has no earlier version in its history.")
     if found is None:
         raise ActionRefusedError(f"Change #{text[:18]} is not in the history of {row}.")
     left, values = found
@@ -105,38 +110,12 @@ restore_review = Guard(_reviewed, reads_form=True)
 
 class Restorable(ModelView):
     """A view whose rows can be restored as one of their changes left them; its history
-    panel (`history`) links each change to this action."""
+    panel (`history`) links each change to this action. Never reviewed: for views whose
+    edits no second person reviews (see `ReviewedRestorable`)."""
 
-    @row_action(
-        RESTORE,
-        "Restore this version",
-        form=RestoreForm,
-        one_row=True,
-        four_eyes=restore_review,
-        in_bar=False,
-    )
+    @row_action(RESTORE, "Restore this version", form=RestoreForm, one_row=True, in_bar=False)
     async def restore(self, db: AsyncSession, row: Any, context: ActionContext) -> dict[str, Any]:
-        asked = await restoring(self, db, row, context.params.get("entry"))
-        if not asked.changes:
-            raise ActionRefusedError(
-                f"{row} is already as {asked.version} left it: there is nothing to restore."
-            )
-        seen = context.params.get("seen")
-        if seen and fingerprint(asked.changes) != seen:
-            raise ActionRefusedError(
-                f"{row} changed since the changes were shown: look at them again."
-            )
-        data = dict(asked.values)
-        try:
-            await self.on_model_change(data, row, False, context.request)
-        except FieldErrorsError as refused:
-            raise ActionRefusedError(
-                f"{asked.version} cannot be restored: {' '.join(refused.errors.values())}"
-            ) from None
-        for name, value in data.items():
-            setattr(row, name, value)
-        said = {"restored_from": asked.entry.sequence, "restored_version": asked.version}
-        return said | await self.restore_said(db, row)
+        return await restored(self, db, row, context)
 
     async def restore_said(self, db: AsyncSession, row: Any) -> dict[str, Any]:
         """What else a restore's audit entry says about the row (its environment)."""
@@ -161,6 +140,46 @@ class Restorable(ModelView):
         return await page(self, request, spec, raw, rows[0], form, destination, status_code)
 
 
+class ReviewedRestorable(Restorable):
+    """`Restorable` for a view whose edits a second person may review (`edit_four_eyes`):
+    a restore waits where an edit to the same values would."""
+
+    @row_action(
+        RESTORE,
+        "Restore this version",
+        form=RestoreForm,
+        one_row=True,
+        four_eyes=restore_review,
+        in_bar=False,
+    )
+    async def restore(self, db: AsyncSession, row: Any, context: ActionContext) -> dict[str, Any]:
+        return await restored(self, db, row, context)
+
+
+async def restored(view: Any, db: AsyncSession, row: Any, context: ActionContext) -> dict:
+    """The action's change: `row` as the change asked for left it, through the view's edit
+    hook; what its audit entry says besides the fields."""
+    asked = await restoring(view, db, row, context.params.get("entry"))
+    if not asked.changes:
+        raise ActionRefusedError(
+            f"{row} is already as {asked.version} left it: there is nothing to restore."
+        )
+    seen = context.params.get("seen")
+    if seen and fingerprint(asked.changes) != seen:
+        raise ActionRefusedError(f"{row} changed since the changes were shown: look at them again.")
+    data = dict(asked.values)
+    try:
+        await view.on_model_change(data, row, False, context.request)
+    except FieldErrorsError as refused:
+        raise ActionRefusedError(
+            f"{asked.version} cannot be restored: {' '.join(refused.errors.values())}"
+        ) from None
+    for name, value in data.items():
+        setattr(row, name, value)
+    said = {"restored_from": asked.entry.sequence, "restored_version": asked.version}
+    return said | await view.restore_said(db, row)
+
+
 async def page(
     view: Any,
     request: Request,
@@ -180,7 +199,8 @@ async def page(
         try:
             asked = await restoring(view, db, row, entry)
             if spec.four_eyes is not None:
-                needed = await spec.four_eyes(view, db, [row], {"entry": entry})
+                picked = {"entry": str(asked.entry.sequence)}
+                needed = await spec.four_eyes(view, db, [row], picked)
         except ActionRefusedError as refused:
             problem = str(refused)
     if form is not None and asked is not None:

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
 from admin_views.base import StaffView
+from audit import trail
 from models import AuditLog, Base, WalletTransaction
 from models.approvals import ApprovalRequest
 from models.base import utcnow
@@ -77,6 +78,8 @@ class Scenario:
     """What the action changes, read back: equal before and after means nothing ran."""
     lacking_role: str
     """A role that may see approvals but not approve this change."""
+    api_fields: Callable[[AsyncSession, list[uuid.UUID]], Awaitable[dict[str, str]]] | None = None
+    """What a caller of the JSON API names that the action's page fills in itself."""
 
     @property
     def slug(self) -> str:
@@ -131,6 +134,35 @@ async def _permission_flag_on_in_staging(db: AsyncSession) -> list[uuid.UUID]:
     state |= {"id": uuid.uuid4(), "flag_id": flag_id, "environment_id": environment_id}
     await rows.insert(db, "flag_environment_states", state)
     return [flag_id]
+
+
+async def _permission_flag_switched_twice(db: AsyncSession) -> list[uuid.UUID]:
+    """A permission flag turned on then off: restoring the version it was on is reviewed."""
+    [flag_id] = await _permission_flag(db)
+    for revision, on in ((1, True), (2, False)):
+        await trail.append(
+            db,
+            trail.SYSTEM,
+            trail.Entry(
+                f"action:{'enable' if on else 'disable'}",
+                "feature_flags",
+                str(flag_id),
+                {"enabled": not on, "revision": revision},
+                {"enabled": on, "revision": revision + 1, "environment": "production"},
+            ),
+        )
+    flags = Base.metadata.tables["feature_flags"]
+    await db.execute(sa.update(flags).where(flags.c.id == flag_id).values(revision=3))
+    return [flag_id]
+
+
+async def _first_change(db: AsyncSession, ids: list[uuid.UUID]) -> dict[str, str]:
+    """The change whose version is restored: the flag's first (its page offers the one
+    before the newest, the same)."""
+    first = await db.scalar(
+        sa.select(sa.func.min(AuditLog.sequence)).where(AuditLog.entity_id == str(ids[0]))
+    )
+    return {"entry": str(first)}
 
 
 async def _balances(db: AsyncSession, ids: list[uuid.UUID]) -> Any:
@@ -208,6 +240,15 @@ SCENARIOS = [
         {"source": "staging", "target": "production", "reason": REASON},
         _column("feature_flags", "enabled"),
         "operations",
+    ),
+    Scenario(
+        "feature_flags",
+        "restore",
+        _permission_flag_switched_twice,
+        {"reason": REASON},
+        _column("feature_flags", "enabled"),
+        "operations",
+        _first_change,
     ),
 ]
 IDS = [f"{s.table}:{s.action}" for s in SCENARIOS]
@@ -447,7 +488,8 @@ async def test_the_json_api_door_makes_the_same_request_and_approves_once(
     checker = await other("superadmin")
     checker_headers = {"X-CSRF-Token": await staff.csrf_token(checker)}
 
-    body = {"ids": [str(pk) for pk in ids], "params": scenario.fields}
+    named = await scenario.api_fields(db, ids) if scenario.api_fields else {}
+    body = {"ids": [str(pk) for pk in ids], "params": scenario.fields | named}
     forged = await client.post(url, json=body)
     asked = await client.post(url, json=body, headers=headers)
     request_id = asked.json()["approval_request"]["id"]
