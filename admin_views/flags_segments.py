@@ -15,6 +15,7 @@ from admin_views.parts.writes import Written
 from admin_views.shared import rule_builder
 from admin_views.shared.actions import ActionRefusedError
 from admin_views.shared.filters import DateRangeFilter
+from admin_views.shared.flag_history import STATE_HISTORY
 from flags.definition import problems
 from flags.uses import in_words, segment_uses
 from models.flag_segments import FlagSegment
@@ -64,6 +65,7 @@ class FlagSegmentAdmin(StaffView, model=FlagSegment):
     }
     lowercase_fields = ("key",)
     detail_panels = ["staff/panels/segment_uses.html"]
+    history = STATE_HISTORY
 
     async def on_model_change(
         self, data: dict, model: Any, is_created: bool, request: Request

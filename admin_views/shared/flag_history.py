@@ -65,4 +65,4 @@ async def strands(view: Any, db: AsyncSession, flag: FeatureFlag) -> list[Strand
 FLAG_HISTORY = History(strands=strands, words=words)
 """The flag's page: every environment's changes."""
 STATE_HISTORY = History(words=words)
-"""A state's own page: its changes."""
+"""A state's own page, and a segment's: its changes."""

@@ -50,6 +50,7 @@ SAID_APART = frozenset(
         "restored_version",
         "approval_request",
         "requested_by",
+        "refreshed",
     }
 )
 """What an entry keeps beside the fields it changed: said in its sentence, not as a change."""

@@ -35,8 +35,9 @@ from tests.admin_views.test_flag_environments import (  # noqa: F401 - fixtures
     state,
     switch,
 )
+from tests.admin_views.test_flag_segments import new_segment, segment
 from tests.admin_views.test_four_eyes_edits import approved, refusals
-from tests.admin_views.test_record_actions import parse
+from tests.admin_views.test_record_actions import offered, parse
 
 WHY = "Raising it for the beta group"
 
@@ -314,3 +315,23 @@ async def test_a_role_that_may_not_edit_reads_the_history_but_cannot_restore(
     assert refused.status_code == 403
     assert (await state(db, flag, "staging")).rollout_percentage == Decimal("55.00")
     assert await audit(db, "action:restore", "flag_environment_states") == []
+
+
+async def test_a_segments_page_lists_its_changes_too(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    boss: staff.Account,  # noqa: F811
+) -> None:
+    made = await new_segment(client, key="testers", name="Testers", allow_list="u-1")
+    pk = (await segment(db, "testers")).id
+    edit = offered((await client.get(f"/admin/flag-segments/details/{pk}")).text)["Edit"].href
+    body = await edit_form(client, edit)
+    body["allow_list"] = ["u-1", "u-2"]
+    saved = await client.post(edit, data=body)
+
+    shown = history((await client.get(f"/admin/flag-segments/details/{pk}")).text)
+
+    assert (made.status_code, saved.status_code) == (302, 302)
+    assert [(s.environment, s.said) for s in shown] == [("", "Updated"), ("", "Created")]
+    assert shown[0].changes == {"Allow list": ("u-1", "u-1, u-2")}
+    assert shown[1].changes["Key"] == ("", "testers")
