@@ -15,6 +15,7 @@ from starlette.requests import Request
 
 from admin_views import sqladmin_door as door
 from admin_views.base import StaffView
+from admin_views.flag_usage import usage_chart
 from admin_views.parts.row_actions import RecordAction
 from admin_views.shared import flag_copy, rule_builder
 from admin_views.shared.actions import (
@@ -258,7 +259,11 @@ class FeatureFlagAdmin(
     # changes anything else as well waits like any other (unmarking review, say).
     never_delayed = {"enabled": False}
     said_whole = flag_copy.DOCUMENT_WORDS
-    detail_panels = ["staff/panels/flag_environments.html", "staff/panels/flag_preview.html"]
+    detail_panels = [
+        "staff/panels/flag_environments.html",
+        "staff/panels/flag_preview.html",
+        "staff/panels/flag_evaluations.html",
+    ]
     history = FLAG_HISTORY
 
     async def on_model_change(
@@ -314,6 +319,7 @@ class FeatureFlagAdmin(
                 ),
                 "reach": await _reach(db, flag, state),
                 "platforms": sorted(PLATFORMS),
+                "evaluations": await usage_chart(db, flag.key),
             }
 
     async def _card(

@@ -98,11 +98,12 @@ async def active_flags(request: Request) -> Response:
     etag = answer_etag(served, stale, now, context, "feed")
     if matches(request, etag):
         return not_modified(etag, cache_control)
+    answers = [evaluate(flag, context, now) for flag in served.flags]
+    store.usage.add(served.environment, answers)
     flags = {}
-    for flag in served.flags:
-        result = evaluate(flag, context, now)
+    for result in answers:
         if result.on:
-            flags[flag.key] = {"enabled": True, "variant": result.variant, "value": result.value}
+            flags[result.key] = {"enabled": True, "variant": result.variant, "value": result.value}
     payload: dict[str, Any] = {
         "revision": served.revision,
         "flags": flags,

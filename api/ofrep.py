@@ -176,7 +176,9 @@ async def evaluate_all(request: Request) -> Response:
     if matches(request, etag):
         return not_modified(etag, cache_control)
     item = BULK_ITEMS.of(served, stale)
-    items = [item(evaluate(flag, context, now)) for flag in served.flags]
+    answers = [evaluate(flag, context, now) for flag in served.flags]
+    store.usage.add(served.environment, answers)
+    items = [item(answer) for answer in answers]
     for key, why in served.broken.items():
         items.append({"key": key, "errorCode": "GENERAL", "errorDetails": why})
     return json_answer(
@@ -199,6 +201,7 @@ async def evaluate_one(request: Request) -> Response:
             return _failure(500, "GENERAL", served.broken[key], key)
         return _failure(404, "FLAG_NOT_FOUND", f"No flag {key[:100]!r}.", key)
     result = evaluate(flag, context, utcnow())
+    store.usage.add(served.environment, (result,))
     if result.error:
         return _failure(
             400, result.error.value, "This flag splits users: send a targetingKey.", key

@@ -23,6 +23,7 @@ from flags.key_uses import KeyUses
 from flags.revision import CHANNEL
 from flags.snapshot import EMPTY, Snapshot, load, stored_revision
 from flags.streams import StreamHub
+from flags.usage import EvaluationCounts
 from models.base import utcnow
 from models.flags import PRODUCTION
 
@@ -54,6 +55,8 @@ class FlagStore:
         self._wake = asyncio.Event()
         self.key_uses = KeyUses()
         """The app keys this worker's requests brought; written from the refresh loop."""
+        self.usage = EvaluationCounts()
+        """How often this worker's doors answered each flag, written from the refresh loop."""
         self.streams = StreamHub(stream_limit)
         """The event streams open on this worker, told of every change the refresh finds."""
 
@@ -93,11 +96,14 @@ class FlagStore:
                 # Also between refreshes: a scheduled start or end changes answers unasked.
                 self.streams.publish(self.snapshot, utcnow())
                 await self.key_uses.flush_if_due(self.database)
+                await self.usage.flush_if_due(self.database)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
                 self._wake.clear()
         finally:
             listener.cancel()
+            # A worker stopping writes what it counted; only a crash loses the last batch.
+            await self.usage.flush_if_due(self.database, force=True)
             with contextlib.suppress(asyncio.CancelledError):
                 await listener
 
