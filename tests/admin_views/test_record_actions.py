@@ -169,13 +169,13 @@ CASES: list[tuple[str, Setup, set[str], str]] = [
     (
         "flag on",
         _plain("feature_flags", rows.flag_row),
-        {EDIT, DELETE, "Disable (kill switch)", "Copy state…"},
+        {EDIT, "Archive", "Disable (kill switch)", "Copy state…"},
         "enable",
     ),
     (
         "flag off",
         _plain("feature_flags", rows.flag_row, enabled=False),
-        {EDIT, DELETE, "Enable", "Copy state…"},
+        {EDIT, "Archive", "Enable", "Copy state…"},
         "disable",
     ),
     (
