@@ -223,13 +223,16 @@ async def test_indexes_set_aside_for_the_load_come_back_as_they_were(
     assert plain > 0
 
 
-def stop_after(batches: int, failure: str) -> Any:
-    """A `DemoData.batches` that goes wrong after `batches` batches, in one of two ways."""
+def stop_at_second_users_batch(failure: str) -> Any:
+    """A `DemoData.batches` that goes wrong at its second batch of customers, once the first
+    customers' rows (wallets, transactions) are copied, in one of two ways."""
     original = generate.DemoData.batches
 
     def batches_then_fail(data: generate.DemoData) -> Iterator[generate.Batch]:
-        for n, batch in enumerate(original(data)):
-            if n == batches:
+        users = 0
+        for batch in original(data):
+            users += batch.table == "users"
+            if batch.table == "users" and users == 2:
                 if failure == "generator raises":
                     raise RuntimeError("generator broke")
                 # the server refuses this one: a user whose email is already taken
@@ -269,8 +272,7 @@ async def test_a_failure_in_the_middle_of_copy_leaves_nothing(
         return await copy(writer, prepared)
 
     monkeypatch.setattr(CopyWriter, "copy", spy)
-    # batch 9 opens the customers (users first); 15 is the second batch of users
-    monkeypatch.setattr(generate.DemoData, "batches", stop_after(15, failure))
+    monkeypatch.setattr(generate.DemoData, "batches", stop_at_second_users_batch(failure))
     monkeypatch.setattr(generate, "USER_BATCH", 50)
 
     with pytest.raises(Exception, match=r"generator broke|duplicate key"):

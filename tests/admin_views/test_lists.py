@@ -23,7 +23,8 @@ from admin_views.shared.filters import (
     RelatedFilter,
     YesNoFilter,
 )
-from models import PaymentMethod, SupportTicket, User, Wallet, WalletTransaction
+from admin_views.shared.flag_lifecycle import ArchivedFilter, StaleFilter
+from models import FeatureFlag, PaymentMethod, SupportTicket, User, Wallet, WalletTransaction
 from tests.admin_views.screens import ROW_ID, listing
 
 VIEWS = admin_views.discover_views()
@@ -101,6 +102,15 @@ async def test_each_filter_selects_exactly_its_rows(
             filter_.end_parameter: end.isoformat(),
         }
         checks.append((params, sa.and_(filter_.column >= lower, filter_.column < upper)))
+    elif isinstance(filter_, StaleFilter):
+        stale = FeatureFlag.stale_clause(datetime.now(UTC))
+        checks.append(({filter_.parameter_name: "yes"}, stale))
+        checks.append(({filter_.parameter_name: "no"}, sa.not_(stale)))
+    elif isinstance(filter_, ArchivedFilter):
+        archived = FeatureFlag.archived_at.is_not(None)
+        checks.append(({filter_.parameter_name: "yes"}, archived))
+        checks.append(({filter_.parameter_name: "no"}, sa.not_(archived)))
+        checks.append(({filter_.parameter_name: "all"}, sa.true()))
     else:
         pytest.fail(f"no check for {type(filter_).__name__}")
 
