@@ -21,7 +21,6 @@ from admin_views.shared import flag_copy, rule_builder
 from admin_views.shared.actions import (
     ActionContext,
     ActionRefusedError,
-    ActionSpec,
     row_action,
 )
 from admin_views.shared.filters import ChoiceFilter, DateRangeFilter, YesNoFilter
@@ -363,24 +362,6 @@ class FeatureFlagAdmin(
     async def restore_said(self, _db: AsyncSession, _flag: FeatureFlag) -> dict[str, str]:
         return {"environment": PRODUCTION}
 
-    async def action_page(
-        self,
-        request: Request,
-        spec: ActionSpec,
-        raw: str,
-        rows: list[Any],
-        form: Any,
-        destination: str,
-        status_code: int,
-        needed: Needed | None = None,
-    ) -> Any:
-        """The copy's page shows the changes it would make before it is confirmed."""
-        if spec.name != "copy" or len(rows) != 1:
-            return await super().action_page(
-                request, spec, raw, rows, form, destination, status_code, needed
-            )
-        return await flag_copy.page(self, request, spec, raw, rows[0], form, status_code)
-
     @row_action("enable", "Enable", when=lambda flag: not flag.enabled, four_eyes=flag_review)
     async def enable(
         self, _db: AsyncSession, flag: FeatureFlag, _context: ActionContext
@@ -432,7 +413,12 @@ class FeatureFlagAdmin(
         return {}
 
     @row_action(
-        "copy", "Copy state…", form=flag_copy.copy_form, one_row=True, four_eyes=copy_review
+        "copy",
+        "Copy state…",
+        form=flag_copy.copy_form,
+        one_row=True,
+        four_eyes=copy_review,
+        page=flag_copy.page,
     )
     async def copy(
         self, db: AsyncSession, flag: FeatureFlag, context: ActionContext

@@ -397,6 +397,8 @@ class RowActions(RecordPage, Audited):
         needed: four_eyes.Needed | None = None,
     ) -> Response:
         one = rows[0] if len(rows) == 1 else None
+        if spec.page is not None and one is not None:
+            return await spec.page(self, request, spec, raw, one, form, destination, status_code)
         record = str(one) if one is not None else f"{len(rows)} {self.name_plural.lower()}"
         facts = []
         if spec.facts is not None and one is not None:

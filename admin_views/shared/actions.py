@@ -90,6 +90,10 @@ def with_reason(form: type[Form] | None) -> type[Form]:
     )
 
 
+OwnPage = Callable[..., Awaitable[Response]]
+"""(view, request, spec, raw pks, row, form, destination, status code) -> the page."""
+
+
 @dataclass(frozen=True)
 class ActionSpec:
     name: str
@@ -108,6 +112,9 @@ class ActionSpec:
     in_bar: bool = True
     """Offered in the record's action bar and the list's Actions menu; else only where it
     has what it needs (a restore, from a change in the record's history)."""
+    page: OwnPage | None = None
+    """The action's own page for one row, in place of the shared form page: one that shows
+    what it would change before it is confirmed (a copy, a restore)."""
 
     @property
     def has_own_page(self) -> bool:
@@ -155,13 +162,26 @@ def row_action(
     reason: bool = False,
     four_eyes: Guard | None = None,
     in_bar: bool = True,
+    page: OwnPage | None = None,
 ) -> Callable[[RowChange[View]], Callable[[View, Request], Awaitable[Response]]]:
     """Declare an action that applies `change` to each selected row (see the module doc).
-    `in_bar=False` leaves it out of the record's action bar and the list's Actions menu."""
+    `in_bar=False` leaves it out of the record's action bar and the list's Actions menu;
+    `page` shows one row's action on a page of its own (`ActionSpec.page`)."""
 
     def wrap(change: RowChange[View]) -> Callable[[View, Request], Awaitable[Response]]:
         spec = ActionSpec(
-            name, label, change, form, one_row, facts, when, confirm, reason, four_eyes, in_bar
+            name,
+            label,
+            change,
+            form,
+            one_row,
+            facts,
+            when,
+            confirm,
+            reason,
+            four_eyes,
+            in_bar,
+            page,
         )
 
         @functools.wraps(change)

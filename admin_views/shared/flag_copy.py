@@ -189,10 +189,12 @@ async def page(
     raw: str,
     flag: FeatureFlag,
     form: Any,
+    _destination: str,
     status_code: int,
 ) -> Response:
     """The copy's own page: the two environments, each field that would change (before →
-    after), and the form that confirms exactly those changes."""
+    after), and the form that confirms exactly those changes. It leads back to the flag's
+    page, wherever the copy was opened from."""
     problem = None
     found: list[Difference] = []
     needed = None

@@ -108,78 +108,6 @@ async def _reviewed(
 restore_review = Guard(_reviewed, reads_form=True)
 
 
-class Restorable(ModelView):
-    """A view whose rows can be restored as one of their changes left them; its history
-    panel (`history`) links each change to this action. Never reviewed: for views whose
-    edits no second person reviews (see `ReviewedRestorable`)."""
-
-    @row_action(RESTORE, "Restore this version", form=RestoreForm, one_row=True, in_bar=False)
-    async def restore(self, db: AsyncSession, row: Any, context: ActionContext) -> dict[str, Any]:
-        return await restored(self, db, row, context)
-
-    async def restore_said(self, db: AsyncSession, row: Any) -> dict[str, Any]:
-        """What else a restore's audit entry says about the row (its environment)."""
-        return {}
-
-    async def action_page(
-        self,
-        request: Request,
-        spec: ActionSpec,
-        raw: str,
-        rows: list[Any],
-        form: Any,
-        destination: str,
-        status_code: int,
-        needed: Needed | None = None,
-    ) -> Any:
-        """The restore's page shows the changes it would make before it is confirmed."""
-        if spec.name != RESTORE or len(rows) != 1:
-            return await super().action_page(
-                request, spec, raw, rows, form, destination, status_code, needed
-            )
-        return await page(self, request, spec, raw, rows[0], form, destination, status_code)
-
-
-class ReviewedRestorable(Restorable):
-    """`Restorable` for a view whose edits a second person may review (`edit_four_eyes`):
-    a restore waits where an edit to the same values would."""
-
-    @row_action(
-        RESTORE,
-        "Restore this version",
-        form=RestoreForm,
-        one_row=True,
-        four_eyes=restore_review,
-        in_bar=False,
-    )
-    async def restore(self, db: AsyncSession, row: Any, context: ActionContext) -> dict[str, Any]:
-        return await restored(self, db, row, context)
-
-
-async def restored(view: Any, db: AsyncSession, row: Any, context: ActionContext) -> dict:
-    """The action's change: `row` as the change asked for left it, through the view's edit
-    hook; what its audit entry says besides the fields."""
-    asked = await restoring(view, db, row, context.params.get("entry"))
-    if not asked.changes:
-        raise ActionRefusedError(
-            f"{row} is already as {asked.version} left it: there is nothing to restore."
-        )
-    seen = context.params.get("seen")
-    if seen and fingerprint(asked.changes) != seen:
-        raise ActionRefusedError(f"{row} changed since the changes were shown: look at them again.")
-    data = dict(asked.values)
-    try:
-        await view.on_model_change(data, row, False, context.request)
-    except FieldErrorsError as refused:
-        raise ActionRefusedError(
-            f"{asked.version} cannot be restored: {' '.join(refused.errors.values())}"
-        ) from None
-    for name, value in data.items():
-        setattr(row, name, value)
-    said = {"restored_from": asked.entry.sequence, "restored_version": asked.version}
-    return said | await view.restore_said(db, row)
-
-
 async def page(
     view: Any,
     request: Request,
@@ -226,3 +154,60 @@ async def page(
         },
         status_code=status_code,
     )
+
+
+class Restorable(ModelView):
+    """A view whose rows can be restored as one of their changes left them; its history
+    panel (`history`) links each change to this action. Never reviewed: for views whose
+    edits no second person reviews (see `ReviewedRestorable`)."""
+
+    @row_action(
+        RESTORE, "Restore this version", form=RestoreForm, one_row=True, in_bar=False, page=page
+    )
+    async def restore(self, db: AsyncSession, row: Any, context: ActionContext) -> dict[str, Any]:
+        return await restored(self, db, row, context)
+
+    async def restore_said(self, db: AsyncSession, row: Any) -> dict[str, Any]:
+        """What else a restore's audit entry says about the row (its environment)."""
+        return {}
+
+
+class ReviewedRestorable(Restorable):
+    """`Restorable` for a view whose edits a second person may review (`edit_four_eyes`):
+    a restore waits where an edit to the same values would."""
+
+    @row_action(
+        RESTORE,
+        "Restore this version",
+        form=RestoreForm,
+        one_row=True,
+        four_eyes=restore_review,
+        in_bar=False,
+        page=page,
+    )
+    async def restore(self, db: AsyncSession, row: Any, context: ActionContext) -> dict[str, Any]:
+        return await restored(self, db, row, context)
+
+
+async def restored(view: Any, db: AsyncSession, row: Any, context: ActionContext) -> dict:
+    """The action's change: `row` as the change asked for left it, through the view's edit
+    hook; what its audit entry says besides the fields."""
+    asked = await restoring(view, db, row, context.params.get("entry"))
+    if not asked.changes:
+        raise ActionRefusedError(
+            f"{row} is already as {asked.version} left it: there is nothing to restore."
+        )
+    seen = context.params.get("seen")
+    if seen and fingerprint(asked.changes) != seen:
+        raise ActionRefusedError(f"{row} changed since the changes were shown: look at them again.")
+    data = dict(asked.values)
+    try:
+        await view.on_model_change(data, row, False, context.request)
+    except FieldErrorsError as refused:
+        raise ActionRefusedError(
+            f"{asked.version} cannot be restored: {' '.join(refused.errors.values())}"
+        ) from None
+    for name, value in data.items():
+        setattr(row, name, value)
+    said = {"restored_from": asked.entry.sequence, "restored_version": asked.version}
+    return said | await view.restore_said(db, row)
