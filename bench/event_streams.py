@@ -42,12 +42,12 @@ from bench.flag_feed import (  # noqa: E402
     server,
     shipped,
 )
+from bench.streams_client import Listener, open_all  # noqa: E402
 from core.database import Database  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from flags import revision as _bumps_the_flags_revision  # noqa: E402, F401
 from models import FeatureFlag  # noqa: E402
 
-OPEN_TIMEOUT_S = 120
 FAN_OUT_TIMEOUT_S = 30
 
 
@@ -56,36 +56,6 @@ def rss_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError("no VmRSS")
-
-
-class Listener:
-    """One stream, read as an EventSource would, until its first message."""
-
-    def __init__(self, path: str, port: int, reads: bool) -> None:
-        self.path, self.port, self.reads = path, port, reads
-        self.heard_at: float | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def open(self) -> None:
-        reader, writer = await asyncio.open_connection(HOST, self.port)
-        self.writer = writer
-        writer.write(f"GET {self.path} HTTP/1.1\r\nHost: {HOST}\r\n\r\n".encode())
-        await writer.drain()
-        if not self.reads:
-            return
-        head = await reader.readuntil(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 200"):
-            raise RuntimeError(head.decode(errors="replace").splitlines()[0])
-        self.reader = reader
-
-    async def until_message(self) -> None:
-        while b"refetchEvaluation" not in await self.reader.readline():
-            pass
-        self.heard_at = time.monotonic()
-
-    def close(self) -> None:
-        if self.writer is not None:
-            self.writer.transport.abort()
 
 
 async def change_a_flag(environment: dict[str, str]) -> None:
@@ -107,13 +77,10 @@ async def run(args: argparse.Namespace, environment: dict[str, str], base: str, 
     url = httpx.URL(bulk["eventStreams"][0]["url"])
     path = f"{url.raw_path.decode()}"
     before = rss_kib(pid)
-    listeners = [Listener(path, port, reads=True) for _ in range(args.streams)]
-    stalled = [Listener(path, port, reads=False) for _ in range(args.stalled)]
+    listeners = [Listener(HOST, port, path, reads=True) for _ in range(args.streams)]
+    stalled = [Listener(HOST, port, path, reads=False) for _ in range(args.stalled)]
     began = time.monotonic()
-    async with asyncio.timeout(OPEN_TIMEOUT_S):
-        for start in range(0, len(listeners), 500):
-            await asyncio.gather(*(s.open() for s in listeners[start : start + 500]))
-        await asyncio.gather(*(s.open() for s in stalled))
+    await open_all(listeners + stalled)
     opened_s = time.monotonic() - began
     await asyncio.sleep(2)
     after = rss_kib(pid)

@@ -3,7 +3,8 @@
 One uvicorn worker pinned to core 0 serves the app with 50 flags; wrk, pinned to core 1,
 loads (a) a bare route returning a fixed 2.7 kB JSON body, (b) the personalised mobile
 feed with a different user on every request, (c) the feed's 304 path, (d) OFREP bulk
-evaluation. Rounds are interleaved and the median kept, so drift on a shared machine hits
+evaluation, then (e) the feed again while the worker holds `--streams` open OFREP event
+streams. Rounds are interleaved and the median kept, so drift on a shared machine hits
 every scenario alike. Prints requests/s, p99 and the ratios to (a).
 
     python bench/flag_feed.py                    # embedded SQLite
@@ -18,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import shutil
 import socket
 import statistics
@@ -37,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.flag_feed_ceiling import CEILING_PATH  # noqa: E402
+from bench.streams_client import held_streams  # noqa: E402
 from core.database import Database  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from migrations import runner  # noqa: E402
@@ -262,6 +265,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="per run (at most 60)")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--streams",
+        type=int,
+        default=10_000,
+        help="event streams held open on the app's worker for the rounds of (e); 0: none",
+    )
     args = parser.parse_args()
     seconds = min(args.seconds, MAX_DURATION_S)
     for tool in ("wrk", "taskset"):
@@ -269,6 +278,9 @@ def main() -> None:
             raise SystemExit(f"{tool} is needed: apt-get install -y wrk util-linux")
     if (os.cpu_count() or 1) < 2:
         raise SystemExit("two cores are needed: one serves, one loads")
+    open_files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if args.streams + 200 > open_files:
+        raise SystemExit(f"ulimit -n is {open_files}: too few open files for the streams")
 
     with tempfile.TemporaryDirectory() as scratch:
         environment = {
@@ -276,13 +288,14 @@ def main() -> None:
             "SECRET_KEY": "bench-only-secret-key-bench-only-secret-key",
             "ENV": "development",
             "LOG_LEVEL": "WARNING",
+            "FLAG_STREAM_LIMIT": str(args.streams + 100),
         }
         if args.database_url:
             print("the database's tables are replaced: use a scratch database")
             reset(environment)
         asyncio.run(prepare(environment))
         with (
-            server(shipped(free_port()), environment, FEED) as app,
+            server(shipped(free_port()), environment, FEED, stop_within_s=60) as app,
             server(bare(free_port()), environment, CEILING) as ceiling,
         ):
             bases = {"app": app.base, "ceiling": ceiling.base}
@@ -296,7 +309,31 @@ def main() -> None:
                 shift = round_number % len(scenarios)
                 for scenario in scenarios[shift:] + scenarios[:shift]:
                     runs[scenario].append(load(bases, scenario, etag, args, seconds))
+            if args.streams:
+                runs |= with_streams_open(bases, etag, args, seconds)
     report(runs, args, seconds)
+
+
+def with_streams_open(
+    bases: dict[str, str], etag: str, args: argparse.Namespace, seconds: int
+) -> dict[str, list[Run]]:
+    """(e): the feed's rounds again, against a fresh ceiling each round, while the app's
+    worker holds `--streams` event streams (heartbeats and all), each read by the client."""
+    url = httpx.URL(
+        httpx.post(bases["app"] + OFREP_BULK, json={"context": {}}).json()["eventStreams"][0]["url"]
+    )
+    runs: dict[str, list[Run]] = {"ceiling_streams": [], "feed_streams": []}
+    with held_streams(HOST, url.port or 80, url.raw_path.decode(), args.streams) as streams:
+        print(f"{len(streams):,} event streams open on the app's worker")
+        load(bases, "feed", etag, args, 3)  # warm up
+        for round_number in range(args.rounds):
+            pair = [("ceiling_streams", "ceiling"), ("feed_streams", "feed")]
+            for name, scenario in pair if round_number % 2 == 0 else pair[::-1]:
+                runs[name].append(load(bases, scenario, etag, args, seconds))
+        ended = sum(stream.ended for stream in streams)
+    if ended:
+        raise SystemExit(f"{ended} of the {args.streams:,} streams ended during the rounds")
+    return runs
 
 
 def reset(environment: dict[str, str]) -> None:
@@ -321,9 +358,15 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace, seconds: int) -
         "feed": "(b) personalised feed",
         "not_modified": "(c) feed, 304 Not Modified",
         "ofrep": "(d) OFREP bulk",
+        "ceiling_streams": "(a) again, for (e)",
+        "feed_streams": f"(e) feed, {args.streams:,} streams open",
     }
-    targets = {"feed": 0.50, "not_modified": 0.80, "ofrep": 0.45}
-    ceilings = [run.requests_per_s for run in runs["ceiling"]]
+    targets = {"feed": 0.50, "not_modified": 0.80, "ofrep": 0.45, "feed_streams": 0.40}
+    ceilings = {
+        name: [run.requests_per_s for run in runs[name]]
+        for name in ("ceiling", "ceiling_streams")
+        if name in runs
+    }
     print(
         f"\n{args.rounds} rounds x {seconds} s, {args.connections} connections, "
         "`serve` (1 worker) and the bare route on core 0, wrk on core 1; medians over the rounds"
@@ -333,9 +376,10 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace, seconds: int) -
     print(f"|{'-' * 38}|{'-' * 10}|{'-' * 9}|{'-' * 22}|---------|")
     missed = []
     for scenario, scenario_runs in runs.items():
+        baseline = ceilings["ceiling_streams" if scenario.endswith("_streams") else "ceiling"]
         ratios = [
             run.requests_per_s / ceiling
-            for run, ceiling in zip(scenario_runs, ceilings, strict=True)
+            for run, ceiling in zip(scenario_runs, baseline, strict=True)
         ]
         ratio = statistics.median(ratios)
         spread = f"{ratio:.2f} ({min(ratios):.2f}-{max(ratios):.2f})"
