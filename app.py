@@ -24,6 +24,7 @@ from core import hosts, url_paths
 from core.body_limit import BodyLimitMiddleware
 from core.cors import PathCorsMiddleware
 from core.database import Database
+from core.fast_doors import FastDoors, door_stack
 from core.logging import configure_logging
 from core.middleware import SecurityHeadersMiddleware
 from core.outage import DatabaseOutageMiddleware
@@ -79,23 +80,32 @@ def create_app(settings: Settings | None = None) -> Starlette:
                     await task
             await database.dispose()
 
+    # Every response passes these first: who asks, for which host, with which headers.
+    edge = [
+        Middleware(SecurityHeadersMiddleware, production=settings.is_production),
+        # Before anything reads the client's address or the request's URL.
+        *hosts.middleware(settings),
+    ]
+    body_limit = Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    handlers = {ApiError: api_error, HTTPException: http_error}
+    routes = api.routes()
+    doors = door_stack(
+        [route for route in routes if getattr(route, "path", "").startswith(api.FLAG_DOORS)],
+        [*edge, *cors_middleware(settings), body_limit],
+        handlers,
+    )
     app = Starlette(
-        routes=[
-            *api.routes(),
-            Mount(STATIC_URL, StaticFiles(directory=STATIC_FILES), name="static"),
-        ],
+        routes=[*routes, Mount(STATIC_URL, StaticFiles(directory=STATIC_FILES), name="static")],
         middleware=[
-            Middleware(SecurityHeadersMiddleware, production=settings.is_production),
-            # Before anything reads the client's address or the request's URL.
-            *hosts.middleware(settings),
-            *cors_middleware(settings),
-            Middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes),
+            Middleware(FastDoors, prefixes=api.FLAG_DOORS, doors=doors),
+            *edge,
+            body_limit,
             # Outside the session middleware: its own lookups need the database too.
             Middleware(DatabaseOutageMiddleware),
             Middleware(StaffSessionMiddleware, settings=settings, database=database),
             Middleware(CsrfMiddleware, settings=settings),
         ],
-        exception_handlers={ApiError: api_error, HTTPException: http_error},
+        exception_handlers=handlers,
         lifespan=lifespan,
     )
     app.state.settings = settings

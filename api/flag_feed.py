@@ -8,6 +8,7 @@ read by hand, not through `FeedQuery`, which documents it: this is the hot path,
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -16,6 +17,7 @@ from api.client_keys import NoEnvironmentError, NoKeyError, no_environment, serv
 from api.etag import answer_etag, json_answer, matches, not_modified
 from api.event_stream import event_streams
 from api.operations import APP, CACHED, NOT_MODIFIED, Answer, Operation
+from api.outcomes import RenderedOutcomes
 from api.schemas import Conditional
 from api.schemas.errors import ApiErrorBody
 from api.schemas.feed import (
@@ -27,9 +29,18 @@ from api.schemas.feed import (
     FeedQuery,
     FlagFeed,
 )
-from flags.engine import PLATFORMS, Context, evaluate, parse_version
+from flags.engine import PLATFORMS, Context, Evaluation, evaluate, parse_version
+from flags.snapshot import Served
 from flags.store import FlagStore
 from models.base import utcnow
+
+
+def _entry(result: Evaluation, _served: Served, _stale: bool) -> dict[str, Any]:
+    return {"enabled": True, "variant": result.variant, "value": result.value}
+
+
+FEED_ENTRIES = RenderedOutcomes(_entry)
+"""The feed's entry for each answer that is on, encoded once per snapshot."""
 
 
 class BadFeedRequestError(ValueError):
@@ -41,7 +52,10 @@ def error(status: int, code: str, message: str, **headers: str) -> Response:
 
 
 def feed_context(request: Request) -> Context:
-    params = request.query_params
+    # What `request.query_params` would read, without building its multidict: the feed is
+    # asked millions of times, and a repeated name's last value wins just the same.
+    pairs = parse_qsl(request.scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    params = dict(pairs)
     platform = params.get("platform") or None
     if platform is not None and platform not in PLATFORMS:
         raise BadFeedRequestError(
@@ -61,7 +75,7 @@ def feed_context(request: Request) -> Context:
     if user_id is not None and len(user_id) > MAX_USER_ID:
         raise BadFeedRequestError(f"user_id is longer than {MAX_USER_ID} characters.")
     attributes: dict[str, Any] = {}
-    for name, value in params.multi_items():
+    for name, value in pairs:
         if not name.startswith(ATTRIBUTE_PREFIX):
             continue
         if len(attributes) >= MAX_ATTRIBUTES:
@@ -100,10 +114,8 @@ async def active_flags(request: Request) -> Response:
         return not_modified(etag, cache_control)
     answers = [evaluate(flag, context, now) for flag in served.flags]
     store.usage.add(served.environment, answers)
-    flags = {}
-    for result in answers:
-        if result.on:
-            flags[result.key] = {"enabled": True, "variant": result.variant, "value": result.value}
+    entry = FEED_ENTRIES.of(served, stale)
+    flags = {result.key: entry(result) for result in answers if result.on}
     payload: dict[str, Any] = {
         "revision": served.revision,
         "flags": flags,
