@@ -4,8 +4,9 @@ One uvicorn worker pinned to core 0 serves the app with 50 flags; wrk, pinned to
 loads (a) a bare route returning a fixed 2.7 kB JSON body, (b) the personalised mobile
 feed with a different user on every request, (c) the feed's 304 path, (d) OFREP bulk
 evaluation, then (e) the feed again while the worker holds `--streams` open OFREP event
-streams. Rounds are interleaved and the median kept, so drift on a shared machine hits
-every scenario alike. Prints requests/s, p99 and the ratios to (a).
+streams; with `--granian`, (f) the bare route and (g) the feed on Granian, to choose the
+server by measurement. Rounds are interleaved and the median kept, so drift on a shared
+machine hits every scenario alike. Prints requests/s, p99 and the ratios to (a).
 
     python bench/flag_feed.py                    # embedded SQLite
     python bench/flag_feed.py --database-url postgresql+asyncpg://postgres@127.0.0.1/test
@@ -168,6 +169,20 @@ def bare(port: int) -> list[str]:
     ]  # fmt: skip
 
 
+GRANIAN = Path(sys.executable).with_name("granian")
+
+
+def on_granian(port: int, target: str, *, factory: bool = False) -> list[str]:
+    """`target` on Granian (Rust I/O, one worker, single-threaded runtime, uvloop), for
+    choosing the server by measurement (`--granian`)."""
+    return [
+        str(GRANIAN), "--interface", "asgi", "--host", HOST, "--port", str(port),
+        "--workers", "1", "--runtime-mode", "st", "--loop", "uvloop", "--http", "1",
+        "--no-ws", "--no-access-log", "--log-level", "warning", "--working-dir", str(ROOT),
+        *(["--factory"] if factory else []), target,
+    ]  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Serving:
     base: str
@@ -235,9 +250,9 @@ def load(
         "feed": base + FEED,
         "not_modified": base + FEED + NOT_MODIFIED_QUERY,
         "ofrep": base + OFREP_BULK,
-    }[scenario]
+    }.get(scenario) or bases[scenario]
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(SCRIPTS[scenario] + SUMMARY)
+        script.write(SCRIPTS[scenario.removeprefix("granian_")] + SUMMARY)
     command = [
         "taskset", "-c", "1", "wrk", "--threads", "1",
         "--connections", str(args.connections), "--duration", f"{seconds}s",
@@ -265,6 +280,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5, help="per run (at most 60)")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--granian",
+        action="store_true",
+        help="also (f) the bare route and (g) the feed on Granian (pip install granian)",
+    )
     parser.add_argument(
         "--streams",
         type=int,
@@ -311,7 +331,49 @@ def main() -> None:
                     runs[scenario].append(load(bases, scenario, etag, args, seconds))
             if args.streams:
                 runs |= with_streams_open(bases, etag, args, seconds)
+            if args.granian:
+                runs |= on_granian_too(bases, environment, etag, args, seconds)
     report(runs, args, seconds)
+
+
+def on_granian_too(
+    bases: dict[str, str],
+    environment: dict[str, str],
+    etag: str,
+    args: argparse.Namespace,
+    seconds: int,
+) -> dict[str, list[Run]]:
+    """(f) the bare route and (g) the app's feed, each on Granian, in rounds with (a) on
+    uvicorn again: is another server worth shipping?"""
+    if not GRANIAN.exists():
+        raise SystemExit("--granian needs Granian: pip install granian")
+    runs: dict[str, list[Run]] = {
+        "ceiling_granian_base": [],
+        "granian_ceiling": [],
+        "granian_feed": [],
+    }
+    with (
+        server(
+            on_granian(free_port(), "bench.flag_feed_ceiling:app"), environment, CEILING
+        ) as bare_g,
+        server(on_granian(free_port(), "app:create_app", factory=True), environment, FEED) as app_g,
+    ):
+        on_granian_bases = bases | {
+            "granian_ceiling": bare_g.base + CEILING,
+            "granian_feed": app_g.base + FEED,
+        }
+        for scenario in ("granian_ceiling", "granian_feed"):
+            load(on_granian_bases, scenario, etag, args, 3)  # warm up
+        for round_number in range(args.rounds):
+            order = [
+                ("ceiling_granian_base", "ceiling"),
+                ("granian_ceiling", "granian_ceiling"),
+                ("granian_feed", "granian_feed"),
+            ]
+            shift = round_number % len(order)
+            for name, scenario in order[shift:] + order[:shift]:
+                runs[name].append(load(on_granian_bases, scenario, etag, args, seconds))
+    return runs
 
 
 def with_streams_open(
@@ -360,11 +422,14 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace, seconds: int) -
         "ofrep": "(d) OFREP bulk",
         "ceiling_streams": "(a) again, for (e)",
         "feed_streams": f"(e) feed, {args.streams:,} streams open",
+        "ceiling_granian_base": "(a) again, for (f) and (g)",
+        "granian_ceiling": "(f) bare route on Granian",
+        "granian_feed": "(g) personalised feed on Granian",
     }
     targets = {"feed": 0.50, "not_modified": 0.80, "ofrep": 0.45, "feed_streams": 0.40}
     ceilings = {
         name: [run.requests_per_s for run in runs[name]]
-        for name in ("ceiling", "ceiling_streams")
+        for name in ("ceiling", "ceiling_streams", "ceiling_granian_base")
         if name in runs
     }
     print(
@@ -376,7 +441,13 @@ def report(runs: dict[str, list[Run]], args: argparse.Namespace, seconds: int) -
     print(f"|{'-' * 38}|{'-' * 10}|{'-' * 9}|{'-' * 22}|---------|")
     missed = []
     for scenario, scenario_runs in runs.items():
-        baseline = ceilings["ceiling_streams" if scenario.endswith("_streams") else "ceiling"]
+        baseline = ceilings[
+            "ceiling_streams"
+            if scenario.endswith("_streams")
+            else "ceiling_granian_base"
+            if scenario.startswith(("granian_", "ceiling_granian"))
+            else "ceiling"
+        ]
         ratios = [
             run.requests_per_s / ceiling
             for run, ceiling in zip(scenario_runs, baseline, strict=True)
