@@ -13,28 +13,22 @@ ahead only while the flag is still as read (412 otherwise).
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import Any
 
 import sqlalchemy as sa
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from admin_views.base import StaffView
-from admin_views.parts.row_actions import NotRunError
-from admin_views.parts.writes import REASON
 from admin_views.shared.flag_copy import environments
-from admin_views.shared.form_errors import FieldErrorsError
-from api.actions import described, not_run, view_for
+from api.actions import view_for
 from api.bodies import explain
 from api.errors import ApiError
 from api.operations import STAFF, Answer, Operation
-from api.schemas import errors
-from api.schemas.actions import ActionAsked
+from api.schemas import IfMatch, errors
 from api.schemas.flags import (
     NULLABLE,
     FlagBody,
@@ -43,14 +37,26 @@ from api.schemas.flags import (
     FlagPatch,
     FlagPath,
     FlagsQuery,
-    IfMatch,
     StateBody,
 )
-from api.security import staff_acting
-from auth.permissions import allows
+from api.screen_doors import (
+    ASKED,
+    NO_STORE,
+    answer,
+    changed_since,
+    database,
+    etag,
+    fields,
+    given,
+    read_answers,
+    reader,
+    refuse,
+    sent_for_approval,
+    still_as_read,
+    through_screen,
+    write_answers,
+)
 from auth.sessions import Staff
-from core.database import Database
-from flags.definition import problems
 from flags.environments import by_environment, state_of
 from models.base import utcnow
 from models.flags import (
@@ -63,10 +69,8 @@ from models.flags import (
 
 FLAGS = FeatureFlag.__tablename__
 STATES = FlagEnvironmentState.__tablename__
-NO_STORE = {"Cache-Control": "no-store"}
 FLAG_FIELDS = frozenset({"name", "description", "flag_type", "requires_review"})
 """Fields of the flag itself, shared by its environments: set with production's state."""
-Body = TypeVar("Body", bound=BaseModel)
 
 
 async def list_flags(request: Request) -> Response:
@@ -85,7 +89,7 @@ async def list_flags(request: Request) -> Response:
     if query.stale is not None:
         stale = FeatureFlag.stale_clause(utcnow())
         stmt = stmt.where(stale if query.stale else sa.not_(stale))
-    async with _database(request).session() as db:
+    async with database(request).session() as db:
         if query.enabled is not None:
             stmt = await _enabled_in(db, stmt, query.environment, query.enabled)
         found = list(await db.scalars(stmt))
@@ -112,7 +116,7 @@ async def _enabled_in(db: AsyncSession, stmt: sa.Select, key: str, enabled: bool
 
 async def read_flag(request: Request) -> Response:
     await _reader(request)
-    async with _database(request).session() as db:
+    async with database(request).session() as db:
         flag = await _flag(db, request)
         [body] = await bodies(db, request, [flag])
     return _flag_answer(body)
@@ -120,14 +124,14 @@ async def read_flag(request: Request) -> Response:
 
 async def create_flag(request: Request) -> Response:
     staff = await _reader(request)
-    asked = await _fields(request, FlagCreate)
-    values = _given(asked)
+    asked = await fields(request, FlagCreate, NULLABLE)
+    values = given(asked)
     reason = values.pop("reason", "")
     view = view_for(request, FLAGS)
-    saved = await _saved(view.save_for(request, staff, None, values, reason))
+    saved = await through_screen(view.save_for(request, staff, None, values, reason))
     if saved.approval is not None:
-        return await _sent_for_approval(request, saved.approval.id)
-    async with _database(request).session() as db:
+        return await sent_for_approval(request, saved.approval.id)
+    async with database(request).session() as db:
         flag = await db.get(FeatureFlag, saved.obj.id)
         [body] = await bodies(db, request, [flag])
     return _flag_answer(body, 201)
@@ -135,26 +139,20 @@ async def create_flag(request: Request) -> Response:
 
 async def change_flag(request: Request) -> Response:
     staff = await _reader(request)
-    asked = await _fields(request, FlagPatch)
-    values = _given(asked)
+    asked = await fields(request, FlagPatch, NULLABLE)
+    values = given(asked)
     values.pop("environment", None)
     reason = values.pop("reason", "")
-    async with _database(request).session() as db:
+    async with database(request).session() as db:
         flag = await _flag(db, request)
-        held = request.headers.get("if-match")
-        if held is not None:
+        if "if-match" in request.headers:
             [current] = await bodies(db, request, [flag])
-            if held.strip() not in ("*", etag(current)):
-                raise ApiError(
-                    412,
-                    "precondition_failed",
-                    f"{flag.key} changed since it was read (If-Match): read it again.",
-                )
+            still_as_read(request, _etag(current), flag.key)
         view, pk = await _state_screen(db, request, flag, asked.environment, values)
-    saved = await _saved(view.save_for(request, staff, pk, values, reason))
+    saved = await through_screen(view.save_for(request, staff, pk, values, reason))
     if saved.approval is not None:
-        return await _sent_for_approval(request, saved.approval.id)
-    async with _database(request).session() as db:
+        return await sent_for_approval(request, saved.approval.id)
+    async with database(request).session() as db:
         flag = await _flag(db, request)
         [body] = await bodies(db, request, [flag])
     return _flag_answer(body)
@@ -169,10 +167,10 @@ async def _state_screen(
         return view_for(request, FLAGS), str(flag.id)
     environment = await db.scalar(sa.select(FlagEnvironment).where(FlagEnvironment.key == key))
     if environment is None:
-        _refuse({"environment": f"There is no environment {key!r}."})
+        refuse({"environment": f"There is no environment {key!r}."})
     shared = sorted(FLAG_FIELDS & set(values))
     if shared:
-        _refuse(
+        refuse(
             {
                 name: f"The flag's {name} is shared by every environment: change it with "
                 "production's state (leave environment out)."
@@ -190,35 +188,9 @@ async def _state_screen(
     return view_for(request, STATES), str(state.id)
 
 
-async def _saved(saving: Any) -> Any:
-    """The save's outcome; its refusal as the API answers it, nothing written."""
-    try:
-        return await saving
-    except NotRunError as error:
-        raise not_run(error) from None
-    except FieldErrorsError as refused:
-        fields = {("reason" if name == REASON else name): m for name, m in refused.errors.items()}
-        _refuse(fields)
-
-
-def _refuse(fields: dict[str, str]) -> NoReturn:
-    said = " ".join(f"{name}: {message}" for name, message in fields.items())
-    raise ApiError(422, "invalid", f"Nothing was changed. {said}", fields=fields)
-
-
-async def _sent_for_approval(request: Request, approval_id: object) -> Response:
-    asked = ActionAsked(approval_request=await described(request, approval_id))
-    return JSONResponse(asked.model_dump(mode="json"), status_code=202, headers=NO_STORE)
-
-
 async def _reader(request: Request) -> Staff:
     """The caller, who may read flags (every environment's state is on the same grid)."""
-    staff = await staff_acting(request)
-    if not allows(staff.permissions, FLAGS, "view"):
-        raise ApiError(
-            403, "forbidden", f"Your role may not view feature flags: it needs {FLAGS}:view."
-        )
-    return staff
+    return await reader(request, FLAGS, "feature flags")
 
 
 async def _flag(db: AsyncSession, request: Request) -> FeatureFlag:
@@ -227,34 +199,6 @@ async def _flag(db: AsyncSession, request: Request) -> FeatureFlag:
     if flag is None:
         raise ApiError(404, "not_found", f"There is no flag {key[:100]!r}.")
     return flag
-
-
-async def _fields(request: Request, model: type[Body]) -> Body:
-    """The body as `model`: 400 when it is no JSON object, 422 naming each field whose
-    type, length or name is wrong."""
-    try:
-        raw: Any = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise ApiError(400, "parse_error", "The request body is not valid JSON.") from None
-    if not isinstance(raw, dict):
-        raise ApiError(400, "invalid_request", "The request body must be a JSON object.")
-    try:
-        asked = model.model_validate(raw)
-    except ValidationError as invalid:
-        _refuse({str(e["loc"][0]) if e["loc"] else "body": explain(e) for e in invalid.errors()})
-    empty = sorted(n for n in asked.model_fields_set - NULLABLE if getattr(asked, n) is None)
-    if empty:
-        _refuse({name: f"'{name}' cannot be null: leave it out to keep it." for name in empty})
-    # Checked as given first, with the form's messages: the form's rows can only hold rules
-    # and variants of the right shape, so one of another shape is refused here.
-    if found := problems(asked.model_dump(include=asked.model_fields_set)):
-        _refuse(found)
-    return asked
-
-
-def _given(asked: BaseModel) -> dict[str, Any]:
-    """The fields sent, as Python values, the rest left out."""
-    return {name: getattr(asked, name) for name in asked.model_fields_set}
 
 
 async def bodies(
@@ -316,56 +260,21 @@ def _state(state: FlagState) -> StateBody:
     )
 
 
-def etag(body: FlagBody) -> str:
+def _etag(body: FlagBody) -> str:
     """A digest of every state's revision: any change of the flag moves one of them."""
-    revisions = sorted((key, state.revision) for key, state in body.environments.items())
-    text = json.dumps([body.key, revisions]).encode()
-    return '"' + hashlib.blake2b(text, digest_size=16).hexdigest() + '"'
+    return etag(body.key, sorted((key, state.revision) for key, state in body.environments.items()))
 
 
 def _flag_answer(body: FlagBody, status: int = 200) -> Response:
-    return JSONResponse(
-        body.model_dump(mode="json"), status_code=status, headers=NO_STORE | {"ETag": etag(body)}
-    )
-
-
-def _database(request: Request) -> Database:
-    return request.app.state.database
+    return answer(body, _etag(body), status)
 
 
 TAG = "Feature flags"
 PATH = "/api/v1/admin/flags"
 ONE = f"{PATH}/{{key}}"
-READ = {
-    401: errors.NOT_SIGNED_IN,
-    403: Answer("The role may not view feature flags.", errors.ApiErrorBody, codes=("forbidden",)),
-    503: errors.DATABASE_UNAVAILABLE,
-}
+READ = read_answers("feature flags")
 NOT_FOUND = Answer("There is no flag with this key.", errors.ApiErrorBody, codes=("not_found",))
-WRITE = {
-    400: errors.BAD_JSON_BODY,
-    401: errors.NOT_SIGNED_IN,
-    403: Answer(
-        "The role may not view flags or make this change (or, for a session, no CSRF "
-        "token was sent).",
-        errors.ApiErrorBody,
-        codes=("forbidden", "csrf_failed"),
-    ),
-    413: errors.PAYLOAD_TOO_LARGE,
-    422: Answer(
-        "A field is refused, with the form's own message in `fields` (the same as on the "
-        "screen); nothing was changed.",
-        errors.ApiErrorBody,
-        codes=("invalid",),
-        required=("fields",),
-    ),
-    503: errors.DATABASE_UNAVAILABLE,
-}
-ASKED = Answer(
-    "Four eyes: an approval request was made instead; nothing changed yet.",
-    ActionAsked,
-    headers=("Cache-Control",),
-)
+WRITE = write_answers("flags")
 RULES = (
     "The same rules as the Feature flags screen: the role's permissions on the flags' grid, "
     "the form's checks and messages, a second person for a flag that needs review (a "
@@ -444,11 +353,7 @@ operations = [
                 errors.ApiErrorBody,
                 codes=("conflict",),
             ),
-            412: Answer(
-                "If-Match: the flag changed since it was read.",
-                errors.ApiErrorBody,
-                codes=("precondition_failed",),
-            ),
+            412: changed_since("flag"),
             **WRITE,
         },
         security=STAFF,

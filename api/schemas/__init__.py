@@ -46,3 +46,13 @@ class Conditional(BaseModel):
         alias="If-None-Match",
         description="ETags of answers held, comma-separated, or *: 304 when one matches.",
     )
+
+
+class IfMatch(BaseModel):
+    """The request header of a change to a record read with an ETag (the management API)."""
+
+    if_match: str | None = Field(
+        None,
+        alias="If-Match",
+        description="The record's ETag as read: the change goes ahead only while it is current.",
+    )

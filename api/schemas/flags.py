@@ -45,14 +45,6 @@ class FlagPath(BaseModel):
     key: FlagKey = Field(description="The flag's key, as the app asks for it.")
 
 
-class IfMatch(BaseModel):
-    if_match: str | None = Field(
-        None,
-        alias="If-Match",
-        description="The flag's ETag as read: the change goes ahead only while it is current.",
-    )
-
-
 class FlagsQuery(BaseModel):
     after: FlagKey | None = Field(
         None, description="Flags whose key comes after this one: the `next_after` of a page."
