@@ -18,6 +18,7 @@ from api import (
     ofrep,
     openapi,
     search,
+    segments,
 )
 from api.operations import Operation
 
@@ -34,6 +35,7 @@ def operations() -> list[Operation]:
         *actions.operations,
         *approvals.operations,
         *flags.operations,
+        *segments.operations,
         *flag_feed.operations,
         *ofrep.operations,
         *event_stream.operations,

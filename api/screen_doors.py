@@ -59,7 +59,7 @@ async def fields(
     try:
         asked = model.model_validate(raw)
     except ValidationError as invalid:
-        refuse({str(e["loc"][0]) if e["loc"] else "body": explain(e) for e in invalid.errors()})
+        refuse(_first_faults(invalid))
     empty = sorted(n for n in asked.model_fields_set - nullable if getattr(asked, n) is None)
     if empty:
         refuse({name: f"'{name}' cannot be null: leave it out to keep it." for name in empty})
@@ -68,6 +68,18 @@ async def fields(
     if found := problems(asked.model_dump(include=asked.model_fields_set)):
         refuse(found)
     return asked
+
+
+def _first_faults(invalid: ValidationError) -> dict[str, str]:
+    """Each field's first fault, said of the field. A field that may be left out is
+    `X | None`, and pydantic says why each side of the union refused the value: the
+    first is about the field's own type, the second ("should be None") about nothing."""
+    faults: dict[str, str] = {}
+    for error in invalid.errors():
+        name = str(error["loc"][0]) if error["loc"] else "body"
+        if name not in faults:
+            faults[name] = explain(error | {"loc": (name,)})
+    return faults
 
 
 def given(asked: BaseModel) -> dict[str, Any]:

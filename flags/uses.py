@@ -23,11 +23,18 @@ class Use:
 
 def segment_uses(db: Session, key: str) -> list[Use]:
     """The states that include or exclude the segment `key`."""
-    return [
-        Use(flag, environment, state)
-        for flag, environment, state in every_state(db)
-        if key in (state.included_segments or ()) or key in (state.excluded_segments or ())
-    ]
+    return segments_uses(db).get(key, [])
+
+
+def segments_uses(db: Session) -> dict[str, list[Use]]:
+    """The states that include or exclude each segment in use, by its key: one reading of
+    every state for a whole page of segments."""
+    found: dict[str, list[Use]] = {}
+    for flag, environment, state in every_state(db):
+        named = {*(state.included_segments or ()), *(state.excluded_segments or ())}
+        for key in sorted(named):
+            found.setdefault(key, []).append(Use(flag, environment, state))
+    return found
 
 
 def dependents(db: Session, key: str) -> list[Use]:

@@ -17,6 +17,7 @@ from decimal import Decimal
 import httpx
 import pytest
 import schemathesis
+import sqlalchemy as sa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schemathesis.core.result import Err
@@ -34,6 +35,8 @@ from core.database import Database
 from core.settings import Settings
 from flags.client_keys import create_key
 from flags.engine import parse_version
+from models.flag_segments import FlagSegment
+from models.flags import FeatureFlag
 from tests import rows, staff
 from tests.analytics import world
 from tests.clients import client_for
@@ -46,6 +49,7 @@ SPARE_SESSIONS = 8
 these, so the token every other request carries stays valid."""
 LOGIN = "/api/v1/admin/auth/login"
 LOGOUT = "/api/v1/admin/auth/logout"
+SEGMENTS = "/api/v1/admin/segments"
 WEEK = {"from": "2026-11-02", "to": "2026-11-08"}
 ROUTED = re.compile(r"^/(api/|ofrep/|healthz$|readyz$)")
 CONVERTER = re.compile(r"{(\w+):\w+}")
@@ -307,6 +311,13 @@ async def test_real_answers_keep_to_the_document(
     built = await world.build(db)
     await add_desk_and_campaigns(db, built.users["u1"])
     await add_flags(db)
+    db.add(FlagSegment(key="beta-testers", name="Beta testers", allow_list=["user-7"]))
+    await db.execute(
+        sa.update(FeatureFlag)
+        .where(FeatureFlag.key == "colours")
+        .values(included_segments=["beta-testers"])
+    )
+    await db.commit()
     await app.state.flags.refresh(force=True)
     account = await staff.make_staff(db, "superadmin")
     credentials = {"email": account.email, "password": staff.PASSWORD}
@@ -345,11 +356,39 @@ async def test_real_answers_keep_to_the_document(
             {"json": {"platforms": ["tv"]}, "headers": bearer},
             422,
         ),
+        ("GET", SEGMENTS, {"params": {"limit": 1}, "headers": bearer}, 200),
+        ("GET", f"{SEGMENTS}/{{key}}", {"headers": bearer}, 200),
+        (
+            "POST",
+            SEGMENTS,
+            {
+                "json": {"key": "staff", "name": "Staff", "allow_list": ["user-1"]},
+                "headers": bearer,
+            },
+            201,
+        ),
+        (
+            "PATCH",
+            f"{SEGMENTS}/{{key}}",
+            {"json": {"deny_list": ["user-9"]}, "headers": bearer | {"If-Match": "*"}},
+            200,
+        ),
+        (
+            "PATCH",
+            f"{SEGMENTS}/{{key}}",
+            {
+                "json": {"rules": [{"attribute": "x", "operator": "like", "values": []}]},
+                "headers": bearer,
+            },
+            422,
+        ),
+        ("DELETE", f"{SEGMENTS}/{{key}}", {"headers": bearer}, 409),
         ("POST", LOGOUT, {"headers": bearer}, 204),
     ]
     document = schemathesis.openapi.from_dict((await client.get(openapi.PATH)).json())
 
     for method, path, request, status in asked:
-        answer = await client.request(method, path.format(key="colours"), **request)
+        key = "beta-testers" if path.startswith(SEGMENTS) else "colours"
+        answer = await client.request(method, path.format(key=key), **request)
         assert answer.status_code == status, (path, answer.text)
         document[path][method].validate_response(answer)

@@ -490,6 +490,23 @@ class AuditedWrites(Audited):
                 "is still wanted."
             )
 
+    async def delete_for(self, request: Request, staff: Staff, pk: str) -> None:
+        """Delete a row for `staff` by the screen's rules (`delete_model`: the view's own
+        refusal, the rows that still need it, the audit entry), without its pages: the door
+        for callers that speak no HTML. Raises NotRunError, having deleted nothing."""
+        if not self.can_delete or not allows(staff.permissions, self.resource(), "delete"):
+            raise NotRunError(
+                Refused.FORBIDDEN,
+                f"Your role may not delete {self.name_plural.lower()}: it needs "
+                f"{self.resource()}:delete.",
+            )
+        try:
+            await self.delete_model(request, pk)
+        except HTTPException:
+            raise NotRunError(Refused.NOT_FOUND, f"There is no such {self.name.lower()}.") from None
+        except (ActionRefusedError, DeleteBlockedError) as refused:
+            raise NotRunError(Refused.CONFLICT, str(refused)) from None
+
     async def delete_model(self, request: Request, pk: Any) -> None:
         """Delete a row; one others still need stays, with why."""
         async with self.session_maker(expire_on_commit=False) as db, db.begin():
