@@ -16,6 +16,7 @@ from admin_views.shared import rule_builder
 from admin_views.shared.actions import ActionRefusedError
 from admin_views.shared.filters import DateRangeFilter
 from admin_views.shared.flag_history import STATE_HISTORY
+from admin_views.shared.restore import Restorable
 from flags.definition import problems
 from flags.uses import in_words, segment_uses
 from models.flag_segments import FlagSegment
@@ -23,9 +24,10 @@ from models.flag_segments import FlagSegment
 MENU = "Feature flags"
 
 
-class FlagSegmentAdmin(StaffView, model=FlagSegment):
+class FlagSegmentAdmin(Restorable, StaffView, model=FlagSegment):
     """An audience defined once: its rules and lists. A change reaches every flag using it
-    at once (their states' revisions move on); one in use is never deleted."""
+    at once (their states' revisions move on), a restore of one of its versions too; one in
+    use is never deleted."""
 
     name = "Segment"
     name_plural = "Segments"
@@ -83,11 +85,12 @@ class FlagSegmentAdmin(StaffView, model=FlagSegment):
     ) -> None:
         """The audit entry of a change names the flags it refreshed."""
         if written.was is not None:
-            key = written.obj.key
-            uses = await db.run_sync(lambda sync: segment_uses(sync, key))
-            if uses:
-                extra = extra | {"refreshed": in_words(uses)}
+            extra = extra | await _refreshed(db, written.obj.key)
         await super().record(db, request, written, extra)
+
+    async def restore_said(self, db: AsyncSession, segment: FlagSegment) -> dict[str, Any]:
+        """A restore's audit entry names the flags it refreshed, as an edit's does."""
+        return await _refreshed(db, segment.key)
 
     async def on_model_delete(self, model: Any, request: Request) -> None:
         """A segment in use stays until no flag names it, in any environment."""
@@ -123,3 +126,9 @@ class FlagSegmentAdmin(StaffView, model=FlagSegment):
                 for use in uses
             ]
         }
+
+
+async def _refreshed(db: AsyncSession, key: str) -> dict[str, str]:
+    """What a change's audit entry says of the flags using the segment `key`, if any."""
+    uses = await db.run_sync(lambda sync: segment_uses(sync, key))
+    return {"refreshed": in_words(uses)} if uses else {}

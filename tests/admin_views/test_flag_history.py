@@ -12,6 +12,7 @@ from decimal import Decimal
 from html import unescape
 
 import httpx
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
@@ -19,7 +20,7 @@ from starlette.applications import Starlette
 from audit import trail
 from models.approvals import ApprovalRequest
 from models.flags import FeatureFlag
-from tests import staff
+from tests import rows, staff
 from tests.admin_views.screens import token
 from tests.admin_views.test_flag_environments import (  # noqa: F401 - fixtures
     audit,
@@ -35,7 +36,7 @@ from tests.admin_views.test_flag_environments import (  # noqa: F401 - fixtures
     state,
     switch,
 )
-from tests.admin_views.test_flag_segments import new_segment, segment
+from tests.admin_views.test_flag_segments import FEED, U1, U2, new_segment, segment
 from tests.admin_views.test_four_eyes_edits import approved, refusals
 from tests.admin_views.test_record_actions import offered, parse
 
@@ -335,3 +336,153 @@ async def test_a_segments_page_lists_its_changes_too(
     assert [(s.environment, s.said) for s in shown] == [("", "Updated"), ("", "Created")]
     assert shown[0].changes == {"Allow list": ("u-1", "u-1, u-2")}
     assert shown[1].changes["Key"] == ("", "testers")
+
+
+# -- Restoring a segment -------------------------------------------------------------------
+
+
+SEGMENTS = "/admin/flag-segments/list"
+ASKED = {"platform": "ios", "user_id": U2, "attr.country": "DE"}
+"""A user outside the segment's allow-list, in Germany."""
+
+
+async def segment_page(client: httpx.AsyncClient) -> tuple[str, str]:
+    """The page of the one segment, opened from its row on the segments list; its URL."""
+    listing = (await client.get(SEGMENTS)).text
+    [url] = {
+        found.href for found in parse(listing).links if "/flag-segments/details/" in found.href
+    }
+    page = await client.get(url)
+    assert page.status_code == 200, page.text[:300]
+    return page.text, url
+
+
+async def german_rule(client: httpx.AsyncClient) -> None:
+    """The segment's Edit, a rule "country in DE" added in the rule builder's row, saved."""
+    page, _ = await segment_page(client)
+    edit = offered(page)["Edit"].href
+    body = await edit_form(client, edit)
+    body |= {"rules-0-attribute": ["country"], "rules-0-operator": ["in"], "rules-0-new": ["DE"]}
+    saved = await client.post(edit, data=body)
+    assert saved.status_code == 302, refusals(saved.text)
+
+
+async def segment_restore_page(client: httpx.AsyncClient, number: int) -> str:
+    """The restore page of the `number`th change on the segment's page (newest first),
+    opened from its link there."""
+    page, here = await segment_page(client)
+    url = history(page)[number].restore
+    assert url, f"change {number} offers no restore"
+    opened = await client.get(url, headers={"referer": here})
+    assert opened.status_code == 200, opened.text[:300]
+    return opened.text
+
+
+@pytest.fixture
+async def used(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    boss: staff.Account,  # noqa: F811
+) -> FeatureFlag:
+    """Segment `testers` (user U1 only) made on its screen, then given a rule "country in
+    DE"; flag `new-card`, on for everyone in production, includes it in every environment
+    (its other environments' states start as production's, off)."""
+    made = await new_segment(client, key="testers", name="Testers", allow_list=U1)
+    assert made.status_code == 302, refusals(made.text)
+    new_card = FeatureFlag(
+        key="new-card",
+        name="New card",
+        enabled=True,
+        rollout_percentage=Decimal(100),
+        included_segments=["testers"],
+    )
+    db.add(new_card)
+    await db.commit()
+    await german_rule(client)
+    return new_card
+
+
+async def test_a_segments_version_is_restored_and_every_flag_using_it_follows(
+    app: Starlette, client: httpx.AsyncClient, db: AsyncSession, used: FeatureFlag
+) -> None:
+    await app.state.flags.refresh(force=True)
+    before = (await client.get(FEED, params=ASKED)).json()["flags"]
+    revision = (await fresh(db, used)).revision
+    offered_here = [bool(s.restore) for s in history((await segment_page(client))[0])]
+
+    page = await segment_restore_page(client, 1)  # as made: no rules
+    restored = await restore(client, page)
+    landed = await client.get(restored.headers["location"])
+    await app.state.flags.refresh(force=True)
+    after = (await client.get(FEED, params=ASKED)).json()["flags"]
+    row = await segment(db, "testers")
+    [entry] = await audit(db, "action:restore", "flag_segments")
+
+    assert offered_here == [False, True]
+    assert changes(page) == {"Rules": ("Country is one of DE", "none")}
+    assert "as <strong>revision 1</strong> left it" in page
+    assert restored.status_code == 303
+    assert restored.headers["location"].endswith(f"/admin/flag-segments/details/{row.id}")
+    assert "Restore this version: done" in landed.text
+    assert (row.rules, row.allow_list, row.revision) == ([], [U1], 3)
+    assert entry.before == {
+        "rules": [{"attribute": "country", "operator": "in", "values": ["DE"]}],
+        "revision": 2,
+    }
+    assert entry.after["rules"] == []
+    assert (entry.after["restored_version"], entry.after["refreshed"]) == (
+        "revision 1",
+        "new-card (Development, Staging, Production)",
+    )
+    assert (await fresh(db, used)).revision == revision + 1
+    assert "new-card" in before
+    assert "new-card" not in after
+    assert history(landed.text)[0] == Shown(
+        "", "Restored revision 1", {"Rules": ("Country is one of DE", "none")}, "", ""
+    )
+
+
+async def test_a_segment_restore_that_would_change_nothing_is_refused(
+    client: httpx.AsyncClient, db: AsyncSession, used: FeatureFlag
+) -> None:
+    page = await segment_restore_page(client, 1)
+    segment_now, _ = await segment_page(client)
+    edit = offered(segment_now)["Edit"].href
+    body = {
+        name: values
+        for name, values in (await edit_form(client, edit)).items()
+        if not name.startswith("rules-")
+    }
+    assert (await client.post(edit, data=body)).status_code == 302
+
+    refused = await restore(client, page)
+    landed = await client.get(refused.headers["location"])
+
+    assert refused.status_code == 303
+    assert "is already as revision 1 left it: there is nothing to restore." in landed.text
+    assert (await segment(db, "testers")).revision == 3
+    assert await audit(db, "action:restore", "flag_segments") == []
+
+
+async def test_a_role_that_may_not_edit_segments_is_not_offered_a_restore_and_is_refused(
+    client: httpx.AsyncClient, db: AsyncSession, used: FeatureFlag
+) -> None:
+    page = await segment_restore_page(client, 1)
+    await rows.insert(
+        db, "roles", rows.role_row(name="segment-reader", permissions=["flag_segments:view"])
+    )
+    await db.commit()
+    await staff.signed_in(client, await staff.make_staff(db, "segment-reader"))
+
+    shown = history((await segment_page(client))[0])
+    form = next(f for f in parse(page).forms if "action_form" in f["fields"])
+    refused = await client.post(
+        unescape(form["action"]), data=form["fields"] | {"csrf_token": await token(client)}
+    )
+
+    assert len(shown) == 2
+    assert not any(s.restore for s in shown)
+    assert refused.status_code == 403
+    row = await segment(db, "testers")
+    assert (row.revision, len(row.rules)) == (2, 1)
+    assert await audit(db, "action:restore", "flag_segments") == []
