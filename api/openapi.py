@@ -33,7 +33,8 @@ INFO: Schema = {
     "title": "SwipeSavvy Admin API",
     "version": "1.0.0",
     "description": "The staff back office's JSON API (sign-in, the dashboard's figures, "
-    "search, row actions and approvals, and feature flags managed as on their screen), "
+    "search, row actions and approvals, and feature flags and segments managed as on their "
+    "screens), "
     "the mobile apps' flag feed, and the OpenFeature Remote Evaluation Protocol (OFREP) v1 "
     'for OpenFeature SDKs. Errors are JSON: {"error", "message"} under /api, OFREP\'s '
     '{"errorCode", "errorDetails"} under /ofrep.',
