@@ -29,6 +29,7 @@ from admin_views.shared.flag_lifecycle import (
     ARCHIVE_CONFIRM,
     UNARCHIVE_CONFIRM,
     ArchivedFilter,
+    LastEvaluated,
     StaleFilter,
     type_and_age,
 )
@@ -191,7 +192,12 @@ class EnvironmentCard:
 
 
 class FeatureFlagAdmin(
-    FlagTargeting, EnvironmentSwitches, ReviewedRestorable, StaffView, model=FeatureFlag
+    FlagTargeting,
+    EnvironmentSwitches,
+    LastEvaluated,
+    ReviewedRestorable,
+    StaffView,
+    model=FeatureFlag,
 ):
     """A flag and its production state, which is the flag's own row; the flag's page shows
     every environment's state beside it."""

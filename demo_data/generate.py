@@ -11,10 +11,12 @@ Randomness comes from one seed, so the same seed gives the same data.
 from __future__ import annotations
 
 import hashlib
+import math
 import random
 import re
 import secrets
 import uuid
+import zlib
 from bisect import bisect
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -29,10 +31,14 @@ from audit.chain import GENESIS_HASH, row_hash
 from demo_data import catalog, generic
 from flags.environments import new_state, state_of
 from models.approvals import DEFAULT_THRESHOLDS
-from models.flags import FeatureFlag, FlagEnvironment, FlagEnvironmentState
+from models.flags import FeatureFlag, FlagEnvironment, FlagEnvironmentState, FlagState
 
 Row = dict[str, Any]
 CENT = Decimal("0.01")
+COUNTED_HOURS = 48
+"""Hours of flag evaluation counts: the chart on a flag's page."""
+POLLS_PER_HOUR = {"production": 1_200, "staging": 40, "development": 8}
+"""Bulk answers per hour at the day's peak, by environment (each counts every live flag)."""
 USER_BATCH = 10_000
 """Customers made together: one batch per table each, small enough to stream a million."""
 STAFF_EMAIL_DOMAIN = "staff.example.com"
@@ -215,6 +221,8 @@ class DemoData:
         self._agent_replies = 0
         self._sessions = 0
         self._flags: dict[str, Row] = {}
+        self._flag_served: dict[str, dict[str, FlagState]] = {}
+        """Each flag's state in each environment, by flag key and environment key."""
         self._asked_wallet: tuple[Row, Row] | None = None
         """An active wallet and its customer, for the demo's approval requests."""
 
@@ -248,6 +256,7 @@ class DemoData:
         yield Batch("flag_segments", self._flag_segments())
         yield Batch("feature_flags", self._feature_flags())
         yield Batch("flag_environment_states", self._flag_states())
+        yield Batch("flag_evaluation_counts", self._flag_evaluation_counts())
         ai_models = self._ai_models()
         yield Batch("ai_models", ai_models)
         campaigns, performance = self._campaigns(ai_models)
@@ -448,10 +457,12 @@ class DemoData:
         rows = []
         for row in self._flags.values():
             flag = FeatureFlag(**row)
+            served = self._flag_served[row["key"]] = {}
             for environment in environments:
-                if state_of(flag, environment, {}) is not None:
+                if (own := state_of(flag, environment, {})) is not None:
+                    served[environment.key] = own
                     continue
-                state = new_state(flag, environment)
+                state = served[environment.key] = new_state(flag, environment)
                 if environment.key == "development":
                     state.enabled, state.rollout_percentage = True, Decimal(100)
                 elif flag.flag_type in ("release", "experiment"):
@@ -463,6 +474,31 @@ class DemoData:
                 # Named, not drawn: every row after is the same with or without these.
                 named = uuid.uuid5(row["id"], environment.key)
                 rows.append(made | moments | {"id": named})
+        return rows
+
+    def _flag_evaluation_counts(self) -> list[Row]:
+        """The last `COUNTED_HOURS` of the doors' answers, as the bulk feed counts them:
+        every live flag once per poll of its environment, split roughly as its state says
+        (the rollout's share on, by the variants' weights; off outside its schedule).
+        Named, not drawn: every row after is the same with or without these."""
+        first = self.now.replace(minute=0, second=0) - timedelta(hours=COUNTED_HOURS - 1)
+        hours = [first + timedelta(hours=n) for n in range(COUNTED_HOURS)]
+        rows = []
+        for row in self._flags.values():
+            for environment, state in self._flag_served[row["key"]].items():
+                for hour in hours:
+                    for variant, count in _answers(state, hour, _polls(environment, hour)):
+                        named = uuid.uuid5(row["id"], f"{environment} {variant} {hour:%Y%m%d%H}")
+                        rows.append(
+                            {
+                                "id": named,
+                                "flag_key": row["key"],
+                                "environment": environment,
+                                "variant": variant,
+                                "hour": hour,
+                                "count": count,
+                            }
+                        )
         return rows
 
     # Four eyes
@@ -1074,3 +1110,33 @@ class DemoData:
         if offset is None:
             return None
         return datetime.combine(self.today + timedelta(days=offset), time(9), UTC)
+
+
+def _polls(environment: str, hour: datetime) -> int:
+    """Bulk answers in `environment` in `hour`: fewest at 04:00 UTC, most at 16:00, give or
+    take a tenth from hour to hour."""
+    peak = POLLS_PER_HOUR.get(environment, 0)
+    daytime = 0.3 + 0.7 * (1 - math.cos(2 * math.pi * (hour.hour - 4) / 24)) / 2
+    wobble = 1 + (zlib.crc32(f"{environment} {hour:%Y%m%d%H}".encode()) % 21 - 10) / 100
+    return round(peak * daytime * wobble)
+
+
+def _answers(state: FlagState, hour: datetime, polls: int) -> list[tuple[str, int]]:
+    """`polls` answers of a flag in `state`, by variant (`flags.usage.variant_of`)."""
+    live = (
+        state.enabled
+        and (state.starts_at is None or state.starts_at <= hour)
+        and (state.ends_at is None or hour < state.ends_at)
+    )
+    on = round(polls * float(state.rollout_percentage) / 100) if live else 0
+    split = [("off", polls - on)]
+    if not state.variants:
+        split.append(("on", on))
+    else:
+        given = 0
+        for variant in state.variants[:-1]:
+            share = round(on * variant["weight"] / 100)
+            split.append((variant["name"], share))
+            given += share
+        split.append((state.variants[-1]["name"], on - given))
+    return [(variant, count) for variant, count in split if count > 0]

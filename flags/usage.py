@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -25,6 +25,7 @@ from core.database import Database
 from flags.engine import Evaluation
 from models.base import utcnow
 from models.flag_usage import FlagEvaluationCount
+from models.flags import FeatureFlag
 
 log = logging.getLogger(__name__)
 
@@ -120,3 +121,17 @@ async def last_evaluated(db: AsyncSession, flag_key: str) -> dict[str, datetime]
         .group_by(FlagEvaluationCount.environment)
     )
     return {environment: hour for environment, hour in found.all()}
+
+
+async def last_evaluated_of(db: AsyncSession, flag_keys: Collection[str]) -> dict[str, datetime]:
+    """For each of these flags the doors ever answered, the last hour they did, in any
+    environment: one query, a probe of the counts' (flag_key, hour) index per flag (a
+    grouped max over the keys would read every hour each flag was counted in)."""
+    if not flag_keys:
+        return {}
+    c = FlagEvaluationCount
+    last = sa.select(sa.func.max(c.hour)).where(c.flag_key == FeatureFlag.key).scalar_subquery()
+    found = await db.execute(
+        sa.select(FeatureFlag.key, last).where(FeatureFlag.key.in_(list(flag_keys)))
+    )
+    return {key: hour for key, hour in found.all() if hour is not None}

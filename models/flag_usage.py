@@ -17,6 +17,9 @@ class FlagEvaluationCount(UUIDKey, Base):
     __tablename__ = "flag_evaluation_counts"
     __table_args__ = (
         sa.UniqueConstraint("flag_key", "environment", "variant", "hour"),
+        # When a flag was last answered (the stale rule, the list's badges) is one probe of
+        # this index; the unique one above would read every hour the flag was ever counted.
+        sa.Index("ix_flag_evaluation_counts_flag_key_hour", "flag_key", "hour"),
         check(
             "count >= 0",
             "count_non_negative",

@@ -23,6 +23,7 @@ from models.base import (
     choice,
     loaded,
 )
+from models.flag_usage import FlagEvaluationCount
 
 
 class FlagType(StrEnum):
@@ -47,6 +48,19 @@ SETTLED_DAYS = 30
 """A flag served fully on or fully off in production this long has done its job: stale, as
 one past its lifetime is (kill switches and permission flags are meant to sit still)."""
 SETTLED = timedelta(days=SETTLED_DAYS)
+
+
+UNUSED_DAYS = 30
+"""A flag no door has answered for this long is asked for by no app build: stale whatever
+its type (a kill switch no app reads switches nothing). Only a flag older than this can be,
+and never an archived one, which no door answers."""
+UNUSED = timedelta(days=UNUSED_DAYS)
+
+
+def counted_after(now: datetime) -> datetime:
+    """The start of the hour `UNUSED` before `now`: a flag counted in that hour or a later
+    one (flag_evaluation_counts.hour) may have been answered within `UNUSED`, so is in use."""
+    return (now - UNUSED).replace(minute=0, second=0, microsecond=0)
 
 
 REVIEW_ROLLOUT = Decimal("50")
@@ -186,27 +200,34 @@ class FeatureFlag(UUIDKey, FlagState, Timestamps, Base):
         """How production serves it: `settled` of its state."""
         return settled(self.enabled, self.rollout_percentage)
 
-    def stale_because(self, now: datetime) -> str | None:
+    def stale_because(self, now: datetime, last_evaluated: datetime | None) -> str | None:
         """Why it is time to remove it from the app and here, in words; None while it is
-        not. Only flags of a type with a lifetime go stale (`stale_clause` in SQL)."""
+        not. `last_evaluated` is the hour the doors last answered it in, None if they never
+        have (`flags.usage.last_evaluated_of`); `stale_clause` is the same rule in SQL."""
         days = LIFETIME_DAYS.get(FlagType(self.flag_type))
-        if days is None:
-            return None
-        if now - self.created_at > timedelta(days=days):
-            return f"Past its {days}-day lifetime"
-        served = self.settled_as()
-        if served and self.settled_since and now - self.settled_since > SETTLED:
-            held = (now - self.settled_since).days
-            said = "On at 100%" if served == "on" else "Off"
-            return f"{said} in production for {held} days"
+        if days is not None:
+            if now - self.created_at > timedelta(days=days):
+                return f"Past its {days}-day lifetime"
+            served = self.settled_as()
+            if served and self.settled_since and now - self.settled_since > SETTLED:
+                held = (now - self.settled_since).days
+                said = "On at 100%" if served == "on" else "Off"
+                return f"{said} in production for {held} days"
+        if self.archived_at is None and now - self.created_at > UNUSED:
+            if last_evaluated is None:
+                return "Never evaluated"
+            if last_evaluated < counted_after(now):
+                return f"Not evaluated since {last_evaluated.date().isoformat()}"
         return None
 
-    def is_stale(self, now: datetime) -> bool:
-        return self.stale_because(now) is not None
+    def is_stale(self, now: datetime, last_evaluated: datetime | None) -> bool:
+        return self.stale_because(now, last_evaluated) is not None
 
     @classmethod
     def stale_clause(cls, now: datetime) -> sa.ColumnElement[bool]:
-        """`stale_because` as SQL, for a list filter the database answers."""
+        """`stale_because` as SQL, for a list filter the database answers; whether the flag
+        was answered lately is one probe of the counts' (flag_key, hour) index."""
+        counts = FlagEvaluationCount
         return sa.or_(
             *(
                 (cls.flag_type == kind) & (cls.created_at < now - timedelta(days=days))
@@ -215,6 +236,9 @@ class FeatureFlag(UUIDKey, FlagState, Timestamps, Base):
             cls.flag_type.in_(list(LIFETIME_DAYS))
             & cls.settled_since.is_not(None)
             & (cls.settled_since < now - SETTLED),
+            cls.archived_at.is_(None)
+            & (cls.created_at < now - UNUSED)
+            & ~sa.exists().where(counts.flag_key == cls.key, counts.hour >= counted_after(now)),
         )
 
     def __str__(self) -> str:

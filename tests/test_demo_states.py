@@ -19,6 +19,7 @@ from sqlalchemy.orm import aliased
 
 from core.database import Database
 from core.settings import Settings
+from flags.usage import last_evaluated_of
 from models import (
     AdminSession,
     AdminUser,
@@ -172,9 +173,12 @@ async def test_states_beyond_one_column_each_show_up(demo: Database) -> None:
         }
     async with demo.session() as session:
         flags = (await session.scalars(sa.select(FeatureFlag))).all()
+        evaluated = await last_evaluated_of(session, [flag.key for flag in flags])
 
     assert [state for state, rows in found.items() if rows == 0] == []
-    assert {flag.is_stale(now) for flag in flags} == {True, False}
+    assert {flag.is_stale(now, evaluated.get(flag.key)) for flag in flags} == {True, False}
+    # The demo counts two days of polls: every flag is in use.
+    assert set(evaluated) == {flag.key for flag in flags}
 
 
 def broken_rules(now: datetime) -> dict[str, tuple[type[Base], sa.ColumnElement]]:

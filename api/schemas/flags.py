@@ -157,8 +157,9 @@ class FlagBody(Closed):
         description="When it was archived: no app is served it. Null while live."
     )
     stale_because: str | None = Field(
-        description="Why it is time to remove it (past its type's lifetime, or fully on or "
-        "off in production for 30 days); null while it is not stale."
+        description="Why it is time to remove it (past its type's lifetime, fully on or off "
+        "in production for 30 days, or not evaluated by the feed or OFREP for 30 days); null "
+        "while it is not stale."
     )
     created_at: datetime
     updated_at: datetime
