@@ -1,13 +1,13 @@
 """A flag's lifecycle on both databases: archived from its page (confirmed, audited), then
 served to no app (absent from the feed, FLAG_NOT_FOUND in OFREP, the ETag moved) and left
 out of the list unless asked for, and unarchived; never deleted; stale when past its
-lifetime or settled fully on or off in production for 30 days, found by the list's Stale
-filter and the API with the reason said."""
+lifetime, settled fully on or off in production for 30 days, or not evaluated by any door
+for 30 days, found by the list's Stale filter and the API with the reason said."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from html import unescape
 
@@ -17,9 +17,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
+from flags.usage import hour_of
 from models.base import utcnow
+from models.flag_usage import FlagEvaluationCount
 from models.flags import FeatureFlag
 from tests import staff
+from tests.admin_views.anchors import anchors
 from tests.admin_views.screens import token
 from tests.admin_views.test_record_actions import offered
 
@@ -173,3 +176,167 @@ async def test_stale_flags_are_found_by_the_database_and_say_why(
     assert "Past its 40-day lifetime" in stale
     assert "data-stale-because" not in fresh
     assert "On at 100% in production for 31 days</small>" in page
+
+
+async def aged(db: AsyncSession, key: str, days: float, *, archived: bool = False) -> FeatureFlag:
+    """A kill switch made `days` ago: no lifetime and never settled-stale, so only the
+    evaluation rule can make it stale."""
+    flag = await made(db, key, flag_type="kill_switch", rollout_percentage=Decimal(100))
+    made_at = utcnow() - timedelta(days=days)
+    await db.execute(
+        sa.update(FeatureFlag)
+        .where(FeatureFlag.id == flag.id)
+        .values(created_at=made_at, archived_at=made_at if archived else None)
+    )
+    await db.commit()
+    return flag
+
+
+async def counted(db: AsyncSession, key: str, days_ago: float, environment: str) -> datetime:
+    """Answers of the flag counted in the hour `days_ago`, as the doors' flush writes them."""
+    hour = hour_of(utcnow() - timedelta(days=days_ago))
+    db.add(
+        FlagEvaluationCount(flag_key=key, environment=environment, variant="on", hour=hour, count=7)
+    )
+    await db.commit()
+    return hour
+
+
+def stale_link(listing: str) -> str:
+    """The Stale filter's "Stale" choice, as the list renders it."""
+    [link] = [
+        a.href
+        for a in anchors(listing)
+        if "list-filters" in a.within and a.text.strip() == "Stale" and a.href
+    ]
+    return unescape(link)
+
+
+def reasons(listing: str, flags: dict[str, FeatureFlag]) -> dict[str, str | None]:
+    """Each flag's stale reason in the list's rows, None for a row without one."""
+    said = {}
+    for key, flag in flags.items():
+        row = re.search(rf'<tr[^>]*>(?:(?!</tr>).)*/details/{flag.id}".*?</tr>', listing, re.S)
+        if row is None:
+            continue
+        reason = re.search(r"data-stale-because>([^<]*)</small>", row[0])
+        said[key] = unescape(reason[1]) if reason else None
+    return said
+
+
+async def independently_stale(db: AsyncSession) -> set[str]:
+    """Live flags older than 30 days whose last count is older than the hour 30 days ago, or
+    missing: the rule asked as a grouped max(hour), not as the filter's NOT EXISTS."""
+    now = utcnow()
+    last = (
+        sa.select(
+            FlagEvaluationCount.flag_key,
+            sa.func.max(FlagEvaluationCount.hour).label("hour"),
+        )
+        .group_by(FlagEvaluationCount.flag_key)
+        .subquery()
+    )
+    rows = await db.scalars(
+        sa.select(FeatureFlag.key)
+        .outerjoin(last, last.c.flag_key == FeatureFlag.key)
+        .where(
+            FeatureFlag.archived_at.is_(None),
+            FeatureFlag.created_at < now - timedelta(days=30),
+            sa.or_(last.c.hour.is_(None), last.c.hour < hour_of(now - timedelta(days=30))),
+        )
+    )
+    return set(rows)
+
+
+async def test_flags_no_door_answered_for_30_days_are_stale_and_say_since_when(
+    client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    flags = {
+        "gone-quiet": await aged(db, "gone-quiet", 60),
+        "in-use": await aged(db, "in-use", 60),
+        "never-asked": await aged(db, "never-asked", 40),
+        "brand-new": await aged(db, "brand-new", 1),
+        "put-away": await aged(db, "put-away", 40, archived=True),
+    }
+    last_heard = await counted(db, "gone-quiet", 31, "staging")
+    await counted(db, "gone-quiet", 45, "production")
+    await counted(db, "in-use", 50, "production")
+    await counted(db, "in-use", 1, "development")
+    headers = {"X-CSRF-Token": await token(client)}
+
+    listing = (await client.get(LIST)).text
+    stale = (await client.get(stale_link(listing))).text
+    everything = (await client.get(LIST, params={"archived": "all"})).text
+    api = await client.get("/api/v1/admin/flags", params={"stale": "true"}, headers=headers)
+    quiet_page = (await client.get(f"/admin/feature-flags/details/{flags['gone-quiet'].id}")).text
+    used_page = (await client.get(f"/admin/feature-flags/details/{flags['in-use'].id}")).text
+    since = f"Not evaluated since {last_heard.date().isoformat()}"
+
+    assert reasons(listing, flags) == {
+        "gone-quiet": since,
+        "in-use": None,
+        "never-asked": "Never evaluated",
+        "brand-new": None,
+    }
+    assert set(reasons(stale, flags)) == {"gone-quiet", "never-asked"}
+    assert set(reasons(stale, flags)) == await independently_stale(db)
+    assert reasons(everything, flags)["put-away"] is None
+    assert {f["key"]: f["stale_because"] for f in api.json()["flags"]} == {
+        "gone-quiet": since,
+        "never-asked": "Never evaluated",
+    }
+    assert f"{since}</small>" in quiet_page
+    assert "data-stale-because" not in used_page
+
+
+async def test_the_list_reads_the_last_evaluations_of_its_page_in_one_query(
+    app: Starlette, client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    for n in range(12):
+        await aged(db, f"flag-{n}", 40)
+        if n % 2:
+            await counted(db, f"flag-{n}", 3 * n, "production")  # flag-11: 33 days ago
+    statements: list[str] = []
+
+    def note(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        if "flag_evaluation_counts" in statement:
+            statements.append(statement)
+
+    engine = app.state.database.engine.sync_engine
+    sa.event.listen(engine, "before_cursor_execute", note)
+    try:
+        few = (await client.get(LIST, params={"pageSize": "10", "search": "flag-1"})).text
+        asked_few = len(statements)
+        many = (await client.get(LIST, params={"pageSize": "25"})).text
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note)
+
+    assert few.count("data-stale-because") == 2  # flag-10 and flag-11 of flag-1, -10, -11
+    assert many.count("Never evaluated</small>") == 6
+    assert many.count("data-stale-because") == 7
+    assert asked_few == 1
+    assert len(statements) == 2
+
+
+async def test_evaluations_through_the_feed_make_a_stale_flag_fresh(
+    app: Starlette, client: httpx.AsyncClient, db: AsyncSession, boss: staff.Account
+) -> None:
+    flags = {
+        "gone-quiet": await aged(db, "gone-quiet", 60),
+        "never-asked": await aged(db, "never-asked", 40),
+    }
+    await counted(db, "gone-quiet", 35, "production")
+    await app.state.flags.refresh(force=True)
+    listing = (await client.get(LIST)).text
+    before = (await client.get(stale_link(listing))).text
+
+    answered = await client.get(FEED, params={"user_id": "u-1", "platform": "ios"})
+    await app.state.flags.usage.flush_if_due(app.state.database, force=True)
+    after = (await client.get(stale_link(listing))).text
+    fresh = (await client.get(LIST)).text
+
+    assert answered.status_code == 200
+    assert set(answered.json()["flags"]) == set(flags)
+    assert set(reasons(before, flags)) == set(flags)
+    assert reasons(after, flags) == {}
+    assert reasons(fresh, flags) == {"gone-quiet": None, "never-asked": None}
