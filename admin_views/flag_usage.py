@@ -60,6 +60,8 @@ class EnvironmentUsage:
     environment: str
     bars: list[Bar]
     total: int
+    peak: int
+    """The busiest hour's answers: the chart's full height."""
     by_variant: list[tuple[str, int]]
     last_hour: datetime
 
@@ -94,13 +96,15 @@ async def usage_chart(db: AsyncSession, flag_key: str) -> list[EnvironmentUsage]
     charts = []
     for environment in sorted(last):
         counts = hourly.get(environment, {})
-        peak = max(counts.values(), default=0) or 1
+        peak = max(counts.values(), default=0)
         bars = [
-            Bar(hour, counts.get(hour, 0), counts.get(hour, 0) / peak)
+            Bar(hour, counts.get(hour, 0), counts.get(hour, 0) / (peak or 1))
             for hour in (since + timedelta(hours=n) for n in range(CHART_HOURS))
         ]
         split = sorted(variants.get(environment, {}).items(), key=lambda item: -item[1])
         charts.append(
-            EnvironmentUsage(environment, bars, sum(counts.values()), split, last[environment])
+            EnvironmentUsage(
+                environment, bars, sum(counts.values()), peak, split, last[environment]
+            )
         )
     return charts

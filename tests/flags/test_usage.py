@@ -176,4 +176,4 @@ async def test_the_flags_page_charts_its_answers_per_environment(
     assert 'data-environment="production"' in page
     assert "11 in 48 h" in page  # 5 feed, 5 bulk, 1 single evaluation
     assert page.count("<rect ") == 48
-    assert "Not answered by the feed or OFREP yet." in unused
+    assert "Not evaluated yet: no app has asked the feed or OFREP for this flag." in unused
