@@ -14,7 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import AuditLog
 
 ROW_ID = re.compile(r'<input type="hidden" value="([0-9a-f-]{36})">')
-TOTAL = re.compile(r"of (\d+) items")
+TOTAL = re.compile(r"of ([\d,]+) items")
+"""A list's total as its footer says it: 2,544 past a thousand."""
 BIG_TABLES = frozenset(
     {
         "users",
@@ -35,7 +36,7 @@ async def listing(client: httpx.AsyncClient, slug: str, **params: str) -> tuple[
     response = await client.get(f"/admin/{slug}/list", params={"pageSize": "100", **params})
     assert response.status_code == 200, response.text[:500]
     total = TOTAL.search(response.text)
-    return (int(total[1]) if total else 0), ROW_ID.findall(response.text)
+    return (int(total[1].replace(",", "")) if total else 0), ROW_ID.findall(response.text)
 
 
 async def token(client: httpx.AsyncClient) -> str:
