@@ -17,8 +17,10 @@ from cli.main import cli
 from core.settings import Settings
 from flags.engine import bucket
 from flags.snapshot import CLIENT_KEYS
+from flags.usage import hour_of
 from models import RuntimeSetting
 from models.base import utcnow
+from models.flag_usage import FlagEvaluationCount
 from tests import rows, staff
 from tests.databases import TEST_BCRYPT_ROUNDS, TEST_SECRET_KEY
 
@@ -133,10 +135,23 @@ async def test_a_flag_past_its_lifetime_is_marked_stale(
 ) -> None:
     long_ago = utcnow() - timedelta(days=41)
     old = rows.flag_row(key="old-release", created_at=long_ago, updated_at=long_ago)
-    young = rows.flag_row(key="young-release")
+    young = rows.flag_row(key="young-release", created_at=utcnow())
     switch = rows.flag_row(key="old-switch", flag_type="kill_switch", created_at=long_ago)
     for flag in (old, young, switch):
         await rows.insert(db, "feature_flags", flag)
+    # Evaluated lately, all of them: only the lifetime tells them apart.
+    yesterday = hour_of(utcnow() - timedelta(days=1))
+    for flag in (old, young, switch):
+        db.add(
+            FlagEvaluationCount(
+                flag_key=flag["key"],
+                environment="production",
+                variant="on",
+                hour=yesterday,
+                count=1,
+            )
+        )
+    await db.commit()
     await signed_in_boss(client, db)
 
     listing = (await client.get("/admin/feature-flags/list")).text
