@@ -63,10 +63,14 @@ async def row_count(
 ) -> RowCount:
     """The rows of `statement`: estimated on PostgreSQL when that is over `estimate_above`
     and no exact figure was asked for, counted otherwise."""
+    # The order does not change how many rows there are, and kept, it costs a sort of every
+    # row: SQLite will not fold an ordered subquery into the count (2.5 ms for 2,000
+    # customers, against a few microseconds from an index without it).
+    unordered = statement.order_by(None)
     connection = await db.connection()
     if not exact and connection.dialect.name == "postgresql":
-        estimate = await planner_estimate(db, statement)
+        estimate = await planner_estimate(db, unordered)
         if estimate > estimate_above:
             return RowCount(estimate, estimated=True)
-    counted = await db.scalar(sa.select(sa.func.count()).select_from(statement.subquery()))
+    counted = await db.scalar(sa.select(sa.func.count()).select_from(unordered.subquery()))
     return RowCount(int(counted or 0))
