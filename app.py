@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 import admin_views
 import api
+from admin_views.shared import four_eyes
 from admin_views.site import STATIC_FILES, STATIC_URL, StaffAdmin
 from api.errors import ApiError, api_error, http_error
 from auth.middleware import CsrfMiddleware, StaffSessionMiddleware
@@ -102,7 +103,12 @@ def create_app(settings: Settings | None = None) -> Starlette:
             body_limit,
             # Outside the session middleware: its own lookups need the database too.
             Middleware(DatabaseOutageMiddleware),
-            Middleware(StaffSessionMiddleware, settings=settings, database=database),
+            Middleware(
+                StaffSessionMiddleware,
+                settings=settings,
+                database=database,
+                alongside={four_eyes.WAITING: four_eyes.waiting_by_permission},
+            ),
             Middleware(CsrfMiddleware, settings=settings),
         ],
         exception_handlers=handlers,

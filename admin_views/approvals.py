@@ -174,13 +174,10 @@ class ApprovalRequestAdmin(ReadOnlyView, model=ApprovalRequest):
                 return obj.record_label, Markup('<a href="{}">{}</a>').format(url, obj.record_label)
         return await super().get_detail_value(obj, prop, request)
 
-    async def menu_badge(self, request: Request) -> int:
+    def menu_badge(self, request: Request) -> int:
         """Requests waiting for this staff member's approval."""
         staff = current_staff(request)
-        if staff is None:
-            return 0
-        async with self.session_maker() as db:
-            return await four_eyes.waiting_for(db, staff)
+        return 0 if staff is None else four_eyes.waiting_for(staff)
 
     async def list(self, request: Request) -> Any:
         async with self.session_maker() as db, db.begin():

@@ -1,7 +1,8 @@
 """Staff sessions and CSRF for the admin screens, as ASGI middleware.
 
 `StaffSessionMiddleware` reads the signed session cookie, loads the live session from
-`admin_sessions` and puts the staff member in `scope["staff"]` and the session's small
+`admin_sessions` (and, in the same statement, what every page shows about the staff member:
+`sessions.Alongside`) and puts the staff member in `scope["staff"]` and the session's small
 state in `scope["session"]` (where SQLAdmin keeps flash messages); while the request runs,
 times are shown in the staff member's zone (`core.time_zones`). Routes that sign in or
 out say so through `issue_session_cookie` / `end_session_cookie`.
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import urlsplit
@@ -89,10 +90,18 @@ def csrf_token_for(connection: HTTPConnection, settings: Settings) -> str:
 
 
 class StaffSessionMiddleware:
-    def __init__(self, app: ASGIApp, *, settings: Settings, database: Database) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        settings: Settings,
+        database: Database,
+        alongside: Mapping[str, sessions.Alongside] | None = None,
+    ) -> None:
         self.app = app
         self.settings = settings
         self.database = database
+        self.alongside = alongside or {}
         self.cookie = cookie_name(settings)
         self.keys = tokens.Keys.of(settings)
 
@@ -113,7 +122,9 @@ class StaffSessionMiddleware:
         if token is None:
             return None
         async with self.database.session() as db:
-            staff = await sessions.resolve_browser_session(db, token, self.settings)
+            staff = await sessions.resolve_browser_session(
+                db, token, self.settings, alongside=self.alongside
+            )
             await db.commit()
         return staff
 

@@ -7,6 +7,7 @@ current refresh token. Only SHA-256 hashes of tokens are stored.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,11 @@ from models.people import AdminSession, AdminUser, Role, SessionKind
 TOUCH_EVERY = timedelta(seconds=60)
 """`last_seen_at` is written at most this often per session: idle timeouts are to the minute."""
 
+Alongside = Callable[[datetime], "sa.ScalarSelect[Any]"]
+"""Something every page shows about the signed-in staff member (the approvals badge), read
+in the session check's own statement rather than a round trip of its own: a scalar subquery
+over `AdminUser` (the staff member's row), given the time of the request."""
+
 
 @dataclass
 class Staff:
@@ -40,9 +46,13 @@ class Staff:
     time_zone: str
     """IANA name of the zone the staff member reads times in."""
     data: dict[str, Any] = field(default_factory=dict)
+    alongside: dict[str, Any] = field(default_factory=dict)
+    """What the session check read beside the session, by name (see `Alongside`)."""
 
 
-def staff_from(admin: AdminUser, role: Role, session: AdminSession) -> Staff:
+def staff_from(
+    admin: AdminUser, role: Role, session: AdminSession, alongside: dict[str, Any] | None = None
+) -> Staff:
     return Staff(
         id=admin.id,
         email=admin.email,
@@ -54,6 +64,7 @@ def staff_from(admin: AdminUser, role: Role, session: AdminSession) -> Staff:
         two_factor=admin.totp_secret is not None,
         time_zone=admin.time_zone,
         data=dict(session.data or {}),
+        alongside=alongside or {},
     )
 
 
@@ -96,13 +107,19 @@ def _live(now: datetime) -> list[sa.ColumnElement[bool]]:
 
 
 async def resolve_browser_session(
-    db: AsyncSession, token: str, settings: Settings, now: datetime | None = None
+    db: AsyncSession,
+    token: str,
+    settings: Settings,
+    now: datetime | None = None,
+    alongside: Mapping[str, Alongside] | None = None,
 ) -> Staff | None:
-    """The staff member behind a cookie token, if the session is live; touches it."""
+    """The staff member behind a cookie token, if the session is live; touches it. What
+    `alongside` names is read in the same statement and kept in `Staff.alongside`."""
     now = now or utcnow()
+    extras = [(name, read(now).label(name)) for name, read in (alongside or {}).items()]
     found = (
         await db.execute(
-            sa.select(AdminSession, AdminUser, Role)
+            sa.select(AdminSession, AdminUser, Role, *(column for _, column in extras))
             .join(AdminUser, AdminSession.admin_user_id == AdminUser.id)
             .join(Role, AdminUser.role_id == Role.id)
             .where(
@@ -114,14 +131,16 @@ async def resolve_browser_session(
     ).first()
     if found is None:
         return None
-    session, admin, role = found
+    session, admin, role, *values = found
     last_seen = session.last_seen_at or session.created_at
     if now - last_seen > timedelta(seconds=settings.session_idle_timeout_s):
         await revoke(db, session.id, "idle timeout", now)
         return None
     if now - last_seen >= TOUCH_EVERY:
         session.last_seen_at = now
-    return staff_from(admin, role, session)
+    return staff_from(
+        admin, role, session, {name: value for (name, _), value in zip(extras, values, strict=True)}
+    )
 
 
 async def resolve_api_session(

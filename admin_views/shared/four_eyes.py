@@ -340,23 +340,40 @@ async def expire_overdue(db: AsyncSession) -> int:
     return result.rowcount or 0
 
 
-async def waiting_for(db: AsyncSession, staff: Staff) -> int:
+WAITING = "approvals_waiting"
+"""The name the session check reads `waiting_by_permission` under (app.py wires it)."""
+
+
+def waiting_by_permission(now: datetime) -> sa.ScalarSelect[Any]:
+    """Pending requests someone else asked, counted per permission ("wallets:action:adjust 2",
+    comma-joined), for the sidebar's badge. Read in the session check's statement
+    (`auth.sessions.Alongside`), correlated to the signed-in staff member's row: the badge
+    costs no round trip of its own. Which permissions count is the role's question, answered
+    in Python by `waiting_for` with the same rule every door uses."""
+    per_permission = (
+        sa.select(ApprovalRequest.permission, sa.func.count().label("waiting"))
+        .where(
+            ApprovalRequest.status == ApprovalStatus.PENDING,
+            ApprovalRequest.expires_at > now,
+            ApprovalRequest.maker_id != AdminUser.id,
+        )
+        .group_by(ApprovalRequest.permission)
+        .correlate(AdminUser)
+        .subquery()
+    )
+    pair = per_permission.c.permission + " " + sa.cast(per_permission.c.waiting, sa.String)
+    return sa.select(sa.func.aggregate_strings(pair, ",")).scalar_subquery()
+
+
+def waiting_for(staff: Staff) -> int:
     """Pending requests `staff` could approve now, for the sidebar's badge."""
     if not allows(staff.permissions, TABLE, APPROVE):
         return 0
-    rows = await db.execute(
-        sa.select(ApprovalRequest.permission, sa.func.count())
-        .where(
-            ApprovalRequest.status == ApprovalStatus.PENDING,
-            ApprovalRequest.expires_at > _now(),
-            ApprovalRequest.maker_id != staff.id,
-        )
-        .group_by(ApprovalRequest.permission)
-    )
+    counted = (pair.rpartition(" ") for pair in (staff.alongside[WAITING] or "").split(","))
     return sum(
-        count
-        for permission, count in rows
-        if allows(staff.permissions, *permission.partition(":")[::2])
+        int(count)
+        for permission, _, count in counted
+        if permission and allows(staff.permissions, *permission.partition(":")[::2])
     )
 
 

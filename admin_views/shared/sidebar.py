@@ -59,7 +59,7 @@ def _current(menu: Any, path: str, request: Request, home: str) -> bool:
     return here.rstrip("/") == path.rstrip("/") or (is_home and here == home)
 
 
-async def _entry(menu: Any, request: Request, home: str, *, top: bool) -> Entry:
+def _entry(menu: Any, request: Request, home: str, *, top: bool) -> Entry:
     url = str(menu.url(request))
     # Only a top-level entry shows its badge.
     badge = getattr(menu.view, "menu_badge", None) if top else None
@@ -68,11 +68,11 @@ async def _entry(menu: Any, request: Request, home: str, *, top: bool) -> Entry:
         icon=menu.icon,
         url=url,
         active=_current(menu, URL(url).path, request, home),
-        waiting=await badge(request) if badge else 0,
+        waiting=badge(request) if badge else 0,
     )
 
 
-async def sidebar(admin: Any, request: Request) -> list[Entry | Section]:
+def sidebar(admin: Any, request: Request) -> list[Entry | Section]:
     """The entries and sections the staff member may open, in menu order."""
     home = request.url_for("admin:index").path
     shown: list[Entry | Section] = []
@@ -80,10 +80,10 @@ async def sidebar(admin: Any, request: Request) -> list[Entry | Section]:
         if not _shown(item, request):
             continue
         if item.type_ == "View":
-            shown.append(await _entry(item, request, home, top=True))
+            shown.append(_entry(item, request, home, top=True))
         elif item.type_ == "Category":
             entries = [
-                await _entry(child, request, home, top=False)
+                _entry(child, request, home, top=False)
                 for child in item.children
                 if _shown(child, request)
             ]

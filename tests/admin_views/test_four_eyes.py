@@ -564,6 +564,42 @@ async def test_the_approvals_badge_counts_what_waits_for_the_viewer(
     assert "waiting for your approval" not in support_page.text
 
 
+async def test_the_badge_counts_what_the_role_may_approve_and_changes_on_the_next_page(
+    client: httpx.AsyncClient, db: AsyncSession, other: Any, boss: staff.Account
+) -> None:
+    """The badge is read with the session check, on every page: a request withdrawn or
+    expired a moment ago is no longer counted, and a checker counts only the changes their
+    role may make."""
+    adjust, suspend = SCENARIOS[0], SCENARIOS[3]
+    asked = []
+    for scenario in (adjust, adjust, suspend):
+        ids = await scenario.setup(db)
+        await db.commit()
+        asked.append(await ask(client, scenario, ids))
+    checker = await other("superadmin")
+    adjuster = await other(
+        [
+            "approval_requests:view",
+            "approval_requests:action:approve",
+            "wallets:view",
+            "wallets:action:adjust",
+        ]
+    )
+
+    before = await checker.get("/admin/account")
+    adjusters = await adjuster.get("/admin/account")
+    withdrawn, _ = await decision(client, asked[0], "Withdraw")
+    expiring = await the_request(db, asked[2])
+    expiring.expires_at = utcnow() - timedelta(minutes=1)
+    await db.commit()
+    after = await checker.get("/admin/account")
+
+    assert 'title="3 waiting for your approval">3</span>' in before.text
+    assert 'title="2 waiting for your approval">2</span>' in adjusters.text
+    assert withdrawn.status_code == 303
+    assert 'title="1 waiting for your approval">1</span>' in after.text
+
+
 async def test_staff_see_the_requests_about_tables_they_may_view_and_no_others(
     client: httpx.AsyncClient, db: AsyncSession, other: Any, boss: staff.Account
 ) -> None:
