@@ -3,7 +3,7 @@ page of it by key (no OFFSET past the first pages) with a count that estimates w
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqladmin import ModelView
@@ -13,10 +13,13 @@ from starlette.requests import Request
 
 from admin_views import sqladmin_door as door
 from admin_views.shared import keyset, search
-from admin_views.shared.counting import EXACT_PARAM, EXACT_VALUE, row_count
+from admin_views.shared.counting import EXACT_PARAM, EXACT_VALUE, RowCount, row_count
 from admin_views.shared.label_rows import with_label_rows
 from admin_views.shared.labels import humanize
 from admin_views.shared.staff_form import UNSTORABLE
+
+FILTER_CHOICES = "swipesavvy.filter_choices"
+"""Where a list request keeps its filters' choices, read with its rows."""
 
 
 class Listing(ModelView):
@@ -61,32 +64,49 @@ class Listing(ModelView):
             shown = shown.options(with_label_rows(relation))
         order = keyset.order_for(self.model, self.sorting(request))
         after, before = (request.query_params.get(p) for p in (keyset.AFTER, keyset.BEFORE))
-        rows = None
-        if page == 1 and not (after or before):
-            # A first page that is not full holds every row: no count or estimate to ask for
-            # (an exact search answers one row).
-            rows = await door.run_query(self, shown.limit(page_size))
-        if rows is not None and len(rows) < page_size:
-            count = len(rows)
-        else:
-            async with self.session_maker() as db:
+        # The page's reads share one session: each session costs a connection's checkout and
+        # reset (on SQLite, hand-offs to its thread; on PostgreSQL, a ping).
+        async with self.session_maker(expire_on_commit=False) as db:
+
+            async def rows_of(query: sa.Select) -> list[Any]:
+                return list((await db.execute(query)).scalars().unique().all())
+
+            async def run_query(query: sa.Select) -> list[Any]:
+                return list((await db.execute(query)).all())
+
+            rows = None
+            if page == 1 and not (after or before):
+                # A first page that is not full holds every row: no count or estimate to ask
+                # for (an exact search answers one row).
+                rows = await rows_of(shown.limit(page_size))
+            if rows is not None and len(rows) < page_size:
+                count = RowCount(len(rows))
+            else:
                 count = await row_count(
                     db,
                     stmt,
                     estimate_above=self.estimate_count_above,
                     exact=request.query_params.get(EXACT_PARAM) == EXACT_VALUE,
                 )
-        page = min(max(page, 1), Pagination.max_page(count, page_size))
-        if rows is None and order is not None and (after or before):
-            direction = keyset.AFTER if after else keyset.BEFORE
-            seek = keyset.seek(shown, order, after or before or "", direction)
-            rows = await door.run_query(self, seek.limit(page_size))
-            rows = rows if after else rows[::-1]
-        elif rows is None:
-            rows = await door.run_query(self, shown.limit(page_size).offset((page - 1) * page_size))
+            page = min(max(page, 1), Pagination.max_page(count, page_size))
+            if rows is None and order is not None and (after or before):
+                direction = keyset.AFTER if after else keyset.BEFORE
+                seek = keyset.seek(shown, order, after or before or "", direction)
+                rows = await rows_of(seek.limit(page_size))
+                rows = rows if after else rows[::-1]
+            elif rows is None:
+                rows = await rows_of(shown.limit(page_size).offset((page - 1) * page_size))
+            request.scope[FILTER_CHOICES] = {
+                filter_.parameter_name: await filter_.lookups(request, self.model, run_query)
+                for filter_ in self.get_filters()
+            }
         pagination = keyset.KeysetPagination(rows=rows, page=page, page_size=page_size, count=count)
         pagination.order = order
         return pagination
+
+    def filter_choices(self, request: Request, filter_: Any) -> list[tuple[str, Any]]:
+        """A filter's choices (value, label), read with the list's rows by `list`."""
+        return request.scope[FILTER_CHOICES][filter_.parameter_name]
 
     def sorting(self, request: Request) -> list[tuple[str, bool]]:
         """The list's sort as (column name, descending): asked for, else the default."""
