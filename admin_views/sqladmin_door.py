@@ -225,6 +225,17 @@ def exposed_route(identity: str) -> str:
     return f"admin:view-{identity}"
 
 
+RECORD_PAGE_ROUTE = "details"
+"""The name SQLAdmin gives its record page's route (`admin:details`)."""
+
+
+def on_record_page(request: Request) -> bool:
+    """Whether the request is for a record's page, not another route (an edit) that loads
+    the record too: the route Starlette matched is in the scope."""
+    route = request.scope.get("route")
+    return getattr(route, "name", None) == RECORD_PAGE_ROUTE
+
+
 def menu_items(admin: Admin) -> list[Any]:
     """The sidebar's entries and categories (`sqladmin._menu` items), in menu order."""
     return admin._menu.items

@@ -93,6 +93,16 @@ def test_a_pages_route_is_named_as_the_door_says() -> None:
     )
 
 
+def test_the_record_pages_route_is_named_as_the_door_says() -> None:
+    admin, _ = stock()
+    named = {getattr(route, "name", None): route for route in admin.admin.routes}
+    assert sqladmin_door.RECORD_PAGE_ROUTE in named, (
+        "SQLAdmin names its record page's route differently now: "
+        "sqladmin_door.RECORD_PAGE_ROUTE must follow it (record pages would lose their panels)."
+    )
+    assert "/details/" in named[sqladmin_door.RECORD_PAGE_ROUTE].path
+
+
 def test_the_private_names_our_templates_use_are_still_there() -> None:
     admin, view = stock()
     missing = []

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import sqlalchemy as sa
 from sqladmin import ModelView
 from sqladmin.helpers import object_identifier_values
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
@@ -74,32 +75,40 @@ class RecordPage(ModelView):
     async def get_object_for_details(self, request: Request) -> Any:
         """The row, loaded once per request: SQLAdmin's details route asks for it twice
         (to check that it may be viewed, then to show it)."""
+        record, _ = await self._loaded(request)
+        return record
+
+    async def _loaded(self, request: Request) -> tuple[Any, list[Any]]:
+        """The row and, on its record page, its related panels, read in one session: one
+        connection, not two."""
         loaded = request.scope.setdefault(LOADED, {})
         key = (self.identity, request.path_params["pk"])
         if key not in loaded:
-            loaded[key] = await super().get_object_for_details(request)
+            async with self.session_maker(expire_on_commit=False) as db:
+                found = (await db.execute(self.details_query(request))).scalars().unique().all()
+                record = found[0] if found else None
+                shown = []
+                if record is not None and door.on_record_page(request):
+                    shown = await self._related_panels(db, request)
+            loaded[key] = (record, shown)
         return loaded[key]
 
     def record_groups(self) -> list[FieldGroup]:
         return field_groups(self.model, door.details_names(self), self.detail_groups)
 
     async def details_context(self, request: Request) -> dict[str, Any]:
-        context = {"related_panels": await self.related_panels(request)}
-        record = await self.get_object_for_details(request) if self.history else None
+        record, shown = await self._loaded(request)
+        context: dict[str, Any] = {"related_panels": shown}
         if self.history is not None and record is not None:
             context["history"] = await self.history.panel(self, request, record)
         return context
 
-    async def related_panels(self, request: Request) -> list[Any]:
+    async def _related_panels(self, db: AsyncSession, request: Request) -> list[Any]:
         staff = current_staff(request)
         if staff is None or not self.related:
             return []
-        # SQLAdmin has loaded the row (an unknown id is already a 404): its id is in the path.
-        try:
-            (row_id,) = object_identifier_values(request.path_params["pk"], self.model)
-        except (ValueError, TypeError):
-            raise HTTPException(status_code=404) from None
-        async with self.session_maker() as db:
-            return await panels(
-                db, staff, self.related, row_id, str(request.url_for("admin:index")).rstrip("/")
-            )
+        # The row was found: its id is in the path.
+        (row_id,) = object_identifier_values(request.path_params["pk"], self.model)
+        return await panels(
+            db, staff, self.related, row_id, str(request.url_for("admin:index")).rstrip("/")
+        )
