@@ -101,7 +101,7 @@ class StaffSessionMiddleware:
         self.app = app
         self.settings = settings
         self.database = database
-        self.alongside = alongside or {}
+        self.sessions = sessions.BrowserSessions(alongside)
         self.cookie = cookie_name(settings)
         self.keys = tokens.Keys.of(settings)
 
@@ -122,10 +122,12 @@ class StaffSessionMiddleware:
         if token is None:
             return None
         async with self.database.session() as db:
-            staff = await sessions.resolve_browser_session(
-                db, token, self.settings, alongside=self.alongside
-            )
-            await db.commit()
+            staff = await self.sessions.resolve(db, token, self.settings)
+            # Only a touch (`last_seen_at`, once a minute) or a revocation (an idle session,
+            # which resolves to None) writes; any other request only read, and a commit
+            # would cost a round trip (on SQLite, a hand-off to its thread) for nothing.
+            if staff is None or db.dirty:
+                await db.commit()
         return staff
 
     async def _save(self, session: uuid.UUID | str, data: dict[str, Any]) -> None:

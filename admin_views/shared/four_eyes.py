@@ -344,7 +344,7 @@ WAITING = "approvals_waiting"
 """The name the session check reads `waiting_by_permission` under (app.py wires it)."""
 
 
-def waiting_by_permission(now: datetime) -> sa.ScalarSelect[Any]:
+def waiting_by_permission(now: datetime | sa.BindParameter[datetime]) -> sa.ScalarSelect[Any]:
     """Pending requests someone else asked, counted per permission ("wallets:action:adjust 2",
     comma-joined), for the sidebar's badge. Read in the session check's statement
     (`auth.sessions.Alongside`), correlated to the signed-in staff member's row: the badge
