@@ -57,12 +57,16 @@ def _lower_priority() -> None:
 
 
 HASHING = ThreadPoolExecutor(
-    max_workers=1, thread_name_prefix="bcrypt", initializer=_lower_priority
+    max_workers=os.cpu_count() or 1, thread_name_prefix="bcrypt", initializer=_lower_priority
 )
-"""One hashing thread per process, at a lower priority. bcrypt at cost 12 takes ~0.25 s of
-CPU; twenty sign-ins at once on the default pool would take every core from the event
-loops (the flag feed, every page) for seconds. Queued here, they wait their turn and the
-loop keeps answering."""
+"""As many hashing threads per process as cores, at a lower priority. bcrypt at cost 12 takes
+~0.25 s of CPU; twenty sign-ins at once on the default pool (up to 12 threads at the loop's
+priority) would take every core from the event loops (the flag feed, every page) for
+seconds. At a lower priority they take what the loops leave. One thread per process was too
+few: the workers share one listening socket and the first to wake accepts every connection
+waiting, so most of a burst lands on one worker and queued on its one thread while the other
+core idled (20 sign-ins on an idle 2-core server: the last done after 4.3-5.0 s; with two
+threads each, 2.9 s, against 2.6 s for the CPU alone; `bench/README.md`, "Load")."""
 
 
 async def hash_password(password: str, rounds: int) -> str:
