@@ -43,6 +43,7 @@ from api.screen_doors import (
     ASKED,
     NO_STORE,
     answer,
+    by_key,
     changed_since,
     database,
     etag,
@@ -118,7 +119,7 @@ async def _enabled_in(db: AsyncSession, stmt: sa.Select, key: str, enabled: bool
 async def read_flag(request: Request) -> Response:
     await _reader(request)
     async with database(request).session() as db:
-        flag = await _flag(db, request)
+        flag = await by_key(db, request, FeatureFlag, "flag")
         [body] = await bodies(db, request, [flag])
     return _flag_answer(body)
 
@@ -145,7 +146,7 @@ async def change_flag(request: Request) -> Response:
     values.pop("environment", None)
     reason = values.pop("reason", "")
     async with database(request).session() as db:
-        flag = await _flag(db, request)
+        flag = await by_key(db, request, FeatureFlag, "flag")
         if "if-match" in request.headers:
             [current] = await bodies(db, request, [flag])
             still_as_read(request, _etag(current), flag.key)
@@ -154,7 +155,7 @@ async def change_flag(request: Request) -> Response:
     if saved.approval is not None:
         return await sent_for_approval(request, saved.approval.id)
     async with database(request).session() as db:
-        flag = await _flag(db, request)
+        flag = await by_key(db, request, FeatureFlag, "flag")
         [body] = await bodies(db, request, [flag])
     return _flag_answer(body)
 
@@ -192,14 +193,6 @@ async def _state_screen(
 async def _reader(request: Request) -> Staff:
     """The caller, who may read flags (every environment's state is on the same grid)."""
     return await reader(request, FLAGS, "feature flags")
-
-
-async def _flag(db: AsyncSession, request: Request) -> FeatureFlag:
-    key = str(request.path_params["key"])
-    flag = await db.scalar(sa.select(FeatureFlag).where(FeatureFlag.key == key))
-    if flag is None:
-        raise ApiError(404, "not_found", f"There is no flag {key[:100]!r}.")
-    return flag
 
 
 async def bodies(

@@ -12,7 +12,9 @@ import json
 from collections.abc import Awaitable
 from typing import Any, NoReturn, TypeVar
 
+import sqlalchemy as sa
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -34,6 +36,7 @@ from flags.definition import problems
 NO_STORE = {"Cache-Control": "no-store"}
 Body = TypeVar("Body", bound=BaseModel)
 Done = TypeVar("Done")
+Keyed = TypeVar("Keyed")
 
 
 async def reader(request: Request, table: str, called: str) -> Staff:
@@ -96,6 +99,15 @@ async def through_screen(doing: Awaitable[Done]) -> Done:
         raise not_run(error) from None
     except FieldErrorsError as refused:
         refuse({("reason" if name == REASON else name): m for name, m in refused.errors.items()})
+
+
+async def by_key(db: AsyncSession, request: Request, model: type[Keyed], noun: str) -> Keyed:
+    """The row whose `key` the door's path names, or the API's 404 naming it."""
+    key = str(request.path_params["key"])
+    found = await db.scalar(sa.select(model).where(model.key == key))
+    if found is None:
+        raise ApiError(404, "not_found", f"There is no {noun} {key[:100]!r}.")
+    return found
 
 
 def refuse(fields: dict[str, str]) -> NoReturn:

@@ -40,6 +40,7 @@ from api.screen_doors import (
     ASKED,
     NO_STORE,
     answer,
+    by_key,
     changed_since,
     database,
     etag,
@@ -81,7 +82,7 @@ async def list_segments(request: Request) -> Response:
 async def read_segment(request: Request) -> Response:
     await _reader(request)
     async with database(request).session() as db:
-        [body] = await bodies(db, request, [await _segment(db, request)])
+        [body] = await bodies(db, request, [await by_key(db, request, FlagSegment, "segment")])
     return _segment_answer(body)
 
 
@@ -106,7 +107,7 @@ async def change_segment(request: Request) -> Response:
     if saved.approval is not None:
         return await sent_for_approval(request, saved.approval.id)
     async with database(request).session() as db:
-        [body] = await bodies(db, request, [await _segment(db, request)])
+        [body] = await bodies(db, request, [await by_key(db, request, FlagSegment, "segment")])
     return _segment_answer(body)
 
 
@@ -120,7 +121,7 @@ async def delete_segment(request: Request) -> Response:
 async def _as_read(request: Request) -> str:
     """The id of the segment the path names, while it is as `If-Match` says it was read."""
     async with database(request).session() as db:
-        segment = await _segment(db, request)
+        segment = await by_key(db, request, FlagSegment, "segment")
         if "if-match" in request.headers:
             [current] = await bodies(db, request, [segment])
             still_as_read(request, _etag(current), segment.key)
@@ -129,14 +130,6 @@ async def _as_read(request: Request) -> str:
 
 async def _reader(request: Request) -> Staff:
     return await reader(request, SEGMENTS, "segments")
-
-
-async def _segment(db: AsyncSession, request: Request) -> FlagSegment:
-    key = str(request.path_params["key"])
-    segment = await db.scalar(sa.select(FlagSegment).where(FlagSegment.key == key))
-    if segment is None:
-        raise ApiError(404, "not_found", f"There is no segment {key[:100]!r}.")
-    return segment
 
 
 async def bodies(
