@@ -29,7 +29,7 @@ from api.schemas.feed import (
     FeedQuery,
     FlagFeed,
 )
-from flags.engine import PLATFORMS, Context, Evaluation, evaluate, parse_version
+from flags.engine import PLATFORMS, Context, Evaluation, evaluate_flags, parse_version
 from flags.snapshot import Served
 from flags.store import FlagStore
 from models.base import utcnow
@@ -112,7 +112,7 @@ async def active_flags(request: Request) -> Response:
     etag = answer_etag(served, stale, now, context, "feed")
     if matches(request, etag):
         return not_modified(etag, cache_control)
-    answers = [evaluate(flag, context, now) for flag in served.flags]
+    answers = evaluate_flags(served.flags, context, now)
     store.usage.add(served.environment, answers)
     entry = FEED_ENTRIES.of(served, stale)
     flags = {result.key: entry(result) for result in answers if result.on}

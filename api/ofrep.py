@@ -36,7 +36,16 @@ from api.schemas.ofrep import (
     OfrepErrorBody,
     Polling,
 )
-from flags.engine import PLATFORMS, Context, ErrorCode, Evaluation, Version, evaluate, parse_version
+from flags.engine import (
+    PLATFORMS,
+    Context,
+    ErrorCode,
+    Evaluation,
+    Version,
+    evaluate,
+    evaluate_flags,
+    parse_version,
+)
 from flags.snapshot import Served
 from flags.store import FlagStore
 from models.base import utcnow
@@ -176,7 +185,7 @@ async def evaluate_all(request: Request) -> Response:
     if matches(request, etag):
         return not_modified(etag, cache_control)
     item = BULK_ITEMS.of(served, stale)
-    answers = [evaluate(flag, context, now) for flag in served.flags]
+    answers = evaluate_flags(served.flags, context, now)
     store.usage.add(served.environment, answers)
     items = [item(answer) for answer in answers]
     for key, why in served.broken.items():

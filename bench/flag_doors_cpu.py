@@ -8,6 +8,7 @@ doors through the shipped server under load.
 
     python bench/flag_doors_cpu.py                 # 20,000 requests per door
     python bench/flag_doors_cpu.py --requests 50000 --profile feed
+    python bench/flag_doors_cpu.py --plain-mix     # the flags without segments or prerequisites
 """
 
 from __future__ import annotations
@@ -111,7 +112,7 @@ async def run(args: argparse.Namespace, scratch: str) -> dict[str, float]:
         "LOG_LEVEL": "WARNING",
     }
     os.environ.update(environment)
-    await prepare(environment)
+    await prepare(environment, targeted=not args.plain_mix)
     from app import create_app
 
     app = create_app()
@@ -142,11 +143,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--profile", help="print a cProfile of one door (e.g. feed)")
+    parser.add_argument(
+        "--plain-mix", action="store_true", help="the 50 flags without segments or prerequisites"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         figures = asyncio.run(run(args, scratch))
     bare = figures["bare route"]
+    mix = "without" if args.plain_mix else "with"
     print(f"\n{args.requests:,} requests per door, in-process, CPU time per request")
+    print(f"50 flags {mix} segments and prerequisites")
     print("| door | CPU us per request | x the bare route |")
     print("|---|---:|---:|")
     for name, us in figures.items():

@@ -1,6 +1,7 @@
 """Throughput of the flag doors against the bare-route ceiling of the same stack.
 
-One uvicorn worker pinned to core 0 serves the app with 50 flags; wrk, pinned to core 1,
+One uvicorn worker pinned to core 0 serves the app with 50 flags (a third of them using
+segments, one in six behind a prerequisite; `--plain-mix` for neither); wrk, pinned to core 1,
 loads (a) a bare route returning a fixed 2.7 kB JSON body, (b) the personalised mobile
 feed with a different user on every request, (c) the feed's 304 path, (d) OFREP bulk
 evaluation, then (e) the feed again while the worker holds `--streams` open OFREP event
@@ -45,6 +46,7 @@ from core.database import Database  # noqa: E402
 from core.settings import load_settings  # noqa: E402
 from migrations import runner  # noqa: E402
 from models import FeatureFlag  # noqa: E402
+from models.flag_segments import FlagSegment  # noqa: E402
 
 FEED = "/api/feature-flags/mobile/active"
 OFREP_BULK = "/ofrep/v1/evaluate/flags"
@@ -96,8 +98,10 @@ end
 NOT_MODIFIED_QUERY = "?user_id=user-42&platform=ios&app_version=4.2.0&attr.country=US"
 
 
-def fifty_flags() -> list[FeatureFlag]:
-    """A realistic mix: plain switches, targeted releases, rollouts, rules and experiments."""
+def fifty_flags(*, targeted: bool = True) -> list[FeatureFlag]:
+    """A realistic mix: plain switches, targeted releases, rollouts, rules and experiments;
+    with `targeted`, a third of them also limited to or excluding a segment and one in six
+    behind a prerequisite flag, in chains up to eight long."""
     flags = []
     for n in range(50):
         kind = n % 5
@@ -131,17 +135,44 @@ def fifty_flags() -> list[FeatureFlag]:
             ),
             default_value=False,
         )
+        if targeted:
+            flag.included_segments = ["early-adopters"] if n % 6 == 1 else []
+            flag.excluded_segments = ["internal-testers"] if n % 6 == 2 else []
+            flag.prerequisites = [{"flag": f"feature-{n - 6:02d}"}] if n % 6 == 5 and n > 5 else []
         flags.append(flag)
     return flags
 
 
-async def prepare(environment: dict[str, str]) -> None:
+def two_segments() -> list[FlagSegment]:
+    """The segments the targeted mix names: one by rules and an allow list, one by a list."""
+    return [
+        FlagSegment(
+            key="early-adopters",
+            name="Early adopters",
+            rules=[
+                {"attribute": "country", "operator": "in", "values": ["US", "GB", "DE"]},
+                {"attribute": "app_version", "operator": "semver_gte", "values": ["4.3.0"]},
+            ],
+            allow_list=[f"user-{n}" for n in range(1, 200, 7)],
+            deny_list=["user-8"],
+        ),
+        FlagSegment(
+            key="internal-testers",
+            name="Internal testers",
+            allow_list=[f"user-{n}" for n in range(0, 1000, 3)],
+        ),
+    ]
+
+
+async def prepare(environment: dict[str, str], *, targeted: bool = True) -> None:
     settings = load_settings(environment)
     await asyncio.to_thread(runner.upgrade, settings)
     database = Database(settings)
     try:
         async with database.session() as db, db.begin():
-            db.add_all(fifty_flags())
+            if targeted:
+                db.add_all(two_segments())
+            db.add_all(fifty_flags(targeted=targeted))
     finally:
         await database.dispose()
 
@@ -291,6 +322,9 @@ def main() -> None:
         default=10_000,
         help="event streams held open on the app's worker for the rounds of (e); 0: none",
     )
+    parser.add_argument(
+        "--plain-mix", action="store_true", help="the 50 flags without segments or prerequisites"
+    )
     args = parser.parse_args()
     seconds = min(args.seconds, MAX_DURATION_S)
     for tool in ("wrk", "taskset"):
@@ -313,7 +347,7 @@ def main() -> None:
         if args.database_url:
             print("the database's tables are replaced: use a scratch database")
             reset(environment)
-        asyncio.run(prepare(environment))
+        asyncio.run(prepare(environment, targeted=not args.plain_mix))
         with (
             server(shipped(free_port()), environment, FEED, stop_within_s=60) as app,
             server(bare(free_port()), environment, CEILING) as ceiling,

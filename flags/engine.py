@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import operator
 from bisect import bisect_right
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -194,8 +194,14 @@ class Prerequisite:
     variant: str | None
     flag: Flag = field(repr=False, compare=False)
 
-    def met(self, context: Context, now: datetime) -> bool:
-        answer = evaluate(self.flag, context, now)
+    def met(
+        self, context: Context, now: datetime, answered: dict[str, Evaluation] | None = None
+    ) -> bool:
+        answer = answered.get(self.key) if answered is not None else None
+        if answer is None:
+            answer = evaluate(self.flag, context, now, answered)
+            if answered is not None:
+                answered[self.key] = answer
         return answer.on and (self.variant is None or answer.variant == self.variant)
 
 
@@ -355,14 +361,34 @@ class _Outcomes:
         )
 
 
-def evaluate(flag: Flag, context: Context, now: datetime) -> Evaluation:
+def evaluate_flags(flags: Iterable[Flag], context: Context, now: datetime) -> list[Evaluation]:
+    """Every flag for one context, each evaluated once: a flag that others require is
+    answered once for all of them (a chain of eight prerequisites evaluated its first flag
+    eight times)."""
+    answered: dict[str, Evaluation] = {}
+    answers = []
+    for flag in flags:
+        answer = answered.get(flag.key)
+        if answer is None:
+            answer = answered[flag.key] = evaluate(flag, context, now, answered)
+        answers.append(answer)
+    return answers
+
+
+def evaluate(
+    flag: Flag, context: Context, now: datetime, answered: dict[str, Evaluation] | None = None
+) -> Evaluation:
+    """The flag's answer for the context; `answered` holds answers already known for the
+    same context and snapshot, and takes those of the prerequisites evaluated here."""
     outcomes = flag.outcomes
     if not flag.enabled:
         return outcomes.disabled
     if flag.gated:
         if (flag.starts_at and now < flag.starts_at) or (flag.ends_at and now >= flag.ends_at):
             return outcomes.not_eligible
-        if flag.prerequisites and not all(p.met(context, now) for p in flag.prerequisites):
+        if flag.prerequisites and not all(
+            p.met(context, now, answered) for p in flag.prerequisites
+        ):
             return outcomes.denied
     key = context.targeting_key
     if key is not None and key in flag.deny:

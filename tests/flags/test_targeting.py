@@ -10,8 +10,19 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
+from flags import engine
 from flags.definition import compile_segment
-from flags.engine import Context, Flag, Operator, Prerequisite, Reason, Rule, Segment, evaluate
+from flags.engine import (
+    Context,
+    Flag,
+    Operator,
+    Prerequisite,
+    Reason,
+    Rule,
+    Segment,
+    evaluate,
+    evaluate_flags,
+)
 from flags.snapshot import _served
 from models.flags import FlagEnvironment
 
@@ -139,6 +150,39 @@ def test_a_three_flag_chain_is_evaluated_through_the_snapshot() -> None:
     assert not evaluate(c, user("u-1", "US"), NOW).on  # b's segment
     assert not evaluate(c, user("u-out", "DE"), NOW).on  # a's deny-list
     assert served.by_key["c"].prerequisites[0].flag is served.by_key["b"]
+
+
+def test_every_flag_at_once_answers_as_each_alone_evaluating_each_flag_once(
+    monkeypatch: Any,
+) -> None:
+    chain = {
+        f"f{n}": state(
+            prerequisites=[{"flag": f"f{n - 1}"}] if n else [],
+            rollout_percentage=Decimal(60),
+            included_segments=["eu"] if n == 3 else [],
+            variants=[{"name": "x", "weight": 1}, {"name": "y", "weight": 1}] if n == 5 else [],
+        )
+        for n in range(8)
+    }
+    served = serve(**chain)
+    calls: list[str] = []
+    counted = engine.evaluate
+
+    def counting(flag: Flag, *args: Any) -> Any:
+        calls.append(flag.key)
+        return counted(flag, *args)
+
+    turned_on: set[str] = set()
+    for n in range(300):
+        context = user(f"u-{n}", "DE" if n % 2 else "US")
+        alone = [evaluate(flag, context, NOW) for flag in served.flags]
+        turned_on |= {answer.key for answer in alone if answer.on}
+        monkeypatch.setattr(engine, "evaluate", counting)
+        calls.clear()
+        assert evaluate_flags(served.flags, context, NOW) == alone
+        assert sorted(calls) == sorted(chain)
+        monkeypatch.setattr(engine, "evaluate", counted)
+    assert turned_on == set(chain)  # every link of the chain is on for someone
 
 
 def test_prerequisites_that_go_round_or_are_missing_break_only_those_flags() -> None:
