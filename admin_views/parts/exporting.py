@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from sqladmin import expose
 from sqladmin.flash import Flash
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -27,7 +26,7 @@ from admin_views.shared import export, four_eyes
 from admin_views.shared.actions import with_reason
 from admin_views.shared.counting import RowCount, row_count
 from admin_views.shared.filters import ALL
-from admin_views.shared.label_rows import with_label_rows
+from admin_views.shared.label_rows import eager, with_label_rows
 from auth.middleware import actor, current_staff
 from models.base import FixedPoint, utcnow
 
@@ -211,7 +210,7 @@ class Exporting(Listing, Audited):
         model, option = self.model, None
         for step in path.split(".")[:-1]:
             attribute = getattr(model, step)
-            option = selectinload(attribute) if option is None else option.selectinload(attribute)
+            option = eager(attribute, option)
             model = attribute.property.mapper.class_
         return option
 
