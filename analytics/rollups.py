@@ -12,7 +12,8 @@ complete and a 90-day chart reads ~90 stored rows instead of millions of raw one
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -88,12 +89,34 @@ class Coverage:
         return day if period.first <= day <= period.last and day > self.through else None
 
 
+_READING = "analytics.rollups.reading"
+"""Where `one_reading` keeps the coverage in the session's `info`, once read."""
+
+
+@contextmanager
+def one_reading(db: AsyncSession) -> Iterator[None]:
+    """Within the block, `coverage` is read from the database once: a page of answers asked
+    for it once per answer (the dashboard, six times). For reading only: a refresh in the
+    block would not be seen."""
+    db.info[_READING] = []
+    try:
+        yield
+    finally:
+        db.info.pop(_READING, None)
+
+
 async def coverage(db: AsyncSession) -> Coverage | None:
+    known: list[Coverage | None] | None = db.info.get(_READING)
+    if known:
+        return known[0]
     found = await markers(db, COVERAGE_FIRST, COVERAGE_THROUGH, OPEN_DAY_AS_OF)
-    if COVERAGE_FIRST not in found or COVERAGE_THROUGH not in found:
-        return None
-    as_of = instant_of(*found[OPEN_DAY_AS_OF]) if OPEN_DAY_AS_OF in found else None
-    return Coverage(found[COVERAGE_FIRST][0], found[COVERAGE_THROUGH][0], as_of)
+    covered = None
+    if COVERAGE_FIRST in found and COVERAGE_THROUGH in found:
+        as_of = instant_of(*found[OPEN_DAY_AS_OF]) if OPEN_DAY_AS_OF in found else None
+        covered = Coverage(found[COVERAGE_FIRST][0], found[COVERAGE_THROUGH][0], as_of)
+    if known is not None:
+        known.append(covered)
+    return covered
 
 
 async def stored(
@@ -137,11 +160,10 @@ async def read(
     rolled = covered.clip(period) if covered else None
     open_day = covered.open_day(period) if covered else None
     found: dict[str, Values] = {name: {} for name in names}
-    for part in [rolled, Period(open_day, open_day) if open_day else None]:
-        if part is not None:
-            for name, values in (await stored(db, names, part, scope)).items():
-                found[name] |= values
     done = [part for part in (rolled, open_day and Period(open_day, open_day)) if part]
+    for part in _joined(done):
+        for name, values in (await stored(db, names, part, scope)).items():
+            found[name] |= values
     for part in _outside(period, done):
         for group in figures:
             for name, values in (await group.compute(db, part)).items():
@@ -154,6 +176,18 @@ async def read(
                     for key, value in values.items():
                         found[name][key] = found[name].get(key, Decimal(0)) + value
     return found
+
+
+def _joined(parts: list[Period]) -> list[Period]:
+    """`parts` (in order of days), those that meet made one: the stored closed days and the
+    open day after them are read in one statement."""
+    joined: list[Period] = []
+    for part in parts:
+        if joined and joined[-1].last + timedelta(days=1) == part.first:
+            joined[-1] = Period(joined[-1].first, part.last)
+        else:
+            joined.append(part)
+    return joined
 
 
 def _outside(period: Period, parts: list[Period]) -> list[Period]:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from analytics import answers
+from analytics import answers, rollups
 from analytics.asked import BadQueryError, DashboardQuery, read_query
 from api.errors import ApiError
 from api.operations import STAFF, Answer, Operation
@@ -36,7 +36,8 @@ def _endpoint(name: str) -> Callable[[Request], Awaitable[Response]]:
             raise ApiError(400, "bad_query", str(error)) from None
         database: Database = request.app.state.database
         async with database.session() as db:
-            answer = await question(db, period, currency)
+            with rollups.one_reading(db):
+                answer = await question(db, period, currency)
         return JSONResponse(answer, headers={"Cache-Control": "private, no-store"})
 
     return endpoint

@@ -69,10 +69,11 @@ class InsightsPage(StaffPage):
             currency = DEFAULT_CURRENCY
         database: Database = request.app.state.database
         async with database.session() as db:
-            data: dict[str, Any] = {
-                name: await answers.QUESTIONS[name](db, period, currency) for name in self.shows
-            }
-            covered = await rollups.coverage(db)
+            with rollups.one_reading(db):
+                data: dict[str, Any] = {
+                    name: await answers.QUESTIONS[name](db, period, currency) for name in self.shows
+                }
+                covered = await rollups.coverage(db)
         partial = today if period.first <= today <= period.last else None
         context = {
             "title": self.name,
