@@ -45,37 +45,41 @@ def value_words(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Mapping):
-        inner = ", ".join(f"{key}: {_nested(item)}" for key, item in value.items())
+        inner = ", ".join(f"{key}: {nested_words(item)}" for key, item in value.items())
         return inner or "nothing"
     if isinstance(value, list | tuple):
-        return ", ".join(_nested(item) for item in value) or "nothing"
+        return ", ".join(nested_words(item) for item in value) or "nothing"
     return str(value)
 
 
-def _nested(value: Any) -> str:
+def nested_words(value: Any) -> str:
+    """`value_words` of a value inside another: a list or mapping in brackets."""
     said = value_words(value)
     return f"({said})" if isinstance(value, Mapping | list | tuple) else said
 
 
-def _values(values: Iterable[Any]) -> str:
+def _values(values: Iterable[Any], shown_values: int | None) -> str:
     values = list(values)
-    shown = ", ".join(value_words(v) for v in values[:SHOWN_VALUES])
-    more = len(values) - SHOWN_VALUES
+    shown = ", ".join(value_words(v) for v in values[:shown_values])
+    more = len(values) - len(values[:shown_values])
     return f"{shown} and {more} more" if more > 0 else shown
 
 
-def rule_words(rule: Mapping[str, Any]) -> str:
-    """One attribute rule: "Country is one of US, CA"."""
+def rule_words(rule: Mapping[str, Any], shown_values: int | None = SHOWN_VALUES) -> str:
+    """One attribute rule: "Country is one of US, CA"; its values past `shown_values` as
+    "and N more" (None: every value, as a change between two versions needs)."""
     try:
         operator = OPERATOR_WORDS[Operator(rule.get("operator"))]
     except ValueError:
         operator = str(rule.get("operator"))
     attribute = attribute_words(str(rule.get("attribute", "")))
-    return f"{attribute} {operator} {_values(rule.get('values') or ())}"
+    return f"{attribute} {operator} {_values(rule.get('values') or (), shown_values)}"
 
 
-def rules_words(rules: Iterable[Mapping[str, Any]] | None) -> str:
-    return SEPARATOR.join(rule_words(rule) for rule in rules or ()) or "none"
+def rules_words(
+    rules: Iterable[Mapping[str, Any]] | None, shown_values: int | None = SHOWN_VALUES
+) -> str:
+    return SEPARATOR.join(rule_words(rule, shown_values) for rule in rules or ()) or "none"
 
 
 def _percent(value: Any) -> str:
@@ -112,26 +116,27 @@ def targeting_words(state: Any) -> str:
     return SEPARATOR.join(parts)
 
 
+def prerequisite_words(prerequisite: Mapping[str, Any]) -> str:
+    """One flag a state requires: "wallet gives new", "cards is on"."""
+    if prerequisite.get("variant"):
+        return f"{prerequisite.get('flag')} gives {prerequisite['variant']}"
+    return f"{prerequisite.get('flag')} is on"
+
+
 def prerequisites_words(prerequisites: Iterable[Mapping[str, Any]] | None) -> str:
     """The flags a state requires: "wallet gives new · cards is on"."""
-    return (
-        SEPARATOR.join(
-            f"{p.get('flag')} gives {p['variant']}"
-            if p.get("variant")
-            else f"{p.get('flag')} is on"
-            for p in prerequisites or ()
-        )
-        or "none"
-    )
+    return SEPARATOR.join(map(prerequisite_words, prerequisites or ())) or "none"
+
+
+def variant_words(variant: Mapping[str, Any], payloads: bool = False) -> str:
+    """A variant and its weight: "blue 50"; with `payloads`, its payload too ("blue 50
+    (hex: #00f)"), as a change between two versions needs."""
+    text = f"{variant.get('name')} {variant.get('weight')}"
+    if payloads and variant.get("payload") is not None:
+        text += f" ({value_words(variant['payload'])})"
+    return text
 
 
 def variants_words(variants: Iterable[Mapping[str, Any]] | None, payloads: bool = False) -> str:
-    """The variants and their weights: "blue 50 · green 50"; with `payloads`, each one's
-    payload too ("blue 50 (hex: #00f)"), as a change between two versions needs."""
-    said = []
-    for variant in variants or ():
-        text = f"{variant.get('name')} {variant.get('weight')}"
-        if payloads and variant.get("payload") is not None:
-            text += f" ({value_words(variant['payload'])})"
-        said.append(text)
-    return SEPARATOR.join(said) or "none"
+    """The variants and their weights: "blue 50 · green 50" (`variant_words`)."""
+    return SEPARATOR.join(variant_words(v, payloads) for v in variants or ()) or "none"

@@ -3,9 +3,13 @@ sizes: a list switch asks first and turns the environment over; the flag's page 
 changes; "Restore this version" shows what it would change before it is confirmed, on a
 flag's page and on a segment's.
 
+A change to one of many variants reads as those variants before and after, in the history
+and on the restore's page, with nothing cut and nothing scrolling sideways.
+
 Reuses tests/test_browser.py's demo server and browser. Screenshots land in
 test-artifacts/: flag-list-switches-*.png, flag-list-switch-asks-*.png, flag-history-*.png,
-flag-restore-*.png and segment-restore-*.png.
+flag-restore-*.png, flag-history-variants-*.png, flag-restore-variants-*.png and
+segment-restore-*.png.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ from tests.test_browser import (
     tab,
 )
 
-from playwright.sync_api import Browser, expect  # isort: skip
+from playwright.sync_api import Browser, Page, expect  # isort: skip
 
 from tests.browser_helpers import ARTIFACTS  # isort: skip
 
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+SCROLLS = "element => element.scrollWidth - element.clientWidth"
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 FLAG = "new-checkout-flow"
 
@@ -79,6 +84,76 @@ def test_list_switches_history_and_restore_at_each_size(
 
         assert list_overflow <= 0, f"the list scrolls sideways ({size})"
         assert history_overflow <= 0, f"the flag's page scrolls sideways ({size})"
+        assert restore_overflow <= 0, f"the restore's page scrolls sideways ({size})"
+        assert not watch.problems, "\n".join(watch.problems)
+        page.context.close()
+
+
+EXPERIMENT = "smart-budget-insights"
+"""A demo experiment with variants weekly 70 and daily 30, each with its cadence as payload."""
+MORE = {"monthly": 20, "yearly": 10}
+"""Variants added to it, the first two then weighing 40 and 30."""
+WAS = "monthly 20 (cadence: monthly) · yearly 10 (cadence: yearly)"
+NOW = "monthly 25 (cadence: monthly) · yearly 5 (cadence: yearly)"
+
+
+def saved_weights(page: Page, base_url: str, weights: list[int], added: bool = False) -> None:
+    """The experiment's Edit, its variants weighed `weights` (after adding `MORE` first,
+    with their cadence as payload), saved; the flag's page opened."""
+    page.goto(f"{base_url}/admin/feature-flags/list?search={EXPERIMENT}")
+    page.locator("tr", has_text=EXPERIMENT).locator("a[href*='/details/']").first.click()
+    page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
+    here = page.url
+    page.locator(".staff-record-actions").get_by_role("link", name="Edit").click()
+    page.wait_for_url(re.compile(r"/admin/feature-flags/edit/"))
+    variants = page.locator("#variants")
+    for name in MORE if added else ():
+        variants.get_by_role("button", name="+ Add variant").click()
+        new = variants.locator("[data-row]").last
+        new.get_by_label("Variant name").fill(name)
+        new.get_by_label("Payload (JSON), optional").fill(f'{{"cadence": "{name}"}}')
+    for row, weight in zip(variants.locator("[data-row]").all(), weights, strict=True):
+        row.get_by_label("Weight").fill(str(weight))
+    page.get_by_role("button", name="Save", exact=True).click()
+    page.wait_for_url(re.compile(r"/admin/feature-flags/list"))
+    page.goto(here)
+
+
+def test_a_change_to_one_of_many_variants_reads_whole_at_each_size(
+    browser: Browser,  # noqa: F811
+    server: Server,  # noqa: F811
+) -> None:
+    page, _ = tab(browser, server, *SIZES["desktop"])
+    saved_weights(page, server.base_url, [40, 30, *MORE.values()], added=True)
+    page.context.close()
+    for size, (width, height) in SIZES.items():
+        page, watch = tab(browser, server, width, height)
+        saved_weights(page, server.base_url, [40, 30, 25, 5])
+        change = page.locator("#history [data-version]").first.locator(
+            "[data-history-change='Variants']"
+        )
+        expect(change.locator("del")).to_have_text(WAS)
+        expect(change.locator("ins")).to_have_text(NOW)
+        expect(change.locator("[data-unchanged]")).to_have_text("(2 others unchanged)")
+        page.locator("#history").scroll_into_view_if_needed()
+        history_overflow = page.evaluate(OVERFLOW)
+        page.locator("#history").screenshot(
+            path=ARTIFACTS / f"flag-history-variants-{size}.png", animations="disabled"
+        )
+
+        page.locator("#history [data-restore]").first.click()
+        restored = page.locator("#restore-changes [data-change='Variants']")
+        expect(restored.locator("td").nth(1)).to_have_text(NOW)
+        expect(restored.locator("td").nth(2)).to_have_text(f"→ {WAS}")
+        table_scrolls = page.locator("#restore-changes").evaluate(SCROLLS)
+        restore_overflow = page.evaluate(OVERFLOW)
+        screenshot(page, f"flag-restore-variants-{size}")
+        page.locator("#restore-confirm button[type='submit']").click()
+        page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
+        expect(page.locator("#history [data-history-said]").first).to_contain_text("Restored")
+
+        assert history_overflow <= 0, f"the flag's page scrolls sideways ({size})"
+        assert table_scrolls <= 0, f"the restore's changes scroll sideways ({size})"
         assert restore_overflow <= 0, f"the restore's page scrolls sideways ({size})"
         assert not watch.problems, "\n".join(watch.problems)
         page.context.close()

@@ -10,10 +10,7 @@ while the states still differ exactly as shown.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,14 +21,13 @@ from wtforms import Form, HiddenField, SelectField, TextAreaField, ValidationErr
 
 from admin_views.shared import shown_changes
 from admin_views.shared.actions import ActionContext, ActionRefusedError, ActionSpec
-from admin_views.shared.formatting import exact
+from admin_views.shared.flag_wording import FLAG_WORDING
 from admin_views.shared.shown_changes import ShownChange
 from admin_views.shared.staff_form import StaffForm
 from audit import trail
 from audit.snapshot import changes, snapshot
 from auth.middleware import actor
 from flags import references
-from flags import words as flag_words
 from flags.environments import (
     Difference,
     copy_into,
@@ -41,15 +37,6 @@ from flags.environments import (
     state_of,
 )
 from models.flags import FeatureFlag, FlagEnvironment, FlagEnvironmentState, FlagState
-
-SHOWN_TEXT = 80
-DOCUMENT_WORDS = {
-    "rules": flag_words.rules_words,
-    "variants": lambda variants: flag_words.variants_words(variants, payloads=True),
-    "default_value": flag_words.value_words,
-}
-"""A state's JSON documents in a change's words, as the flag's page says them."""
-"""Characters of a value shown in the list of changes."""
 
 
 class CopyForm(StaffForm):
@@ -246,26 +233,8 @@ async def page(
 
 
 def shown(view: Any, found: list[Difference]) -> list[ShownChange]:
-    return shown_changes.shown(view, found, words)
+    return shown_changes.shown(view, found, FLAG_WORDING)
 
 
 def in_words(view: Any, found: list[Difference]) -> str:
-    return shown_changes.in_words(view, found, words)
-
-
-def words(name: str, value: Any) -> str:
-    if value is None or value == "" or value == [] or value == {}:
-        return "none"
-    if isinstance(value, bool):
-        return ("on" if value else "off") if name == "enabled" else ("yes" if value else "no")
-    if isinstance(value, Decimal):
-        return f"{value.normalize():f}%"
-    if isinstance(value, datetime):
-        return exact(value)
-    if name in DOCUMENT_WORDS:
-        text = DOCUMENT_WORDS[name](value)
-    elif isinstance(value, list) and all(isinstance(item, str) for item in value):
-        text = ", ".join(value)
-    else:
-        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= SHOWN_TEXT else f"{text[: SHOWN_TEXT - 1]}…"
+    return shown_changes.in_words(view, found, FLAG_WORDING)

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin_views import sqladmin_door as door
-from admin_views.shared.flag_copy import environments, words
+from admin_views.shared.flag_copy import environments
+from admin_views.shared.flag_wording import FLAG_WORDING
 from admin_views.shared.history import History, Strand
 from flags.environments import state_of
 from models.flags import PRODUCTION, FeatureFlag, FlagEnvironmentState
@@ -62,7 +63,7 @@ async def strands(view: Any, db: AsyncSession, flag: FeatureFlag) -> list[Strand
     return found
 
 
-FLAG_HISTORY = History(strands=strands, words=words)
+FLAG_HISTORY = History(strands=strands, words=FLAG_WORDING)
 """The flag's page: every environment's changes."""
-STATE_HISTORY = History(words=words)
+STATE_HISTORY = History(words=FLAG_WORDING)
 """A state's own page, and a segment's: its changes."""

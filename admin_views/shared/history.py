@@ -27,6 +27,7 @@ from admin_views.shared import audit_words
 from admin_views.shared.formatting import moment
 from admin_views.shared.labels import humanize
 from admin_views.shared.screens import tables_by_resource
+from admin_views.shared.wording import PLAIN, Said, Wording
 from audit.versions import typed
 from core import personal_data
 from models.ops import AuditLog
@@ -74,29 +75,18 @@ class Strand:
 
 Strands = Callable[[Any, AsyncSession, Any], Awaitable[list[Strand]]]
 """(view, session, record) -> the strands of the record's history."""
-Words = Callable[[str, Any], str]
-"""(field, value as the column holds it) -> the value as staff read it."""
 
 
 async def own_row(view: Any, _db: AsyncSession, record: Any) -> list[Strand]:
     return [Strand("", "", view.resource(), str(record.id), view)]
 
 
-def plain_words(_name: str, value: Any) -> str:
-    if value is None or value == "" or value == [] or value == {}:
-        return "none"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, list) and all(isinstance(item, str) for item in value):
-        return ", ".join(value)
-    return str(value)
-
-
 @dataclass(frozen=True)
 class Change:
+    """A field's label and its change in words; a creation's `said.before` is empty."""
+
     label: str
-    before: str
-    after: str
+    said: Said
 
 
 @dataclass(frozen=True)
@@ -133,7 +123,7 @@ class History:
     """Declared on a view: its record page lists the record's changes."""
 
     strands: Strands = own_row
-    words: Words = plain_words
+    words: Wording = PLAIN
     page_size: int = PAGE_SIZE
 
     async def panel(self, view: Any, request: Request, record: Any) -> Panel:
@@ -230,15 +220,20 @@ class History:
         return [
             Change(
                 str(labels.get(name) or humanize(name)),
-                "" if made else self._words(strand, name, before.get(name)),
-                self._words(strand, name, after.get(name)),
+                self._said(strand, name, made, before, after),
             )
             for name in names
             if name not in SAID_APART and not (made and after.get(name) in (None, "", [], {}))
         ]
 
-    def _words(self, strand: Strand, name: str, value: Any) -> str:
-        return self.words(name, typed(strand.view.model, name, value))
+    def _said(
+        self, strand: Strand, name: str, made: bool, before: dict[str, Any], after: dict[str, Any]
+    ) -> Said:
+        model = strand.view.model
+        now = typed(model, name, after.get(name))
+        if made:
+            return Said("", self.words.value(name, now))
+        return self.words.change(name, typed(model, name, before.get(name)), now)
 
 
 def _entries_of(strand: Strand) -> sa.ColumnElement[bool]:

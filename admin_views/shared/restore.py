@@ -26,8 +26,9 @@ from admin_views.shared import shown_changes
 from admin_views.shared.actions import ActionContext, ActionRefusedError, ActionSpec, row_action
 from admin_views.shared.form_errors import FieldErrorsError
 from admin_views.shared.four_eyes import Guard, Needed
-from admin_views.shared.history import RESTORE, plain_words, version_name
+from admin_views.shared.history import RESTORE, version_name
 from admin_views.shared.staff_form import StaffForm
+from admin_views.shared.wording import PLAIN, Wording
 from audit.versions import as_left_by, previous
 from flags.environments import fingerprint
 from models.ops import AuditLog
@@ -84,9 +85,9 @@ async def restoring(view: Any, db: AsyncSession, row: Any, entry: Any) -> Restor
     return Restoring(left, values, [c for c in changes if c[1] != c[2]])
 
 
-def words_of(view: Any) -> shown_changes.Words:
+def words_of(view: Any) -> Wording:
     history = getattr(view, "history", None)
-    return history.words if history is not None else plain_words
+    return history.words if history is not None else PLAIN
 
 
 async def _reviewed(

@@ -61,6 +61,32 @@ async def flag(db: AsyncSession) -> FeatureFlag:
     return made
 
 
+CADENCES = {"weekly": 40, "daily": 30, "monthly": 20, "yearly": 10}
+LAST_TWO = {"variants-2-weight": "25", "variants-3-weight": "5"}
+"""The third and fourth variants' weights changed (monthly 20 → 25, yearly 10 → 5): the
+variants as a whole, with their payloads, once read the same before and after, cut at 80
+characters."""
+WAS = "monthly 20 (cadence: monthly) · yearly 10 (cadence: yearly)"
+NOW = "monthly 25 (cadence: monthly) · yearly 5 (cadence: yearly)"
+
+
+@pytest.fixture
+async def cadenced(db: AsyncSession) -> FeatureFlag:
+    """`budget-digest`: variants weekly 40, daily 30, monthly 20 and yearly 10, each with its
+    cadence as payload, in every environment."""
+    made = FeatureFlag(
+        key="budget-digest",
+        name="Budget digest",
+        variants=[
+            {"name": name, "weight": weight, "payload": {"cadence": name}}
+            for name, weight in CADENCES.items()
+        ],
+    )
+    db.add(made)
+    await db.commit()
+    return made
+
+
 async def state(db: AsyncSession, flag: FeatureFlag, key: str) -> FlagEnvironmentState:
     await db.commit()
     found = await db.scalars(
@@ -88,7 +114,8 @@ def card(page: str, environment: str) -> str:
     """One environment's card on the flag's page."""
     found = re.search(
         rf'<div class="card h-100" data-environment="{environment}">(.*?)'
-        r'(?=<div class="col-md-6 col-xl-4">|</div>\s*</div>\s*</div>\s*(?:<div class="modal|$))',
+        r'(?=<div class="col-md-6 col-xl-4">'
+        r'|</div>\s*</div>\s*</div>\s*(?:<div class="modal|</div>|$))',
         page,
         re.S,
     )
@@ -121,6 +148,20 @@ async def switch(client: httpx.AsyncClient, flag: FeatureFlag, environment: str,
     assert answer.status_code == 303, answer.text[:300]
     assert answer.headers["location"].endswith(httpx.URL(here).path)
     return (await client.get(answer.headers["location"])).text
+
+
+async def edited(
+    client: httpx.AsyncClient, made: FeatureFlag, environment: str, **fields: str
+) -> None:
+    """Edit an environment's state through its card's Edit link and the form it opens."""
+    page = await flag_page(client, made)
+    url = next(
+        found.href for found in parse(card(page, environment)).links if "data-edit" in found.attrs
+    )
+    body = await edit_form(client, url)
+    body |= {name: [value] for name, value in fields.items()}
+    saved = await client.post(url, data=body)
+    assert saved.status_code == 302, refusals(saved.text)
 
 
 def body_of(form: Rendered) -> dict[str, list[str]]:
@@ -351,12 +392,24 @@ async def copy_page(client: httpx.AsyncClient, flag: FeatureFlag, **picked: str)
     return page.text
 
 
+CHANGE_ROW = (
+    r'<tr data-change="[^"]*"><td>([^<]*)(?:<div[^>]*data-unchanged>([^<]*)</div>)?</td>'
+    r"<td[^>]*>([^<]*)</td><td[^>]*>→ ([^<]*)</td>"
+)
+"""A row of a page's changes: field, how many items it leaves alone, now, after."""
+
+
 def changes(page: str) -> dict[str, tuple[str, str]]:
-    rows = re.findall(
-        r'<tr data-change="[^"]*"><td>([^<]*)</td><td[^>]*>([^<]*)</td><td[^>]*>→ ([^<]*)</td>',
-        page,
-    )
-    return {unescape(field): (unescape(before), unescape(after)) for field, before, after in rows}
+    """Each change on a copy's or restore's page: field → (now, after)."""
+    rows = re.findall(CHANGE_ROW, page)
+    return {unescape(field): (unescape(now), unescape(after)) for field, _, now, after in rows}
+
+
+def left_alone(page: str) -> dict[str, str]:
+    """The changes of long lists that name only the items that differ: field → how many
+    others they leave alone."""
+    rows = re.findall(CHANGE_ROW, page)
+    return {unescape(field): unescape(left) for field, left, _, _ in rows if left}
 
 
 async def confirm(client: httpx.AsyncClient, page: str, **extra: str) -> httpx.Response:
@@ -500,6 +553,17 @@ async def test_a_copy_of_states_changed_since_they_were_shown_is_refused(
     assert "changed in Staging or Production since the changes were shown" in landed.text
     assert (await fresh(db, flag)).revision == 1
     assert await audit(db, "action:copy", "feature_flags") == []
+
+
+async def test_a_copy_of_one_of_many_variants_shows_that_variant_now_and_after(
+    client: httpx.AsyncClient, boss: staff.Account, cadenced: FeatureFlag
+) -> None:
+    await edited(client, cadenced, "staging", **LAST_TWO)
+
+    page = await copy_page(client, cadenced)
+
+    assert changes(page) == {"Variants": (WAS, NOW)}
+    assert left_alone(page) == {"Variants": "2 others unchanged"}
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ follows the links and forms as the pages render them."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from html import unescape
 
@@ -23,16 +23,21 @@ from models.flags import FeatureFlag
 from tests import rows, staff
 from tests.admin_views.screens import token
 from tests.admin_views.test_flag_environments import (  # noqa: F401 - fixtures
+    LAST_TWO,
+    NOW,
+    WAS,
     audit,
     boss,
-    card,
+    cadenced,
     changes,
     confirm,
     copy_page,
     edit_form,
+    edited,
     flag,
     flag_page,
     fresh,
+    left_alone,
     state,
     switch,
 )
@@ -52,6 +57,9 @@ class Shown:
     changes: dict[str, tuple[str, str]]
     reason: str
     restore: str
+    left_alone: dict[str, str] = field(default_factory=dict)
+    """Changes of long lists that name only the items that differ: how many others each
+    leaves alone."""
 
 
 def history(page: str) -> list[Shown]:
@@ -63,7 +71,7 @@ def history(page: str) -> list[Shown]:
         said = re.search(r"data-history-said>([^<]*)<", item)
         reason = re.search(r"data-history-reason>Why: ([^<]*)<", item)
         restore = re.search(r'href="([^"]*)" data-restore', item)
-        found = {}
+        found, alone = {}, {}
         for label, value in re.findall(
             r'data-history-change="[^"]*"><dt>([^<]*)</dt><dd>(.*?)</dd>', item, re.S
         ):
@@ -73,6 +81,8 @@ def history(page: str) -> list[Shown]:
                 unescape(before[1]) if before else "",
                 unescape(after[1]) if after else "",
             )
+            if left := re.search(r"data-unchanged>\(([^<]*)\)<", value):
+                alone[unescape(label)] = unescape(left[1])
         shown.append(
             Shown(
                 unescape(environment[1]) if environment else "",
@@ -80,6 +90,7 @@ def history(page: str) -> list[Shown]:
                 found,
                 unescape(reason[1]) if reason else "",
                 unescape(restore[1]) if restore else "",
+                alone,
             )
         )
     return shown
@@ -91,20 +102,6 @@ def link(page: str, attribute: str, value: str | None = None) -> str:
         if attribute in found.attrs and (value is None or found.attrs[attribute] == value):
             return unescape(found.href)
     raise AssertionError(f"no link {attribute}={value}")
-
-
-async def edited(
-    client: httpx.AsyncClient, made: FeatureFlag, environment: str, **fields: str
-) -> None:
-    """Edit an environment's state through its card's Edit link and the form it opens."""
-    page = await flag_page(client, made)
-    url = next(
-        found.href for found in parse(card(page, environment)).links if "data-edit" in found.attrs
-    )
-    body = await edit_form(client, url)
-    body |= {name: [value] for name, value in fields.items()}
-    saved = await client.post(url, data=body)
-    assert saved.status_code == 302, refusals(saved.text)
 
 
 async def changed_in_every_way(client: httpx.AsyncClient, made: FeatureFlag) -> None:
@@ -183,6 +180,42 @@ async def test_a_long_history_is_paged_by_key(
     assert "revision 46" in pages[0]
 
 
+async def test_a_change_to_one_of_many_variants_shows_those_variants_before_and_after(
+    client: httpx.AsyncClient,
+    boss: staff.Account,  # noqa: F811
+    cadenced: FeatureFlag,  # noqa: F811
+) -> None:
+    await edited(client, cadenced, "production", **LAST_TWO)
+
+    [shown] = history(await flag_page(client, cadenced))
+
+    assert shown.changes == {"Variants": (WAS, NOW)}
+    assert shown.left_alone == {"Variants": "2 others unchanged"}
+
+
+async def test_a_change_to_a_long_list_names_the_items_added_and_removed(
+    client: httpx.AsyncClient,
+    db: AsyncSession,
+    boss: staff.Account,  # noqa: F811
+) -> None:
+    testers = [f"customer-{number:04}" for number in range(12)]
+    made = await new_segment(client, key="testers", name="Testers", allow_list=testers[0])
+    pk = (await segment(db, "testers")).id
+    for allowed in (testers, [*testers[1:], "customer-0099"]):
+        edit = offered((await client.get(f"/admin/flag-segments/details/{pk}")).text)["Edit"]
+        body = await edit_form(client, edit.href)
+        body["allow_list"] = allowed
+        assert (await client.post(edit.href, data=body)).status_code == 302
+
+    swapped, added, _ = history((await client.get(f"/admin/flag-segments/details/{pk}")).text)
+
+    assert made.status_code == 302
+    assert swapped.changes == {"Allow list": ("customer-0000", "customer-0099")}
+    assert swapped.left_alone == {"Allow list": "11 others unchanged"}
+    assert added.changes == {"Allow list": ("—", " · ".join(testers[1:]))}
+    assert added.left_alone == {"Allow list": "1 other unchanged"}
+
+
 # -- Restore this version ------------------------------------------------------------------
 
 
@@ -236,6 +269,20 @@ async def test_a_version_is_restored_as_a_new_audited_change(
     )
     assert "is already as revision 2 left it: there is nothing to restore." in again
     assert 'name="action_form"' not in again
+
+
+async def test_restoring_one_of_many_variants_shows_those_variants_now_and_restored(
+    client: httpx.AsyncClient,
+    boss: staff.Account,  # noqa: F811
+    cadenced: FeatureFlag,  # noqa: F811
+) -> None:
+    await edited(client, cadenced, "production", rollout_percentage="30")
+    await edited(client, cadenced, "production", **LAST_TWO)
+
+    page = await restore_page(client, cadenced, 1)  # 30%, the variants as they were
+
+    assert changes(page) == {"Variants": (NOW, WAS)}
+    assert left_alone(page) == {"Variants": "2 others unchanged"}
 
 
 async def test_a_restore_that_would_change_nothing_is_refused_and_nothing_written(
