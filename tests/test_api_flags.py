@@ -1,11 +1,13 @@
 """The flags management API (`/api/v1/admin/flags`) on both databases: every field changed
-through PATCH, in production and in another environment; bad input refused with the flag
-form's own messages and nothing written; the roles' permissions, sign-in and CSRF; the audit
-entry; four eyes (202) and the kill switch that never waits; the list's pages and filters;
-create; If-Match."""
+through PATCH, in production (the flag's own fields too) and in another environment; bad
+input refused with the flag form's own messages and nothing written; the roles'
+permissions, sign-in and CSRF; the audit entry; four eyes (202), unmarking review included,
+and the kill switch that never waits; the list's pages and filters; create, with every field
+the OpenAPI document allows; If-Match."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -46,10 +48,21 @@ EVERY_FIELD = {
     "prerequisites": [{"flag": "wallet"}],
 }
 """A value for every field of a state, each different from `checkout`'s."""
+FLAG_OWN = {
+    "name": "Checkout v2",
+    "description": "The new checkout",
+    "flag_type": "experiment",
+    "requires_review": True,
+}
+"""A value for every field of the flag itself (shared by its environments), each different
+from `checkout`'s and from a new flag's default."""
 
 
 async def bearer(client: httpx.AsyncClient, db: AsyncSession, role: str) -> dict[str, str]:
-    account = await staff.make_staff(db, role)
+    return await bearer_of(client, await staff.make_staff(db, role))
+
+
+async def bearer_of(client: httpx.AsyncClient, account: staff.Account) -> dict[str, str]:
     answer = await client.post(
         "/api/v1/admin/auth/login", json={"email": account.email, "password": staff.PASSWORD}
     )
@@ -97,11 +110,7 @@ async def test_every_field_of_productions_state_changes_through_patch_and_is_aud
 ) -> None:
     db.add_all([FlagSegment(key="testers", name="Testers"), FeatureFlag(key="wallet", name="W")])
     await db.commit()
-    answer = await client.patch(
-        f"{API}/checkout",
-        json=EVERY_FIELD | {"name": "Checkout v2", "description": "The new checkout"},
-        headers=boss,
-    )
+    answer = await client.patch(f"{API}/checkout", json=EVERY_FIELD | FLAG_OWN, headers=boss)
     read = await client.get(f"{API}/checkout", headers=boss)
     [entry] = await audited(db, "feature_flags")
     row = await fresh(db, flag)
@@ -115,7 +124,7 @@ async def test_every_field_of_productions_state_changes_through_patch_and_is_aud
         "ends_at": "2027-01-01T00:00:00Z",
         "revision": 2,
     }
-    assert answer.json()["name"] == "Checkout v2"
+    assert {name: answer.json()[name] for name in FLAG_OWN} == FLAG_OWN
     assert read.json() == answer.json()
     assert read.headers["etag"] == answer.headers["etag"]
     assert answer.json()["environments"]["staging"]["enabled"] is False
@@ -124,9 +133,47 @@ async def test_every_field_of_productions_state_changes_through_patch_and_is_aud
         ["ios", "android"],
         2,
     )
+    assert (row.flag_type, row.requires_review) == ("experiment", True)
     assert entry.entity_id == str(flag.id)
     assert entry.before["rollout_percentage"] == "10.00"
     assert entry.after["rollout_percentage"] == "30.00"
+    assert {name: entry.before[name] for name in FLAG_OWN} == {
+        "name": "Checkout",
+        "description": "",
+        "flag_type": "release",
+        "requires_review": False,
+    }
+    assert {name: entry.after[name] for name in FLAG_OWN} == FLAG_OWN
+
+
+async def test_turning_review_off_waits_for_a_second_person_as_on_the_screen(
+    client: httpx.AsyncClient, db: AsyncSession, flag: FeatureFlag
+) -> None:
+    flag.requires_review = True
+    await db.commit()
+    maker, checker = await bearer(client, db, "superadmin"), await bearer(client, db, "superadmin")
+
+    no_reason = await client.patch(
+        f"{API}/checkout", json={"requires_review": False}, headers=maker
+    )
+    asked = await client.patch(
+        f"{API}/checkout", json={"requires_review": False, "reason": REASON}, headers=maker
+    )
+    waiting = (await fresh(db, flag)).requires_review
+    request = asked.json()["approval_request"]
+    approved = await client.post(
+        f"/api/v1/admin/approvals/{request['id']}/approve", json={}, headers=checker
+    )
+    [entry] = await audited(db, "feature_flags")
+
+    assert no_reason.status_code == 422
+    assert "is marked as needing review" in no_reason.json()["fields"]["reason"]
+    assert asked.status_code == 202, asked.text
+    assert waiting is True
+    assert approved.status_code == 200, approved.text
+    assert (await fresh(db, flag)).requires_review is False
+    assert (entry.before["requires_review"], entry.after["requires_review"]) == (True, False)
+    assert entry.after["reason"] == REASON
 
 
 async def test_another_environments_state_changes_on_its_own(
@@ -355,6 +402,62 @@ async def test_a_flag_is_created_with_a_state_off_everywhere_else(
     assert entry.entity_type == "feature_flags"
     assert bad.status_code == 422
     assert bad.json()["fields"]["key"] == problems({"key": "not a key!"})["key"]
+
+
+async def create_fields(client: httpx.AsyncClient) -> set[str]:
+    """The fields the OpenAPI document allows in the body that creates a flag."""
+    document = (await client.get("/api/openapi.json")).json()
+    body = document["paths"][API]["post"]["requestBody"]["content"]["application/json"]
+    name = body["schema"]["$ref"].rsplit("/", 1)[-1]
+    return set(document["components"]["schemas"][name]["properties"])
+
+
+async def test_a_flag_is_created_with_every_field_the_schema_allows(
+    client: httpx.AsyncClient, db: AsyncSession
+) -> None:
+    db.add_all([FlagSegment(key="testers", name="Testers"), FeatureFlag(key="wallet", name="W")])
+    await db.commit()
+    account = await staff.make_staff(db, "superadmin")
+    maker, checker = await bearer_of(client, account), await bearer(client, db, "superadmin")
+    asked = EVERY_FIELD | FLAG_OWN | {"key": "budget-digest", "reason": REASON}
+
+    # On and marked for review: it is made once a second person approves it.
+    waiting = await client.post(API, json=asked, headers=maker)
+    request = waiting.json()["approval_request"]
+    approved = await client.post(
+        f"/api/v1/admin/approvals/{request['id']}/approve", json={}, headers=checker
+    )
+    read = await client.get(f"{API}/budget-digest", headers=maker)
+    await db.commit()
+    row = await db.scalar(sa.select(FeatureFlag).where(FeatureFlag.key == "budget-digest"))
+    [entry] = await staff.audit_entries(db, "create")
+
+    assert set(asked) == await create_fields(client)
+    assert waiting.status_code == 202, waiting.text
+    assert approved.status_code == 200, approved.text
+    assert read.status_code == 200, read.text
+    assert {name: read.json()[name] for name in FLAG_OWN} == FLAG_OWN
+    assert read.json()["environments"]["production"] == {
+        **EVERY_FIELD,
+        "rollout_percentage": "30.00",
+        "revision": 1,
+    }
+    stored = {name: getattr(row, name) for name in EVERY_FIELD | FLAG_OWN}
+    assert stored == EVERY_FIELD | FLAG_OWN | {
+        "rollout_percentage": Decimal("30.00"),
+        "starts_at": datetime(2026, 12, 1, 9, tzinfo=UTC),
+        "ends_at": datetime(2027, 1, 1, tzinfo=UTC),
+    }
+    assert (entry.entity_type, entry.entity_id) == ("feature_flags", str(row.id))
+    assert {name: entry.after[name] for name in EVERY_FIELD | FLAG_OWN} == EVERY_FIELD | (
+        FLAG_OWN
+    ) | {
+        "rollout_percentage": "30.00",
+        "starts_at": "2026-12-01T09:00:00+00:00",
+        "ends_at": "2027-01-01T00:00:00+00:00",
+    }
+    assert entry.after["key"] == "budget-digest"
+    assert (entry.after["requested_by"], entry.after["reason"]) == (account.email, REASON)
 
 
 async def test_a_change_sent_with_an_old_etag_is_refused(
