@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.applications import Starlette
 
+from audit import trail
+from flags.client_keys import create_key
 from flags.engine import bucket
 from models import AuditLog
 from models.flag_segments import FlagSegment
@@ -93,9 +95,15 @@ async def target(
     return await client.post(url, data=body)
 
 
-async def feed(app: Starlette, client: httpx.AsyncClient, **asked: str) -> httpx.Response:
+async def feed(
+    app: Starlette, client: httpx.AsyncClient, headers: dict[str, str] | None = None, **asked: str
+) -> httpx.Response:
+    """The feed's answer for an iOS user (`asked`), in the environment of the app key in
+    `headers` (production without one)."""
     await app.state.flags.refresh()
-    return await client.get(FEED, params={"platform": "ios"} | asked)
+    answer = await client.get(FEED, params={"platform": "ios"} | asked, headers=headers)
+    assert answer.status_code == 200, answer.text
+    return answer
 
 
 async def test_a_segment_included_or_excluded_decides_who_gets_the_flag(
@@ -149,38 +157,87 @@ async def test_a_segment_included_or_excluded_decides_who_gets_the_flag(
     assert entry.after["excluded_segments"] == ["beta-testers"]
 
 
+@pytest.fixture
+async def wallet(db: AsyncSession) -> FeatureFlag:
+    """`new-wallet`: off in production, on for everyone in staging."""
+    made = FeatureFlag(key="new-wallet", name="New wallet", enabled=False)
+    db.add(made)
+    await db.commit()
+    staged = await state(db, made, "staging")
+    staged.enabled = True
+    staged.rollout_percentage = Decimal(100)
+    await db.commit()
+    return made
+
+
 async def test_changing_a_segment_refreshes_every_flag_using_it(
     app: Starlette,
     client: httpx.AsyncClient,
     db: AsyncSession,
     boss: staff.Account,
     flag: FeatureFlag,
+    wallet: FeatureFlag,
 ) -> None:
+    # Once the app has keys, each one answers for its environment and none is left out.
+    production = {"X-API-Key": await create_key(db, "ios", trail.SYSTEM, "production")}
+    staging = {"X-API-Key": await create_key(db, "ios-staging", trail.SYSTEM, "staging")}
+    await db.commit()
     await new_segment(client, key="testers", name="Testers", allow_list=U1)
     await target(client, flag, "production", included_segments=["testers"])
-    revision = (await fresh(db, flag)).revision
-    before = await feed(app, client, user_id=U2)
-    etag = before.headers["etag"]
+    await target(client, wallet, "staging", included_segments=["testers"])
+    revisions = await every_revision(db, flag, wallet)
+    tags = {key: await api_etag(client, key) for key in ("new-card", "new-wallet")}
+    before = await feed(app, client, production, user_id=U2)
+    before_staging = await feed(app, client, staging, user_id=U2)
 
     pk = (await segment(db, "testers")).id
     edit = offered((await client.get(f"/admin/flag-segments/details/{pk}")).text)["Edit"].href
     body = await edit_form(client, edit)
     body["allow_list"] = [U1, U2]
     saved = await client.post(edit, data=body)
-    after = await feed(app, client, user_id=U2)
+    after = await feed(app, client, production, user_id=U2)
+    after_staging = await feed(app, client, staging, user_id=U2)
     again = await client.get(
-        FEED, params={"platform": "ios", "user_id": U2}, headers={"If-None-Match": etag}
+        FEED,
+        params={"platform": "ios", "user_id": U2},
+        headers=production | {"If-None-Match": before.headers["etag"]},
     )
     [entry] = await audit(db, "update", "flag_segments")
 
     assert saved.status_code == 302, refusals(saved.text)
-    assert "new-card" not in before.json()["flags"]
+    assert {"new-card", "new-wallet"}.isdisjoint(before.json()["flags"])
     assert "new-card" in after.json()["flags"]
-    assert after.headers["etag"] != etag
+    assert "new-wallet" not in after.json()["flags"]  # off in production: no segment there
+    assert "new-wallet" not in before_staging.json()["flags"]
+    assert "new-wallet" in after_staging.json()["flags"]
+    assert after.headers["etag"] != before.headers["etag"]
+    assert after_staging.headers["etag"] != before_staging.headers["etag"]
     assert again.status_code == 200
-    assert (await fresh(db, flag)).revision == revision + 1
+    assert await every_revision(db, flag, wallet) == {
+        ("new-card", "production"): revisions["new-card", "production"] + 1,
+        ("new-card", "staging"): revisions["new-card", "staging"],
+        ("new-wallet", "production"): revisions["new-wallet", "production"],
+        ("new-wallet", "staging"): revisions["new-wallet", "staging"] + 1,
+    }
+    assert [await api_etag(client, key) != tag for key, tag in tags.items()] == [True, True]
     assert (await segment(db, "testers")).revision == 2
-    assert entry.after["refreshed"] == "new-card (Production)"
+    assert entry.after["refreshed"] == "new-card (Production), new-wallet (Staging)"
+
+
+async def every_revision(db: AsyncSession, *flags: FeatureFlag) -> dict[tuple[str, str], int]:
+    """Each flag's revision in production and in staging."""
+    found = {}
+    for made in flags:
+        found[made.key, "production"] = (await fresh(db, made)).revision
+        found[made.key, "staging"] = (await state(db, made, "staging")).revision
+    return found
+
+
+async def api_etag(client: httpx.AsyncClient, key: str) -> str:
+    """The flag's ETag as the management API gives it (a digest of its states' revisions)."""
+    answer = await client.get(f"/api/v1/admin/flags/{key}")
+    assert answer.status_code == 200, answer.text
+    return answer.headers["etag"]
 
 
 async def test_a_segment_in_use_is_not_deleted_and_says_which_flags_use_it(
