@@ -1,4 +1,4 @@
-// SwipeSavvy Admin: CSRF on every change, actions as POST, toasts and "Go back" without inline script.
+// SwipeSavvy Admin: CSRF on every change, actions as POST, toasts, "Go back" and Copy buttons without inline script.
 (function () {
   "use strict";
 
@@ -58,6 +58,45 @@
     return pks.join(",");
   }
 
+  // The Clipboard API where the page may use it (HTTPS or localhost); else the older
+  // copy of a selection; else the text left selected for the staff member to copy.
+  function copyText(box, button) {
+    var text = box.value !== undefined ? box.value : box.textContent;
+    var status = document.querySelector('[data-copy-status="' + box.id + '"]');
+    function said(message, copied) {
+      if (status) {
+        status.textContent = message;
+        status.classList.toggle("text-success", copied);
+        status.classList.toggle("text-secondary", !copied);
+      }
+      var label = button.querySelector("[data-copy-label]");
+      if (label && copied) {
+        label.textContent = "Copied";
+        window.setTimeout(function () {
+          label.textContent = "Copy";
+        }, 2000);
+      }
+    }
+    function bySelection() {
+      box.focus();
+      box.select();
+      var copied = false;
+      try {
+        copied = document.execCommand("copy");
+      } catch (error) {
+        copied = false;
+      }
+      said(copied ? "Copied." : "Selected: press Ctrl+C (⌘C) to copy it.", copied);
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () {
+        said("Copied.", true);
+      }, bySelection);
+    } else {
+      bySelection();
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form").forEach(addTokenTo);
 
@@ -110,6 +149,19 @@
           event.preventDefault();
           window.history.back();
         }
+      });
+    });
+
+    // Copy buttons (data-copy names the box whose text they copy): hidden in the page, so
+    // without this script there is no button that does nothing; the text stays selectable.
+    document.querySelectorAll("[data-copy]").forEach(function (button) {
+      var box = document.getElementById(button.getAttribute("data-copy"));
+      if (!box) {
+        return;
+      }
+      button.hidden = false;
+      button.addEventListener("click", function () {
+        copyText(box, button);
       });
     });
 

@@ -31,7 +31,7 @@ FEED = "/api/feature-flags/mobile/active"
 OFREP = "/ofrep/v1/evaluate/flags"
 PAGE = "/admin/app-keys"
 SHOWN_ONCE = "Copy it now: it will not be shown again."
-NEW_KEY = re.compile(r'id="new-app-key" value="(ssk_[^"]+)"')
+NEW_KEY = re.compile(r'id="new-app-key"[^>]*>(ssk_[^<]+)</textarea>')
 
 
 def rendered_form(page: str, form_id: str) -> tuple[str, dict[str, str]]:
