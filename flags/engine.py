@@ -166,6 +166,21 @@ _ORDERED: dict[Operator, tuple[Callable[[Any], Any], Callable[[Any, Any], bool]]
 """The operators that order values: how to read a value, and the comparison."""
 
 
+@dataclass(slots=True)
+class Known:
+    """What the evaluation of one context against one snapshot has answered so far: a flag
+    others require, or a segment many flags name, is worked out once per context."""
+
+    flags: dict[str, Evaluation] = field(default_factory=dict)
+    segments: dict[str, bool] = field(default_factory=dict)
+
+    def holds(self, segment: Segment, context: Context) -> bool:
+        found = self.segments.get(segment.key)
+        if found is None:
+            found = self.segments[segment.key] = segment.holds(context)
+        return found
+
+
 @dataclass(frozen=True, slots=True)
 class Segment:
     """An audience as the engine sees it, parsed once when the snapshot is built."""
@@ -194,14 +209,12 @@ class Prerequisite:
     variant: str | None
     flag: Flag = field(repr=False, compare=False)
 
-    def met(
-        self, context: Context, now: datetime, answered: dict[str, Evaluation] | None = None
-    ) -> bool:
-        answer = answered.get(self.key) if answered is not None else None
+    def met(self, context: Context, now: datetime, known: Known | None = None) -> bool:
+        answer = known.flags.get(self.key) if known is not None else None
         if answer is None:
-            answer = evaluate(self.flag, context, now, answered)
-            if answered is not None:
-                answered[self.key] = answer
+            answer = evaluate(self.flag, context, now, known)
+            if known is not None:
+                known.flags[self.key] = answer
         return answer.on and (self.variant is None or answer.variant == self.variant)
 
 
@@ -362,40 +375,37 @@ class _Outcomes:
 
 
 def evaluate_flags(flags: Iterable[Flag], context: Context, now: datetime) -> list[Evaluation]:
-    """Every flag for one context, each evaluated once: a flag that others require is
-    answered once for all of them (a chain of eight prerequisites evaluated its first flag
-    eight times)."""
-    answered: dict[str, Evaluation] = {}
+    """Every flag for one context, each flag and segment worked out once: a flag that others
+    require is answered once for all of them (a chain of eight prerequisites evaluated its
+    first flag eight times), a segment once for every flag naming it."""
+    known = Known()
+    answered = known.flags
     answers = []
     for flag in flags:
         answer = answered.get(flag.key)
         if answer is None:
-            answer = answered[flag.key] = evaluate(flag, context, now, answered)
+            answer = answered[flag.key] = evaluate(flag, context, now, known)
         answers.append(answer)
     return answers
 
 
-def evaluate(
-    flag: Flag, context: Context, now: datetime, answered: dict[str, Evaluation] | None = None
-) -> Evaluation:
-    """The flag's answer for the context; `answered` holds answers already known for the
-    same context and snapshot, and takes those of the prerequisites evaluated here."""
+def evaluate(flag: Flag, context: Context, now: datetime, known: Known | None = None) -> Evaluation:
+    """The flag's answer for the context; `known` holds what is already answered for the
+    same context and snapshot, and takes what is worked out here."""
     outcomes = flag.outcomes
     if not flag.enabled:
         return outcomes.disabled
     if flag.gated:
         if (flag.starts_at and now < flag.starts_at) or (flag.ends_at and now >= flag.ends_at):
             return outcomes.not_eligible
-        if flag.prerequisites and not all(
-            p.met(context, now, answered) for p in flag.prerequisites
-        ):
+        if flag.prerequisites and not all(p.met(context, now, known) for p in flag.prerequisites):
             return outcomes.denied
     key = context.targeting_key
     if key is not None and key in flag.deny:
         return outcomes.denied
     if key is not None and key in flag.allow:
         return _on(flag, key, outcomes.on_targeted)
-    if flag.conditional and not _eligible(flag, context):
+    if flag.conditional and not _eligible(flag, context, known):
         return outcomes.not_eligible
     if flag.threshold < BUCKETS:
         if key is None:
@@ -406,8 +416,8 @@ def evaluate(
     return _on(flag, key, outcomes.on_targeted if flag.targeted else outcomes.on_static)
 
 
-def _eligible(flag: Flag, context: Context) -> bool:
-    if flag.segmented and not _in_segments(flag, context):
+def _eligible(flag: Flag, context: Context, known: Known | None) -> bool:
+    if flag.segmented and not _in_segments(flag, context, known):
         return False
     if flag.platforms and context.platform not in flag.platforms:
         return False
@@ -422,11 +432,16 @@ def _eligible(flag: Flag, context: Context) -> bool:
     return not flag.rules or all(rule.matches(context) for rule in flag.rules)
 
 
-def _in_segments(flag: Flag, context: Context) -> bool:
+def _in_segments(flag: Flag, context: Context, known: Known | None) -> bool:
     """In none of the excluded segments and, where there are included ones, in one."""
-    if any(segment.holds(context) for segment in flag.excluded):
+    holds = known.holds if known is not None else _holds
+    if any(holds(segment, context) for segment in flag.excluded):
         return False
-    return not flag.included or any(segment.holds(context) for segment in flag.included)
+    return not flag.included or any(holds(segment, context) for segment in flag.included)
+
+
+def _holds(segment: Segment, context: Context) -> bool:
+    return segment.holds(context)
 
 
 def _on(flag: Flag, key: str | None, single: Evaluation) -> Evaluation:

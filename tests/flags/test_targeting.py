@@ -152,14 +152,14 @@ def test_a_three_flag_chain_is_evaluated_through_the_snapshot() -> None:
     assert served.by_key["c"].prerequisites[0].flag is served.by_key["b"]
 
 
-def test_every_flag_at_once_answers_as_each_alone_evaluating_each_flag_once(
+def test_every_flag_at_once_answers_as_each_alone_working_each_out_once(
     monkeypatch: Any,
 ) -> None:
     chain = {
         f"f{n}": state(
             prerequisites=[{"flag": f"f{n - 1}"}] if n else [],
             rollout_percentage=Decimal(60),
-            included_segments=["eu"] if n == 3 else [],
+            included_segments=["eu"] if n in (3, 6) else [],
             variants=[{"name": "x", "weight": 1}, {"name": "y", "weight": 1}] if n == 5 else [],
         )
         for n in range(8)
@@ -172,16 +172,26 @@ def test_every_flag_at_once_answers_as_each_alone_evaluating_each_flag_once(
         calls.append(flag.key)
         return counted(flag, *args)
 
+    holds = Segment.holds
+
+    def holding(segment: Segment, context: Context) -> bool:
+        calls.append(f"segment {segment.key}")
+        return holds(segment, context)
+
     turned_on: set[str] = set()
     for n in range(300):
         context = user(f"u-{n}", "DE" if n % 2 else "US")
         alone = [evaluate(flag, context, NOW) for flag in served.flags]
         turned_on |= {answer.key for answer in alone if answer.on}
         monkeypatch.setattr(engine, "evaluate", counting)
+        monkeypatch.setattr(Segment, "holds", holding)
         calls.clear()
         assert evaluate_flags(served.flags, context, NOW) == alone
-        assert sorted(calls) == sorted(chain)
+        evaluated = [call for call in calls if not call.startswith("segment")]
+        assert sorted(evaluated) == sorted(chain)
+        assert calls.count("segment eu") <= 1
         monkeypatch.setattr(engine, "evaluate", counted)
+        monkeypatch.setattr(Segment, "holds", holds)
     assert turned_on == set(chain)  # every link of the chain is on for someone
 
 
