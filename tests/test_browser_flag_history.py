@@ -76,11 +76,7 @@ def test_list_switches_history_and_restore_at_each_size(
         page.locator("#history [data-restore]").first.click()
         expect(page.locator("#restore-changes")).to_be_visible()
         expect(page.locator("[data-change='Enabled']")).to_be_visible()
-        restore_overflow = page.evaluate(OVERFLOW)
-        screenshot(page, f"flag-restore-{size}")
-        page.locator("#restore-confirm button[type='submit']").click()
-        page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
-        expect(page.locator("#history [data-history-said]").first).to_contain_text("Restored")
+        restore_overflow = confirm_restore(page, f"flag-restore-{size}")
 
         assert list_overflow <= 0, f"the list scrolls sideways ({size})"
         assert history_overflow <= 0, f"the flag's page scrolls sideways ({size})"
@@ -95,6 +91,17 @@ MORE = {"monthly": 20, "yearly": 10}
 """Variants added to it, the first two then weighing 40 and 30."""
 WAS = "monthly 20 (cadence: monthly) · yearly 10 (cadence: yearly)"
 NOW = "monthly 25 (cadence: monthly) · yearly 5 (cadence: yearly)"
+
+
+def confirm_restore(page: Page, shot: str) -> int:
+    """Take the restore page's screenshot, confirm the restore as the page offers it and see
+    the flag's history say so; how far the restore page scrolled sideways."""
+    overflow = page.evaluate(OVERFLOW)
+    screenshot(page, shot)
+    page.locator("#restore-confirm button[type='submit']").click()
+    page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
+    expect(page.locator("#history [data-history-said]").first).to_contain_text("Restored")
+    return int(overflow)
 
 
 def saved_weights(page: Page, base_url: str, weights: list[int], added: bool = False) -> None:
@@ -146,11 +153,7 @@ def test_a_change_to_one_of_many_variants_reads_whole_at_each_size(
         expect(restored.locator("td").nth(1)).to_have_text(NOW)
         expect(restored.locator("td").nth(2)).to_have_text(f"→ {WAS}")
         table_scrolls = page.locator("#restore-changes").evaluate(SCROLLS)
-        restore_overflow = page.evaluate(OVERFLOW)
-        screenshot(page, f"flag-restore-variants-{size}")
-        page.locator("#restore-confirm button[type='submit']").click()
-        page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
-        expect(page.locator("#history [data-history-said]").first).to_contain_text("Restored")
+        restore_overflow = confirm_restore(page, f"flag-restore-variants-{size}")
 
         assert history_overflow <= 0, f"the flag's page scrolls sideways ({size})"
         assert table_scrolls <= 0, f"the restore's changes scroll sideways ({size})"

@@ -50,14 +50,9 @@ async def boss(client: httpx.AsyncClient, db: AsyncSession) -> staff.Account:
 async def flag(db: AsyncSession) -> FeatureFlag:
     """`new-card`: on for half the users in production (more would need a second person
     for each change), for everyone in staging."""
-    made = FeatureFlag(key="new-card", name="New card", enabled=True, rollout_percentage=50)
-    db.add(made)
-    await db.commit()
-    staged = await state(db, made, "staging")
-    staged.enabled = True
-    staged.rollout_percentage = Decimal(100)
-    await db.commit()
-    return made
+    return await on_for_everyone_in_staging(
+        db, FeatureFlag(key="new-card", name="New card", enabled=True, rollout_percentage=50)
+    )
 
 
 async def new_segment(client: httpx.AsyncClient, **fields: str) -> httpx.Response:
@@ -160,7 +155,12 @@ async def test_a_segment_included_or_excluded_decides_who_gets_the_flag(
 @pytest.fixture
 async def wallet(db: AsyncSession) -> FeatureFlag:
     """`new-wallet`: off in production, on for everyone in staging."""
-    made = FeatureFlag(key="new-wallet", name="New wallet", enabled=False)
+    return await on_for_everyone_in_staging(
+        db, FeatureFlag(key="new-wallet", name="New wallet", enabled=False)
+    )
+
+
+async def on_for_everyone_in_staging(db: AsyncSession, made: FeatureFlag) -> FeatureFlag:
     db.add(made)
     await db.commit()
     staged = await state(db, made, "staging")
