@@ -37,6 +37,7 @@ from admin_views.shared import four_eyes
 from admin_views.shared.actions import ActionRefusedError
 from admin_views.shared.form_errors import FieldErrorsError, delete_blockers, explain, stash
 from admin_views.shared.labels import humanize
+from admin_views.shared.wording import PLAIN
 from audit.snapshot import changes, declared_secret, masked_fields, snapshot
 from auth.middleware import actor, current_staff
 from auth.permissions import allows
@@ -419,7 +420,12 @@ class AuditedWrites(Audited):
                 said.append(f"{label}: {_list_change(before[key], new)}")
             else:
                 old = await self.in_words(db, key, before[key])
-                said.append(f"{label}: {old} → {await self.in_words(db, key, new)}")
+                now = await self.in_words(db, key, new)
+                if old == now and before[key] != new:
+                    # Both cut where they still agree: the change whole, as the history says it.
+                    whole = PLAIN.change(key, before[key], new)
+                    old, now = whole.before, whole.after
+                said.append(f"{label}: {old} → {now}")
         return "; ".join(said)
 
     async def in_words(self, db: AsyncSession, key: str, value: Any) -> str:

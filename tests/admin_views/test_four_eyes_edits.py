@@ -166,6 +166,16 @@ async def _unmark_review(_db: AsyncSession, body: Body) -> None:
     body.pop("requires_review", None)
 
 
+LONG_DESCRIPTION = (
+    "Shows the budget insights card on the home screen to customers who have set a budget, "
+    "and refreshes its figures weekly."
+)
+
+
+async def _description_ends_otherwise(_db: AsyncSession, body: Body) -> None:
+    body["description"] = [LONG_DESCRIPTION[:-7] + "monthly."]
+
+
 async def _threshold_900(_db: AsyncSession, body: Body) -> None:
     body["value"] = ['"900.00"']
 
@@ -236,6 +246,15 @@ EDITS = [
         _unmark_review,
         _reads("feature_flags", "requires_review"),
         "requires review: yes → no",
+        {"rollout_percentage": Decimal("30.00")},
+    ),
+    Edit(
+        "a long description changed past its 80th character",
+        "feature-flags",
+        lambda db: _flag(db, requires_review=True, description=LONG_DESCRIPTION),
+        _description_ends_otherwise,
+        _reads("feature_flags", "description"),
+        f"description: {LONG_DESCRIPTION} → {LONG_DESCRIPTION[:-7]}monthly.",
         {"rollout_percentage": Decimal("30.00")},
     ),
     Edit(
