@@ -35,7 +35,6 @@ from admin_views.shared.flag_lifecycle import (
 )
 from admin_views.shared.flag_switches import ENVIRONMENTS, EnvironmentSwitches
 from admin_views.shared.flag_targeting import FlagTargeting
-from admin_views.shared.flag_wording import DOCUMENT_WORDS
 from admin_views.shared.four_eyes import Guard, Needed
 from admin_views.shared.navigation import may_view
 from admin_views.shared.restore import ReviewedRestorable
@@ -264,7 +263,6 @@ class FeatureFlagAdmin(
     # The kill switch: an edit that only turns the flag off is never delayed. One that
     # changes anything else as well waits like any other (unmarking review, say).
     never_delayed = {"enabled": False}
-    said_whole = DOCUMENT_WORDS
     detail_panels = [
         "staff/panels/flag_environments.html",
         "staff/panels/flag_preview.html",

@@ -338,7 +338,7 @@ async def test_a_reviewed_flag_waits_for_a_second_person_but_its_kill_switch_nev
     assert no_reason.status_code == 422
     assert "a second person reviews changes" in no_reason.json()["fields"]["reason"]
     assert asked.status_code == 202, asked.text
-    assert request["preview"] == "rollout %: 10.00 → 40.00"
+    assert request["preview"] == "rollout %: 10% → 40%"
     assert waiting == Decimal("10.00")
     assert approved.status_code == 200, approved.text
     assert after_approval == Decimal("40.00")

@@ -11,7 +11,6 @@ changed since in a field the form sets.
 
 from __future__ import annotations
 
-import json
 import sys
 import uuid
 from collections.abc import Awaitable, Callable
@@ -37,8 +36,9 @@ from admin_views.shared import four_eyes
 from admin_views.shared.actions import ActionRefusedError
 from admin_views.shared.form_errors import FieldErrorsError, delete_blockers, explain, stash
 from admin_views.shared.labels import humanize
-from admin_views.shared.wording import PLAIN
+from admin_views.shared.wording import Wording, words_of
 from audit.snapshot import changes, declared_secret, masked_fields, snapshot
+from audit.versions import typed
 from auth.middleware import actor, current_staff
 from auth.permissions import allows
 from auth.sessions import Staff
@@ -50,10 +50,6 @@ REASON = "change_reason"
 """The form field a guarded view's form gets for the maker's reason."""
 MIN_REASON = 5
 """Characters a reason needs, as the approval request's CHECK asks."""
-SHOWN_ITEMS = 5
-"""Items of a list named in a preview before "(+3 more)"."""
-SHOWN_TEXT = 80
-"""Characters of a value named in a preview."""
 
 EditRule = Callable[[Any, AsyncSession, Any, dict[str, Any]], Awaitable[four_eyes.Needed | None]]
 """(view, session, the row before the save (None on create), the form's data) -> Needed
@@ -97,9 +93,6 @@ class AuditedWrites(Audited):
     never_delayed: ClassVar[dict[str, Any]] = {}
     """Form fields a save may change, to these values and nothing else, without waiting for
     a second person whatever `edit_four_eyes` says: `{"enabled": False}`, a kill switch."""
-    said_whole: ClassVar[dict[str, Callable[[Any], str]]] = {}
-    """Columns whose value a change's preview says whole, in these words, before → after
-    (a flag's rules: "none → Country is one of US"), not as items added and removed."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -398,48 +391,42 @@ class AuditedWrites(Audited):
         )
 
     async def preview(self, db: AsyncSession, written: Written) -> str:
-        """The save in words, field by field: "role: support → admin", "permissions: added
-        merchants:view"; on create, the values given."""
+        """The save in words, field by field, as the record's history will say it once
+        approved ("role: support → admin"); on create, the values given."""
         before, after = written.changed
         labels = door.column_labels(self)
+        wording = words_of(self)
         said = []
         for key, name in self.form_column_keys().items():
             if key not in after:
                 continue
             label = _in_sentence(str(labels.get(name) or humanize(name)))
             new = after[key]
-            whole = self.said_whole.get(key)
             if before is None:
                 if new not in (None, "", [], {}):
-                    said.append(
-                        f"{label}: {whole(new) if whole else await self.in_words(db, key, new)}"
-                    )
-            elif whole:
-                said.append(f"{label}: {whole(before[key])} → {whole(new)}")
-            elif isinstance(new, list) and isinstance(before[key], list):
-                said.append(f"{label}: {_list_change(before[key], new)}")
+                    said.append(f"{label}: {await self.in_words(db, key, new, wording)}")
+            elif (related := self.related_row(key)) is not None:
+                old = await _label(db, related, before[key])
+                said.append(f"{label}: {old} → {await _label(db, related, new)}")
             else:
-                old = await self.in_words(db, key, before[key])
-                now = await self.in_words(db, key, new)
-                if old == now and before[key] != new:
-                    # Both cut where they still agree: the change whole, as the history says it.
-                    whole = PLAIN.change(key, before[key], new)
-                    old, now = whole.before, whole.after
-                said.append(f"{label}: {old} → {now}")
+                old, now = (typed(self.model, key, value) for value in (before[key], new))
+                said.append(f"{label}: {wording.change(key, old, now).in_line()}")
         return "; ".join(said)
 
-    async def in_words(self, db: AsyncSession, key: str, value: Any) -> str:
+    async def in_words(self, db: AsyncSession, key: str, value: Any, wording: Wording) -> str:
         """A column's value as staff read it: a row it points at by its label."""
-        if value is None or value == "":
-            return "none"
-        if isinstance(value, bool):
-            return "yes" if value else "no"
+        related = self.related_row(key)
+        if related is not None:
+            return await _label(db, related, value)
+        return wording.value(key, typed(self.model, key, value))
+
+    def related_row(self, key: str) -> type | None:
+        """The model a many-to-one column `key` points at, if it is one."""
         for relation in sa.inspect(self.model).relationships:
             columns = {column.key for column in relation.local_columns}
             if relation.direction is RelationshipDirection.MANYTOONE and key in columns:
-                row = await db.get(relation.mapper.class_, uuid.UUID(str(value)))
-                return str(row) if row is not None else str(value)
-        return _short(value)
+                return relation.mapper.class_
+        return None
 
     async def apply_approved_edit(
         self,
@@ -541,23 +528,11 @@ def _in_sentence(label: str) -> str:
     return inside_sentence(label)
 
 
-def _list_change(before: list[Any], after: list[Any]) -> str:
-    added = [item for item in after if item not in before]
-    removed = [item for item in before if item not in after]
-    said = [f"added {_few(added)}"] if added else []
-    said += [f"removed {_few(removed)}"] if removed else []
-    return " and ".join(said) or "reordered"
-
-
-def _few(items: list[Any]) -> str:
-    shown = ", ".join(_short(item) for item in items[:SHOWN_ITEMS])
-    more = len(items) - SHOWN_ITEMS
-    return f"{shown} (+{more} more)" if more > 0 else shown
-
-
-def _short(value: Any) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= SHOWN_TEXT else f"{text[: SHOWN_TEXT - 1]}…"
+async def _label(db: AsyncSession, model: type, value: Any) -> str:
+    if value is None or value == "":
+        return "none"
+    row = await db.get(model, uuid.UUID(str(value)))
+    return str(row) if row is not None else str(value)
 
 
 def _posted_for(name: str, fields: dict[str, Any]) -> str:

@@ -28,7 +28,7 @@ from admin_views.shared.form_errors import FieldErrorsError
 from admin_views.shared.four_eyes import Guard, Needed
 from admin_views.shared.history import RESTORE, version_name
 from admin_views.shared.staff_form import StaffForm
-from admin_views.shared.wording import PLAIN, Wording
+from admin_views.shared.wording import words_of
 from audit.versions import as_left_by, previous
 from flags.environments import fingerprint
 from models.ops import AuditLog
@@ -83,11 +83,6 @@ async def restoring(view: Any, db: AsyncSession, row: Any, entry: Any) -> Restor
     left, values = found
     changes = [(name, getattr(row, name), value) for name, value in values.items()]
     return Restoring(left, values, [c for c in changes if c[1] != c[2]])
-
-
-def words_of(view: Any) -> Wording:
-    history = getattr(view, "history", None)
-    return history.words if history is not None else PLAIN
 
 
 async def _reviewed(

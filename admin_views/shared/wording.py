@@ -1,5 +1,5 @@
-"""A field's value, and a change to it, as staff read them: in a record's history and on the
-page that confirms a copy or a restore.
+"""A field's value, and a change to it, as staff read them: in a record's history, on the
+page that confirms a copy or a restore, and in an approval request's preview.
 
 Nothing is cut: two values that differ never read the same. A change short enough to take
 in at a glance is said whole on both sides. A longer list or mapping (a flag's variants
@@ -126,3 +126,10 @@ def folded(was: list[Item], now: list[Item]) -> Said | None:
 
 PLAIN = Wording()
 """Values in plain words, for a screen that declares none of its own."""
+
+
+def words_of(view: Any) -> Wording:
+    """How a view's values read: as its history says them (a flag's rules in words),
+    so an approval's preview and the change it becomes read alike."""
+    history = getattr(view, "history", None)
+    return history.words if history is not None else PLAIN

@@ -200,7 +200,7 @@ EDITS = [
         _role,
         _tick_merchants_untick_trail,
         _reads("roles", "permissions"),
-        "permissions: added merchants:view and removed audit_logs:view",
+        "permissions: audit_logs:view → merchants:view",
         {"description": "Changed meanwhile"},
     ),
     Edit(
@@ -236,7 +236,7 @@ EDITS = [
         lambda db: _flag(db, rollout_percentage=Decimal("25.00")),
         _rollout_60,
         _reads("feature_flags", "rollout_percentage"),
-        "rollout %: 25.00 → 60.00",
+        "rollout %: 25% → 60%",
         {"enabled": False},
     ),
     Edit(
