@@ -197,7 +197,12 @@ class Segment:
                 return False
             if key in self.allow:
                 return True
-        return bool(self.rules) and all(rule.matches(context) for rule in self.rules)
+        if not self.rules:
+            return False
+        for rule in self.rules:
+            if not rule.matches(context):
+                return False
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,8 +403,9 @@ def evaluate(flag: Flag, context: Context, now: datetime, known: Known | None = 
     if flag.gated:
         if (flag.starts_at and now < flag.starts_at) or (flag.ends_at and now >= flag.ends_at):
             return outcomes.not_eligible
-        if flag.prerequisites and not all(p.met(context, now, known) for p in flag.prerequisites):
-            return outcomes.denied
+        for prerequisite in flag.prerequisites:
+            if not prerequisite.met(context, now, known):
+                return outcomes.denied
     key = context.targeting_key
     if key is not None and key in flag.deny:
         return outcomes.denied
@@ -417,8 +423,7 @@ def evaluate(flag: Flag, context: Context, now: datetime, known: Known | None = 
 
 
 def _eligible(flag: Flag, context: Context, known: Known | None) -> bool:
-    if flag.segmented and not _in_segments(flag, context, known):
-        return False
+    # Cheapest first: most flags that turn a context away do it by platform or version.
     if flag.platforms and context.platform not in flag.platforms:
         return False
     if flag.min_version or flag.max_version:
@@ -429,15 +434,26 @@ def _eligible(flag: Flag, context: Context, known: Known | None) -> bool:
             return False
         if flag.max_version and version > flag.max_version:
             return False
-    return not flag.rules or all(rule.matches(context) for rule in flag.rules)
+    if flag.segmented and not _in_segments(flag, context, known):
+        return False
+    for rule in flag.rules:
+        if not rule.matches(context):
+            return False
+    return True
 
 
 def _in_segments(flag: Flag, context: Context, known: Known | None) -> bool:
     """In none of the excluded segments and, where there are included ones, in one."""
     holds = known.holds if known is not None else _holds
-    if any(holds(segment, context) for segment in flag.excluded):
-        return False
-    return not flag.included or any(holds(segment, context) for segment in flag.included)
+    for segment in flag.excluded:
+        if holds(segment, context):
+            return False
+    if not flag.included:
+        return True
+    for segment in flag.included:
+        if holds(segment, context):
+            return True
+    return False
 
 
 def _holds(segment: Segment, context: Context) -> bool:
