@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, InvalidatePoolError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -23,6 +24,9 @@ ASYNC_DRIVERS = {"postgresql": "postgresql+asyncpg", "sqlite": "sqlite+aiosqlite
 CONNECT_TIMEOUT_S = 10
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 APPLICATION_NAME = "swipesavvy-admin"
+PING_AFTER_IDLE_S = 1.0
+"""A pooled connection idle this long is pinged before it is used again."""
+IDLE_SINCE = "idle_since"
 
 
 def database_url(raw: str, variable: str = "DATABASE_URL") -> URL:
@@ -46,7 +50,8 @@ def create_engine(settings: Settings) -> AsyncEngine:
     `statement_timeout`: set when each connection opens, or behind PgBouncer at the start of
     each transaction. SQLite has no statement timeout; its one wait, for another writer's
     lock, ends after the busy timeout with "database is locked".
-    Pre-ping replaces connections the server dropped, so an outage ends without a restart.
+    A connection idle for a second or more is pinged before use and replaced if the server
+    dropped it, so an outage ends without a restart (`_ping_when_idle`).
     """
     url = database_url(settings.database_url)
     if url.get_backend_name() == "sqlite":
@@ -57,13 +62,44 @@ def create_engine(settings: Settings) -> AsyncEngine:
         url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
-        pool_pre_ping=True,
         connect_args=_postgresql_connect_args(settings),
     )
+    _ping_when_idle(engine)
     if settings.db_behind_pgbouncer:
         timeout = _statement_timeout_per_transaction(settings.db_statement_timeout_ms)
         event.listen(engine.sync_engine, "begin", timeout)
     return engine
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """SQLAlchemy's `pool_pre_ping`, for connections idle `PING_AFTER_IDLE_S` or more.
+
+    Its ping is three round trips (BEGIN, an empty statement, ROLLBACK), on every checkout:
+    a staff page checks out twice (the session check, the page), so pinging each time cost
+    it six round trips, more than its own statements. A connection back in the pool for
+    under a second answered then; should the server drop it in that second, the one
+    request using it fails, and the disconnect it sees makes SQLAlchemy discard every
+    older connection in the pool. A failed ping does the same as pre-ping's.
+    """
+    pool, dialect = engine.sync_engine.pool, engine.dialect
+
+    def idle_from_now(_dbapi_connection: Any, record: Any) -> None:
+        record.info[IDLE_SINCE] = time.monotonic()
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get(IDLE_SINCE, 0.0) < PING_AFTER_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                # As a failed pre-ping: connect again, and drop every older connection.
+                raise InvalidatePoolError(str(error)) from error
+            raise
+
+    event.listen(pool, "connect", idle_from_now)
+    event.listen(pool, "checkin", idle_from_now)
+    event.listen(pool, "checkout", ping_if_idle)
 
 
 def _postgresql_connect_args(settings: Settings) -> dict[str, Any]:
