@@ -77,21 +77,23 @@ async def backend_pid(database: Database) -> int:
         return int((await connection.exec_driver_sql("SELECT pg_backend_pid()")).scalar())
 
 
-async def end_on_the_server(settings: Settings, pid: int) -> None:
+async def dropped_by_the_server(settings: Settings, pooled: Database) -> int:
+    """Use one of `pooled`'s connections, end it from another pool; its backend's pid."""
+    pid = await backend_pid(pooled)
     other = Database(settings)
     try:
         async with other.engine.connect() as connection:
             await connection.exec_driver_sql(f"SELECT pg_terminate_backend({pid})")
     finally:
         await other.dispose()
+    return pid
 
 
 async def test_a_connection_dropped_while_idle_is_replaced_before_use(
     settings: Settings, pooled: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(core.database, "PING_AFTER_IDLE_S", 0.2)
-    dropped = await backend_pid(pooled)
-    await end_on_the_server(settings, dropped)
+    dropped = await dropped_by_the_server(settings, pooled)
     await asyncio.sleep(0.3)
 
     assert await backend_pid(pooled) != dropped
@@ -117,8 +119,7 @@ async def test_a_connection_dropped_within_the_idle_window_fails_one_use_then_th
     settings: Settings, pooled: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(core.database, "PING_AFTER_IDLE_S", 60.0)
-    dropped = await backend_pid(pooled)
-    await end_on_the_server(settings, dropped)
+    dropped = await dropped_by_the_server(settings, pooled)
 
     with pytest.raises(sa.exc.DBAPIError) as failed:
         await backend_pid(pooled)
