@@ -186,7 +186,8 @@ class PaymentMethod(UUIDKey, Timestamps, Base):
     transactions: Mapped[list[WalletTransaction]] = relationship(back_populates="payment_method")
 
     def __str__(self) -> str:
-        return f"{self.brand} •••• {self.last_four}"
+        # Networks are stored as keys ("visa"); a label names them as a cardholder reads them.
+        return f"{self.brand[:1].upper()}{self.brand[1:]} •••• {self.last_four}"
 
 
 class WalletTransaction(UUIDKey, Timestamps, Base):

@@ -194,6 +194,7 @@ async def test_four_digits_are_a_cards_last_four_only(boss: httpx.AsyncClient) -
     assert answer["groups"] == []
     answer = await findings(boss, "7391")
     assert {g["table"]: hit_ids(g) for g in answer["groups"]} == {"payment_methods": [str(CARD)]}
+    assert group(answer, "payment_methods")["hits"][0]["label"] == "Visa •••• 7391"
 
 
 async def test_free_text_reaches_rows_through_their_customer(boss: httpx.AsyncClient) -> None:
