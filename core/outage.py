@@ -15,8 +15,9 @@ SQLAdmin's create, edit and delete routes catch every exception, log it and prin
 `SwallowedOutageFilter` on SQLAdmin's logger, lifts an outage out of that catch so that it
 is answered here like any other.
 
-Nothing is kept between requests: the pool's pre-ping drops dead connections, so the first
-request after the database returns is served normally.
+Nothing is kept between requests: the pool pings a connection idle for a second before using
+it and drops it if dead (`core.database._ping_when_idle`), and a failed request's disconnect
+drops the older ones, so the first request after the database returns is served normally.
 """
 
 from __future__ import annotations
