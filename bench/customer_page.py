@@ -215,7 +215,10 @@ async def main() -> None:
     )
     args = parser.parse_args()
     rounds = min(args.rounds, 100)
-    settings = replace(load_settings(), database_url=args.database_url, bcrypt_rounds=4)
+    # Warnings only: at INFO, httpx logs a line per request and drowns the tables.
+    settings = replace(
+        load_settings(), database_url=args.database_url, bcrypt_rounds=4, log_level="WARNING"
+    )
     database = Database(settings)
     store = FlagStore(database)
     await store.refresh(force=True)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import math
 import statistics
 import sys
@@ -234,10 +233,10 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--only", default="", help="only the kinds whose name contains this")
     args = parser.parse_args()
-    settings = replace(load_settings(), database_url=args.database_url)
+    # Warnings only: at INFO, httpx logs a line per request and drowns the table.
+    settings = replace(load_settings(), database_url=args.database_url, log_level="WARNING")
     database = Database(settings)
     app = create_app(settings)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request drowns the table
     async with database.engine.connect() as connection:
         people = await connection.scalar(sa.text("SELECT count(*) FROM users"))
         postings = await connection.scalar(sa.text("SELECT count(*) FROM wallet_transactions"))
