@@ -3,7 +3,8 @@
 The bulk OFREP answer and the mobile feed advertise the stream in `eventStreams`. A browser's
 EventSource cannot send headers, so the advertised URL carries a token: the app key's hash,
 signed, never the key. The stream sends only notifications; the client re-fetches its
-answers from the door it polls today, with its key.
+answers from the door it polls today, with its key, and the event's etag as the query's
+`flagConfigEtag`: a worker that has not loaded that version yet looks before answering.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from typing import Any
+from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -45,6 +47,25 @@ def stream_token(request: Request) -> str:
     return sign(
         Keys.of(request.app.state.settings), TOKEN_PURPOSE, key_hash(key) if key else NO_KEY
     )
+
+
+REFETCH_PARAM = "flagConfigEtag"
+_REFETCH_MARK = REFETCH_PARAM.encode() + b"="
+
+
+async def caught_up(request: Request, served: Served) -> bool:
+    """True when this worker loaded newer flags for a re-fetch an event triggered, so the
+    door must look up what it serves again. The stream that told the client may be on
+    another worker or server, one that heard of the change first (`FlagStore.catch_up`).
+    A poll, which has no `flagConfigEtag`, pays one substring test."""
+    query = request.scope["query_string"]
+    if _REFETCH_MARK not in query:
+        return False
+    told = dict(parse_qsl(query.decode("latin-1"))).get(REFETCH_PARAM)
+    if not told:
+        return False
+    store: FlagStore = request.app.state.flags
+    return await store.catch_up(served.environment, told)
 
 
 MEMO_LIMIT = 1_000

@@ -1,6 +1,7 @@
 """The mobile app's flag feed: the flags that are on for one platform, version and user.
 
-Answered from the worker's in-memory snapshot; it never touches the database. The query is
+Answered from the worker's in-memory snapshot; only a re-fetch naming a version the worker
+has not loaded yet makes it look at the database (`caught_up`). The query is
 read by hand, not through `FeedQuery`, which documents it: this is the hot path, and
 `attr.*` parameters are more than a model can name.
 """
@@ -15,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.client_keys import NoEnvironmentError, NoKeyError, no_environment, serving
 from api.etag import answer_etag, json_answer, matches, not_modified
-from api.event_stream import event_streams
+from api.event_stream import caught_up, event_streams
 from api.operations import APP, CACHED, NOT_MODIFIED, Answer, Operation
 from api.outcomes import RenderedOutcomes
 from api.schemas import Conditional
@@ -88,20 +89,28 @@ def feed_context(request: Request) -> Context:
     return Context(user_id, platform, app_version, attributes)
 
 
-async def active_flags(request: Request) -> Response:
-    store: FlagStore = request.app.state.flags
-    snapshot = store.snapshot
+def _ready(request: Request, store: FlagStore) -> Served | Response:
+    """The flags to answer from, or the refusal."""
     # Until the flags are loaded nobody knows which keys work: a 503, not a 401, for now.
     if not store.loaded:
         return error(
             503, "unavailable", "Flags are loading; try again shortly.", **{"Retry-After": "5"}
         )
     try:
-        served = serving(request, snapshot, request.app.state.settings)
+        return serving(request, store.snapshot, request.app.state.settings)
     except NoKeyError:
         return error(401, "unauthorized", "Send this app's key in X-API-Key.")
     except NoEnvironmentError:
-        return error(503, "unavailable", no_environment(snapshot), **{"Retry-After": "30"})
+        return error(503, "unavailable", no_environment(store.snapshot), **{"Retry-After": "30"})
+
+
+async def active_flags(request: Request) -> Response:
+    store: FlagStore = request.app.state.flags
+    served = _ready(request, store)
+    if not isinstance(served, Response) and await caught_up(request, served):
+        served = _ready(request, store)
+    if isinstance(served, Response):
+        return served
     try:
         context = feed_context(request)
     except BadFeedRequestError as bad:

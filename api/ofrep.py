@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, Response
 
 from api.client_keys import NoEnvironmentError, NoKeyError, no_environment, serving
 from api.etag import answer_etag, conditional_json, json_answer, matches, not_modified
-from api.event_stream import event_streams
+from api.event_stream import caught_up, event_streams
 from api.operations import APP, CACHED, NOT_MODIFIED, PUBLIC, Answer, Operation
 from api.outcomes import RenderedOutcomes
 from api.schemas import Conditional
@@ -35,6 +35,7 @@ from api.schemas.ofrep import (
     FlagKey,
     OfrepErrorBody,
     Polling,
+    Refetch,
 )
 from flags.engine import (
     PLATFORMS,
@@ -173,6 +174,8 @@ def _ready(request: Request) -> tuple[FlagStore, Served | Response]:
 
 async def evaluate_all(request: Request) -> Response:
     store, served = _ready(request)
+    if not isinstance(served, Response) and await caught_up(request, served):
+        store, served = _ready(request)
     if isinstance(served, Response):
         return served
     try:
@@ -197,6 +200,8 @@ async def evaluate_all(request: Request) -> Response:
 
 async def evaluate_one(request: Request) -> Response:
     store, served = _ready(request)
+    if not isinstance(served, Response) and await caught_up(request, served):
+        store, served = _ready(request)
     if isinstance(served, Response):
         return served
     key = request.path_params["key"]
@@ -271,6 +276,7 @@ operations = [
         security=APP,
         endpoint=evaluate_all,
         headers=Conditional,
+        query=Refetch,
         body=EvaluationRequest,
         body_required=False,
     ),
@@ -305,6 +311,7 @@ operations = [
         security=APP,
         endpoint=evaluate_one,
         path_params=FlagKey,
+        query=Refetch,
         body=EvaluationRequest,
         body_required=False,
     ),

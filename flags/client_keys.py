@@ -91,10 +91,10 @@ def doors_line(settings: Settings, snapshot: Snapshot) -> tuple[int, str]:
             f"({snapshot.default_environment!r}); they answer 503 until it exists or a key "
             "is issued."
         )
-    why = "FLAGS_PUBLIC" if settings.is_production else "development"
+    why = "FLAGS_PUBLIC is set" if settings.is_production else "the server runs in development"
     return logging.INFO, (
-        "Flag feed and OFREP: open to anyone until an app key is issued, answering for "
-        f"{snapshot.default_environment} ({why})."
+        f"Flag feed and OFREP: open to anyone until an app key is issued ({why}), answering "
+        f"with the {snapshot.default_environment} environment's flags."
     )
 
 

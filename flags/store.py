@@ -3,7 +3,10 @@ and kept serving (marked stale) while the database is away.
 
 Refresh comes two ways: a PostgreSQL LISTEN on the flags channel wakes the worker the
 moment a change commits, and a poll of the revision (twice a second) catches anything a
-notification missed, and is the only way on SQLite.
+notification missed, and is the only way on SQLite. A third, on demand: a client re-fetching
+because an event stream told it of a version this worker has not loaded yet (the stream may
+be held by another worker, which heard of the change first) makes it look before answering
+(`catch_up`), so the re-fetch never brings back the answers it was told are gone.
 """
 
 from __future__ import annotations
@@ -32,6 +35,9 @@ POLL_INTERVAL_S = 0.5
 FULL_RELOAD_EVERY_S = 60.0
 """Also reload now and then, in case a flag was changed behind the app's back."""
 STALE_AFTER_S = 5.0
+CATCH_UP_WITHIN_S = 2.0
+"""The longest a re-fetch waits for its worker to look at the database; then it is
+answered with what the worker has."""
 
 
 class FlagStore:
@@ -53,6 +59,11 @@ class FlagStore:
         self._last_ok = float("-inf")
         self._last_full = float("-inf")
         self._wake = asyncio.Event()
+        self._refreshing = asyncio.Lock()
+        """One refresh at a time: two overlapping could finish in the wrong order and put
+        an older snapshot back, telling every stream of a version going backwards."""
+        self._refreshed_from = float("-inf")
+        """When the last refresh that reached the database began."""
         self.key_uses = KeyUses()
         """The app keys this worker's requests brought; written from the refresh loop."""
         self.usage = EvaluationCounts()
@@ -69,23 +80,49 @@ class FlagStore:
         """True when the database has not answered for a while: we serve what we last had."""
         return time.monotonic() - self._last_ok > self.stale_after_s
 
-    async def refresh(self, *, force: bool = False) -> bool:
-        """Reload if the revision moved (or `force`); False when the database did not answer."""
-        try:
-            async with self.database.session() as db:
-                revision = await stored_revision(db)
-                due = time.monotonic() - self._last_full > FULL_RELOAD_EVERY_S
-                if force or due or revision != self.snapshot.revision:
-                    self.snapshot = await load(db, self.default_environment)
-                    self._last_full = time.monotonic()
-                    self.streams.publish(self.snapshot, utcnow())
-        except Exception as exc:  # the database being away must not stop the feed
-            log.warning(
-                "flags refresh failed, serving revision %s: %s", self.snapshot.revision, exc
-            )
+    async def refresh(self, *, force: bool = False, unless_since: float | None = None) -> bool:
+        """Reload if the revision moved (or `force`); False when the database did not answer.
+        With `unless_since`, a refresh that began at or after that moment (while this one
+        waited its turn) is taken as this one."""
+        async with self._refreshing:
+            if unless_since is not None and self._refreshed_from >= unless_since:
+                return True
+            began = time.monotonic()
+            try:
+                async with self.database.session() as db:
+                    revision = await stored_revision(db)
+                    due = time.monotonic() - self._last_full > FULL_RELOAD_EVERY_S
+                    if force or due or revision != self.snapshot.revision:
+                        self.snapshot = await load(db, self.default_environment)
+                        self._last_full = time.monotonic()
+                        self.streams.publish(self.snapshot, utcnow())
+            except Exception as exc:  # the database being away must not stop the feed
+                log.warning(
+                    "flags refresh failed, serving revision %s: %s", self.snapshot.revision, exc
+                )
+                return False
+            self._refreshed_from = began
+            self._last_ok = time.monotonic()
+            return True
+
+    async def catch_up(self, environment: str, version_id: str) -> bool:
+        """Before answering a re-fetch that an event told of `version_id` (OFREP's
+        `flagConfigEtag`): when this worker serves another version of `environment`, look
+        at the database once, unless a look began since the request came. True when the
+        snapshot changed meanwhile. The version ids are digests, not ordered, so a client
+        holding an old one costs a look at the revision, one statement; looks are shared
+        by the requests waiting together, and none is made while the database is away."""
+        current = self.streams.version(environment)
+        if current is None or current.id == version_id or self.stale:
             return False
-        self._last_ok = time.monotonic()
-        return True
+        before = self.snapshot
+        asked = time.monotonic()
+        # Shielded: a request giving up must not cancel a refresh others may be waiting on.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(
+                asyncio.shield(self.refresh(unless_since=asked)), CATCH_UP_WITHIN_S
+            )
+        return self.snapshot is not before
 
     async def run(self) -> None:
         """Refresh forever: on notification or every poll interval."""

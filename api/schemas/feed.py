@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from api.schemas import Absent, Closed, left_out_unless, one_of
-from api.schemas.ofrep import EventStreamEntry
+from api.schemas.ofrep import EventStreamEntry, Refetch
 from api.schemas.versions import VERSION_OR_EMPTY
 from flags.engine import PLATFORMS
 
@@ -18,7 +18,7 @@ MAX_ATTRIBUTE_LENGTH = 256
 ATTRIBUTE_PREFIX = "attr."
 
 
-class FeedQuery(BaseModel):
+class FeedQuery(Refetch):
     """The feed's parameters. Attributes for flag rules travel as `attr.<name>=<value>`,
     which a model (and OpenAPI) cannot list: the operation's description tells of them."""
 

@@ -97,6 +97,17 @@ class EventStreamQuery(BaseModel):
     )
 
 
+class Refetch(BaseModel):
+    """What a re-fetch an event triggered says of the event (ADR-0008)."""
+
+    flagConfigEtag: str = Field(  # noqa: N815 - the protocol's name
+        "",
+        description="The etag of the `refetchEvaluation` event that led to this request. A "
+        "server that does not serve that version yet looks for it before answering; "
+        "leave it out when polling.",
+    )
+
+
 class RefetchEvaluation(Closed):
     """The data of an event stream's `message`: the answers changed, fetch them again."""
 

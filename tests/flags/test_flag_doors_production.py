@@ -145,15 +145,15 @@ async def issue_and_revoke(db: AsyncSession) -> None:
             PRODUCTION | {"flags_public": True},
             False,
             logging.INFO,
-            "Flag feed and OFREP: open to anyone until an app key is issued, answering for "
-            "production (FLAGS_PUBLIC).",
+            "Flag feed and OFREP: open to anyone until an app key is issued (FLAGS_PUBLIC is set), "
+            "answering with the production environment's flags.",
         ),
         (
             {},
             False,
             logging.INFO,
-            "Flag feed and OFREP: open to anyone until an app key is issued, answering for "
-            "production (development).",
+            "Flag feed and OFREP: open to anyone until an app key is issued (the server runs "
+            "in development), answering with the production environment's flags.",
         ),
         (
             PRODUCTION | {"flags_public": True},
