@@ -105,7 +105,8 @@ class AppKeysPage(StaffPage):
                 form.environment.errors = [*form.environment.errors, _sentence(gone)]
             else:
                 await self._store().refresh()
-                return await self._created(request, name, environment, key)
+                named = dict(form.environment.choices)[environment]
+                return await self._created(request, name, named, key)
         return await self._keys_page(request, form, status_code=400)
 
     async def _form(self, request: Request, formdata: Any = None) -> KeyNameForm:
@@ -142,9 +143,11 @@ class AppKeysPage(StaffPage):
     ) -> Response:
         async with self._database(request).session() as db:
             keys = await list_keys(db)
+            names = dict(await environments(db))
         context: dict[str, Any] = {
             "title": TITLE,
             "keys": list(reversed(keys)),
+            "environment_names": names,
             "form": form,
             "may_change": self.has_permission(request, "edit"),
             "doors": doors_line(request.app.state.settings, self._store().snapshot)[1],

@@ -76,6 +76,11 @@ def doors_line(settings: Settings, snapshot: Snapshot) -> tuple[int, str]:
         )
     if snapshot.keys_required:
         working = len(snapshot.client_keys)
+        if not working:
+            return logging.WARNING, (
+                "Flag feed and OFREP: every app key issued is revoked, so every app is "
+                "refused; make a key for each app."
+            )
         return logging.INFO, (
             f"Flag feed and OFREP: an app key is required ({working} working); each key "
             "reads its own environment."

@@ -331,12 +331,13 @@ async def test_a_key_made_for_staging_reads_stagings_flags_and_is_listed_with_it
     listed = await client.get(PAGE)
     [entry, _] = await staff.audit_entries(db, "flags.create_key")
 
-    assert 'id="new-app-key-environment">staging<' in made.text
+    assert 'id="new-app-key-environment">Staging<' in made.text
     assert staging_answer.json()["flags"] == {}  # a new flag is off in staging
     assert set(production_answer.json()["flags"]) == {"checkout"}
     row = re.search(r'data-key="ios-staging">(.*?)</li>', listed.text, re.S)
     assert row
-    assert 'data-environment="staging"' in row[1]
+    assert '<div class="col-6 col-md-2" data-environment="staging">' in row[1]
+    assert "Environment</div>Staging</div>" in row[1]
     assert entry.after == {"name": "ios-staging", "environment": "staging"}
 
 

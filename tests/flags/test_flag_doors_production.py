@@ -124,10 +124,12 @@ async def test_development_answers_anyone_until_a_key_exists(settings: Settings)
         assert await answers(anyone) == [200, 200, 200, 200]
 
 
-async def issue_and_revoke(db: AsyncSession) -> None:
+async def issue_and_revoke(db: AsyncSession, *, keep: bool) -> None:
     await create_key(db, "ios-production", trail.SYSTEM)
     await create_key(db, "old-android", trail.SYSTEM)
     await revoke_key(db, "old-android", trail.SYSTEM)
+    if not keep:
+        await revoke_key(db, "ios-production", trail.SYSTEM)
     await db.commit()
 
 
@@ -136,21 +138,21 @@ async def issue_and_revoke(db: AsyncSession) -> None:
     [
         (
             PRODUCTION,
-            False,
+            None,
             logging.WARNING,
             "Flag feed and OFREP: closed, production with no app key issued; issue one with "
             "`swipesavvy-admin flags create-key --name NAME`, or set FLAGS_PUBLIC=true.",
         ),
         (
             PRODUCTION | {"flags_public": True},
-            False,
+            None,
             logging.INFO,
-            "Flag feed and OFREP: open to anyone until an app key is issued (FLAGS_PUBLIC is set), "
-            "answering with the production environment's flags.",
+            "Flag feed and OFREP: open to anyone until an app key is issued (FLAGS_PUBLIC is "
+            "set), answering with the production environment's flags.",
         ),
         (
             {},
-            False,
+            None,
             logging.INFO,
             "Flag feed and OFREP: open to anyone until an app key is issued (the server runs "
             "in development), answering with the production environment's flags.",
@@ -162,20 +164,28 @@ async def issue_and_revoke(db: AsyncSession) -> None:
             "Flag feed and OFREP: an app key is required (1 working); each key reads its own "
             "environment.",
         ),
+        (
+            PRODUCTION | {"flags_public": True},
+            False,
+            logging.WARNING,
+            "Flag feed and OFREP: every app key issued is revoked, so every app is refused; "
+            "make a key for each app.",
+        ),
     ],
-    ids=["production closed", "production public", "development", "keys issued"],
+    ids=["production closed", "production public", "development", "keys issued", "all revoked"],
 )
 async def test_startup_says_in_one_line_whom_the_doors_answer(
     settings: Settings,
     db: AsyncSession,
     caplog: pytest.LogCaptureFixture,
     overrides: dict[str, Any],
-    keys: bool,
+    keys: bool | None,
     level: int,
     line: str,
 ) -> None:
-    if keys:
-        await issue_and_revoke(db)
+    """`keys`: None when none was issued, else whether one still works."""
+    if keys is not None:
+        await issue_and_revoke(db, keep=keys)
     caplog.set_level(logging.INFO, logger="app")
     async with started(settings, **overrides):
         pass
