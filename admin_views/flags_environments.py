@@ -4,6 +4,7 @@ read in name order."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
@@ -122,6 +123,13 @@ class FlagEnvironmentStateAdmin(FlagTargeting, Restorable, StaffView, model=Flag
     # payloads are edited.
     form_args = STATE_FORM_ARGS | {"variants": STATE_FORM_ARGS["variants"] | {"fixed_names": True}}
     history = STATE_HISTORY
+
+    def flag_key_of(self, pk: uuid.UUID) -> sa.Select:
+        return (
+            sa.select(FeatureFlag.key)
+            .join(FlagEnvironmentState, FlagEnvironmentState.flag_id == FeatureFlag.id)
+            .where(FlagEnvironmentState.id == pk)
+        )
 
     def form_edit_query(self, request: Request) -> sa.Select:
         # The form's title names the flag and the environment.

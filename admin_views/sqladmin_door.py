@@ -264,12 +264,14 @@ def keep_after_change(view: ModelView, request: Request, answer: Any) -> None:
     Query(view)._store_after_change_response(request, answer)
 
 
-_EDITING: ContextVar[bool] = ContextVar("sqladmin_editing", default=False)
+_EDITING: ContextVar[str | None] = ContextVar("sqladmin_editing", default=None)
 
 
 @contextmanager
-def building_edit_form() -> Iterator[None]:
-    token = _EDITING.set(True)
+def building_edit_form(pk: str) -> Iterator[None]:
+    """While the edit form of the record `pk` is built (SQLAdmin's `scaffold_form` is not
+    told which record it is for)."""
+    token = _EDITING.set(pk)
     try:
         yield
     finally:
@@ -278,6 +280,11 @@ def building_edit_form() -> Iterator[None]:
 
 def editing() -> bool:
     """Whether the form being built is SQLAdmin's edit form (not the create form)."""
+    return _EDITING.get() is not None
+
+
+def edited() -> str | None:
+    """The primary key of the record whose edit form is being built, if one is."""
     return _EDITING.get()
 
 
@@ -396,7 +403,7 @@ class DoorAdmin(Admin):
             return await super().create(request)
 
     async def edit(self, request: Request) -> Response:
-        with outage.surfacing(), building_edit_form():
+        with outage.surfacing(), building_edit_form(request.path_params["pk"]):
             return await super().edit(request)
 
     async def delete(self, request: Request) -> Response:

@@ -97,3 +97,31 @@ def test_a_rule_and_a_variant_are_added_in_the_builder_and_read_in_words(
         assert page_overflow <= 0, f"the flag's page scrolls sideways ({size})"
         assert not watch.problems, "\n".join(watch.problems)
         page.context.close()
+
+
+PLAIN = "instant-withdrawals"
+"""A demo release flag without variants."""
+
+
+def test_a_flag_without_variants_shows_no_total_and_its_form_never_offers_itself(
+    browser: Browser,  # noqa: F811
+    server: Server,  # noqa: F811
+) -> None:
+    page, watch = tab(browser, server, 1280, 900)
+    page.goto(f"{server.base_url}/admin/feature-flags/list?search={PLAIN}")
+    page.locator("tr", has_text=PLAIN).locator("a[href*='/details/']").first.click()
+    page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
+    page.locator(".staff-record-actions").get_by_role("link", name="Edit").click()
+    page.wait_for_url(re.compile(r"/admin/feature-flags/edit/"))
+    variants = page.locator("#variants")
+    prerequisites = page.locator("select[name=prerequisites] option")
+
+    expect(variants.locator("[data-empty]")).to_be_visible()
+    expect(variants.locator("[data-total]")).to_be_hidden()
+    expect(prerequisites.filter(has_text=f"{PLAIN} is on")).to_be_hidden()
+    expect(prerequisites.filter(has_text="p2p-transfers is on")).to_be_visible()
+    variants.get_by_role("button", name="+ Add variant").click()
+    expect(variants.locator("[data-total]")).to_be_visible()
+    expect(variants.locator("[data-empty]")).to_be_hidden()
+    assert not watch.problems, "\n".join(watch.problems)
+    page.context.close()

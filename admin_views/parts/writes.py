@@ -193,7 +193,7 @@ class AuditedWrites(Audited):
                 f"Your role may not {verb} {self.name_plural.lower()}: it needs "
                 f"{self.resource()}:{verb}.",
             )
-        with nullcontext() if created else door.building_edit_form():
+        with nullcontext() if pk is None else door.building_edit_form(pk):
             form_class = await self.edit_form(created)
         current: dict[str, Any] = {}
         if pk is not None:

@@ -4,12 +4,14 @@ their variants) there are, checked against the database on save (`flags.referenc
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
 from sqladmin import ModelView
 from wtforms import Form, SelectMultipleField
 
+from admin_views import sqladmin_door as door
 from flags import references
 from models.flag_segments import FlagSegment
 from models.flags import FeatureFlag
@@ -36,17 +38,26 @@ class PrerequisiteField(SelectMultipleField):
 class FlagTargeting(ModelView):
     """Forms whose segment and prerequisite fields offer what exists now."""
 
+    def flag_key_of(self, pk: uuid.UUID) -> sa.Select:
+        """The key of the flag the record `pk` is a state of (here, the flag itself)."""
+        return sa.select(FeatureFlag.key).where(FeatureFlag.id == pk)
+
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
         form = await super().scaffold_form(rules)
+        edited = door.edited()
         async with self.session_maker() as db:
             segments = (await db.execute(sa.select(FlagSegment.key, FlagSegment.name))).all()
             flags = (await db.execute(sa.select(FeatureFlag.key, FeatureFlag.variants))).all()
+            itself = await db.scalar(self.flag_key_of(uuid.UUID(edited))) if edited else None
         segment_choices = sorted(((key, name) for key, name in segments), key=lambda c: c[1])
-        flag_choices = []
+        flag_choices: list[tuple[str, str, dict[str, Any]]] = []
         for key, variants in sorted(flags):
-            flag_choices.append((key, f"{key} is on"))
+            # Still a choice, so that one posted anyway (the API, say) gets the clear
+            # "cannot require itself", but never offered.
+            shown = {"hidden": True} if key == itself else {}
+            flag_choices.append((key, f"{key} is on", shown))
             flag_choices += [
-                (f"{key}:{v['name']}", f"{key} gives {v['name']}")
+                (f"{key}:{v['name']}", f"{key} gives {v['name']}", shown)
                 for v in variants or ()
                 if isinstance(v, dict) and v.get("name")
             ]

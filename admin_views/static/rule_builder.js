@@ -99,6 +99,8 @@
           whole = false;
         }
       });
+      // No variants, no total: "0% of 100%" would read as a mistake to mend.
+      shown.hidden = weights.length === 0;
       var wanted = parseInt(shown.getAttribute("data-weights"), 10);
       var right = whole && sum === wanted;
       shown.querySelector("[data-total-value]").textContent = whole ? String(sum) : "?";

@@ -71,20 +71,31 @@ async def chain(db: AsyncSession) -> dict[str, FeatureFlag]:
     return made
 
 
-async def require(
-    client: httpx.AsyncClient, flag: FeatureFlag, *choices: str, environment: str = "production"
-) -> httpx.Response:
-    """The card's Edit, its prerequisites select set to the options labelled `choices`."""
+async def prerequisite_options(
+    client: httpx.AsyncClient, flag: FeatureFlag, environment: str = "production"
+) -> tuple[str, dict[str, tuple[str, bool]]]:
+    """The card's Edit form's URL, and its prerequisites select's options: each label's
+    value, and whether the option is shown."""
     page = await flag_page(client, flag)
     links = parse(card(page, environment)).links
     url = next(link.href for link in links if "data-edit" in link.attrs)
     form = (await client.get(url)).text
     select = re.search(r'<select[^>]*name="prerequisites".*?</select>', form, re.S)
     assert select, "no prerequisites on the form"
-    offered = dict(
-        (label.strip(), value)
-        for value, label in re.findall(r'<option[^>]*value="([^"]+)"[^>]*>([^<]+)<', select[0])
-    )
+    options = re.findall(r'<option([^>]*)value="([^"]+)"([^>]*)>([^<]+)<', select[0])
+    return url, {
+        label.strip(): (value, "hidden" not in before + after)
+        for before, value, after, label in options
+    }
+
+
+async def require(
+    client: httpx.AsyncClient, flag: FeatureFlag, *choices: str, environment: str = "production"
+) -> httpx.Response:
+    """The card's Edit, its prerequisites select set to the options labelled `choices`
+    (shown or not: a hidden one is posted as a tampered form would)."""
+    url, options = await prerequisite_options(client, flag, environment)
+    offered = {label: value for label, (value, _shown) in options.items()}
     body = await edit_form(client, url)
     body["prerequisites"] = [offered[choice] for choice in choices]
     return await client.post(url, data=body)
@@ -139,6 +150,18 @@ async def test_a_prerequisite_that_would_go_round_is_refused_naming_the_path(
     assert field_error(itself.text, "wallet cannot require itself.")
     assert (await fresh(db, chain["wallet"])).prerequisites == []
     assert len(await audit(db, "update", "feature_flags")) == 2
+
+
+@pytest.mark.parametrize("environment", ["production", "staging"])
+async def test_a_flags_form_never_offers_the_flag_itself_as_a_prerequisite(
+    client: httpx.AsyncClient, boss: staff.Account, chain: dict[str, FeatureFlag], environment: str
+) -> None:
+    _url, options = await prerequisite_options(client, chain["wallet"], environment)
+
+    shown = sorted(label for label, (_value, visible) in options.items() if visible)
+    assert shown == ["cards is on", "payouts is on"]
+    assert not options["wallet is on"][1]
+    assert not options["wallet gives new"][1]
 
 
 async def test_a_flag_others_require_is_not_archived_nor_its_variant_renamed(
