@@ -19,7 +19,7 @@ from tests.test_browser import (
     tab,
 )
 
-from playwright.sync_api import Browser, expect  # isort: skip
+from playwright.sync_api import Browser, Page, expect  # isort: skip
 
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 FLAG = "smart-budget-insights"
@@ -36,17 +36,22 @@ SAID = {
 }
 
 
+def open_edit_form(page: Page, demo: Server, flag: str) -> None:
+    """From the list, searched for `flag`, to its page and its Edit, as staff click them."""
+    page.goto(f"{demo.base_url}/admin/feature-flags/list?search={flag}")
+    page.locator("tr", has_text=flag).locator("a[href*='/details/']").first.click()
+    page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
+    page.locator(".staff-record-actions").get_by_role("link", name="Edit").click()
+    page.wait_for_url(re.compile(r"/admin/feature-flags/edit/"))
+
+
 def test_a_rule_and_a_variant_are_added_in_the_builder_and_read_in_words(
     browser: Browser,  # noqa: F811
     server: Server,  # noqa: F811
 ) -> None:
     for size, ((width, height), rule, variant, weights) in SIZES.items():
         page, watch = tab(browser, server, width, height)
-        page.goto(f"{server.base_url}/admin/feature-flags/list?search={FLAG}")
-        page.locator("tr", has_text=FLAG).locator("a[href*='/details/']").first.click()
-        page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
-        page.locator(".staff-record-actions").get_by_role("link", name="Edit").click()
-        page.wait_for_url(re.compile(r"/admin/feature-flags/edit/"))
+        open_edit_form(page, server, FLAG)
 
         rules = page.locator("#rules")
         rules.get_by_role("button", name="+ Add rule").click()
@@ -108,11 +113,7 @@ def test_a_flag_without_variants_shows_no_total_and_its_form_never_offers_itself
     server: Server,  # noqa: F811
 ) -> None:
     page, watch = tab(browser, server, 1280, 900)
-    page.goto(f"{server.base_url}/admin/feature-flags/list?search={PLAIN}")
-    page.locator("tr", has_text=PLAIN).locator("a[href*='/details/']").first.click()
-    page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
-    page.locator(".staff-record-actions").get_by_role("link", name="Edit").click()
-    page.wait_for_url(re.compile(r"/admin/feature-flags/edit/"))
+    open_edit_form(page, server, PLAIN)
     variants = page.locator("#variants")
     prerequisites = page.locator("select[name=prerequisites] option")
 
