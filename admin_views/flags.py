@@ -42,6 +42,7 @@ from flags import references, words
 from flags.definition import problems
 from flags.engine import BUCKETS, PLATFORMS, Context, bucket, evaluate, parse_version
 from flags.environments import new_state, state_of
+from flags.explain import explain
 from flags.snapshot import Served, served_in
 from flags.uses import dependents, in_words
 from models.base import utcnow
@@ -316,13 +317,13 @@ class FeatureFlagAdmin(
                     await self._card(request, e, states[e.key], found[e.key] is not None)
                     for e in environments
                 ],
-                "preview": _preview(flag, served, request),
+                "preview": _preview(flag, served, request, await self._named(request, state)),
                 "preview_environment": chosen,
                 "preview_environment_name": next(
                     (e.name for e in environments if e.key == chosen), chosen
                 ),
                 "reach": await _reach(db, flag, state),
-                "platforms": sorted(PLATFORMS),
+                "platforms": [(p, words.PLATFORM_NAMES[p]) for p in sorted(PLATFORMS)],
                 "evaluations": await usage_chart(db, flag.key),
             }
 
@@ -340,6 +341,14 @@ class FeatureFlagAdmin(
             edit_url = str(request.url_for("admin:edit", identity=view.identity, pk=str(state.id)))
         switches = [a for a in view.record_actions(request, state) if a.name in SWITCHES]
         return EnvironmentCard(environment, state, edit_url, switches, segments)
+
+    async def _named(self, request: Request, state: FlagState) -> dict[str, str]:
+        """The names of the segments the state names, for the preview's answer (when one
+        is asked for)."""
+        if "preview" not in request.query_params:
+            return {}
+        pages = await self._segment_pages(request, state)
+        return {key: name for key, (name, _page) in pages.items()}
 
     async def _segment_pages(
         self, request: Request, state: FlagState
@@ -431,7 +440,9 @@ class FeatureFlagAdmin(
         return await flag_copy.copy_state(self, db, flag, context)
 
 
-def _preview(flag: FeatureFlag, served: Served, request: Request) -> dict[str, Any] | None:
+def _preview(
+    flag: FeatureFlag, served: Served, request: Request, segment_names: dict[str, str]
+) -> dict[str, Any] | None:
     """The saved flag, in the environment picked, evaluated for the context typed into the
     preview form as the doors would (its segments and prerequisites too)."""
     params = request.query_params
@@ -452,7 +463,12 @@ def _preview(flag: FeatureFlag, served: Served, request: Request) -> dict[str, A
     compiled = served.by_key.get(flag.key)
     if compiled is None:
         return {"error": served.broken.get(flag.key, f"{flag.key} is not served here.")}
-    return {"result": evaluate(compiled, context, utcnow()), "asked": dict(params)}
+    now = utcnow()
+    return {
+        "result": evaluate(compiled, context, now),
+        "why": explain(compiled, context, now, segment_names).why,
+        "asked": dict(params),
+    }
 
 
 async def _reach(db: AsyncSession, flag: FeatureFlag, state: FlagState) -> dict[str, Any]:

@@ -69,3 +69,50 @@ def test_a_flags_environments_are_shown_and_copied_at_each_size(
         assert copy_overflow <= 0, f"the copy's page scrolls sideways ({size})"
         assert not watch.problems, "\n".join(watch.problems)
         page.context.close()
+
+
+ASKED = [
+    ({"platform": "web"}, "off", "Only for Android, iOS; this is Web."),
+    (
+        {"platform": "ios", "app_version": "4.1.0"},
+        "off",
+        "Only for app version ≥ 4.2.0; this is 4.1.0.",
+    ),
+    (
+        {"platform": "ios", "app_version": "4.3.0", "user": ""},
+        "off",
+        "No user id: the 35% rollout needs one to choose.",
+    ),
+]
+"""What the preview is asked of new-checkout-flow in production, its answer, and why."""
+
+
+def test_the_preview_says_why_in_words_at_each_size(
+    browser: Browser,  # noqa: F811
+    server: Server,  # noqa: F811
+) -> None:
+    for size, (width, height) in SIZES.items():
+        page, watch = tab(browser, server, width, height)
+        page.goto(f"{server.base_url}/admin/feature-flags/list?search={FLAG}")
+        page.locator("tr", has_text=FLAG).locator("a[href*='/details/']").first.click()
+        page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
+        for asked, answer, why in ASKED:
+            page.locator("#preview-environment").select_option("production")
+            page.locator("#preview-user").fill(asked.get("user", "demo-user-7"))
+            page.locator("#preview-platform").select_option(asked["platform"])
+            page.locator("#preview-version").fill(asked.get("app_version", ""))
+            page.get_by_role("button", name="Evaluate").click()
+            result = page.locator("#preview-result")
+            expect(result.locator(".badge")).to_have_text(answer)
+            expect(result.locator("[data-why]")).to_have_text(why)
+        page.locator("#preview-user").fill("demo-user-7")
+        page.get_by_role("button", name="Evaluate").click()
+        expect(page.locator("#preview-result [data-why]")).to_contain_text("35% rollout: this user")
+        expect(page.locator("#preview-result [data-answer]")).to_contain_text("The app gets value")
+        page.locator("#preview-result").scroll_into_view_if_needed()
+        overflow = page.evaluate(OVERFLOW)
+        screenshot(page, f"flag-preview-{size}")
+
+        assert overflow <= 0, f"the flag's page scrolls sideways ({size})"
+        assert not watch.problems, "\n".join(watch.problems)
+        page.context.close()

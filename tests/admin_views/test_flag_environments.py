@@ -366,7 +366,9 @@ async def test_the_preview_evaluates_in_the_environment_picked(
 
     result = r'id="preview-result">(.*?)</div>'
     assert ">on<" in re.search(result, staging, re.S)[1]  # type: ignore[index]
-    assert "DISABLED" in re.search(result, production, re.S)[1]  # type: ignore[index]
+    said = re.search(result, production, re.S)[1]  # type: ignore[index]
+    assert "The flag is off here: nobody gets it." in said
+    assert "(OFREP reason DISABLED)" in said
     assert 'id="preview-environment-name">Staging<' in staging
     assert '<option value="staging" selected>' in staging
 

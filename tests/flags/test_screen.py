@@ -85,10 +85,13 @@ async def test_the_preview_evaluates_the_flag_for_the_context_given(
     )
 
     assert ">on<" in matching
-    assert "TARGETING_MATCH" in matching
+    assert "This user matches its targeting, and it is on for all of them." in matching
+    assert "The app gets value <strong>true</strong> (OFREP reason TARGETING_MATCH)." in matching
     assert ">off<" in old_app
-    assert "DEFAULT" in old_app
+    assert "Only for app version ≥ 4.2.0; this is 4.1.9." in old_app
+    assert "(OFREP reason DEFAULT)" in old_app
     assert ">off<" in elsewhere
+    assert "Only where Country is one of US; Country is FR." in elsewhere
     assert "&#39;four&#39; is not a version like 4.2.0." in garbled.text
 
 
@@ -107,10 +110,18 @@ async def test_the_preview_shows_a_split_and_needs_a_user_for_it(
     anonymous = await preview(client, flag["id"])
 
     assert ">on<" in shown_in
-    assert "SPLIT" in shown_in
+    assert f"In the 50% rollout: this user falls at {percent(inside)}." in shown_in
+    assert "(OFREP reason SPLIT)" in shown_in
     assert ">off<" in shown_out
-    assert "DEFAULT" in shown_out
-    assert "TARGETING_KEY_MISSING: give a user id." in anonymous
+    assert f"Outside the 50% rollout: this user falls at {percent(outside)}." in shown_out
+    assert ">off<" in anonymous
+    assert "No user id: the 50% rollout needs one to choose." in anonymous
+    assert "(OFREP reason ERROR)" in anonymous
+
+
+def percent(user: str) -> str:
+    """Where `user` falls in half-rollout's buckets, as the preview says it."""
+    return f"{bucket('half-rollout', user) / 100:.2f}".rstrip("0").rstrip(".") + "%"
 
 
 async def test_the_screen_estimates_how_many_customers_the_rollout_reaches(
