@@ -45,7 +45,10 @@ REAL = {
     "email": (EMAIL, "j•••@example.com"),
     "old email": (NEW_EMAIL, "j•••@mail.example"),
     "phone": ("5550100238", "+1 ••• ••• 0238"),
-    "born": ("1987", "••••-••-••"),
+    # The whole date in each form it is written in: "1987" alone also turns up by chance
+    # inside the audit CSV's hashes and ids.
+    "born": ("5 Jun 1987", "••••-••-••"),
+    "born, as data": ("1987-06-05", "••••-••-••"),
     "shop email": (SHOP_EMAIL, "o•••@corner-shop.example"),
     "shop phone": ("7911123456", "+44 ••• ••• 3456"),
 }
