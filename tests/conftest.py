@@ -25,6 +25,14 @@ from tests.databases import fresh_database_url, make_settings, reset_database
 from tests.tcp_proxy import TcpProxy
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked `long` first. Each module runs on one worker (--dist loadfile), one
+    worker per core: a module of several minutes handed out last kept one worker busy
+    alone while the other waited, ten minutes of a CI run."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def backend(request: pytest.FixtureRequest) -> str:
     return request.param

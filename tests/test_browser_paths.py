@@ -46,6 +46,8 @@ from playwright.sync_api import (  # isort: skip
 )
 from playwright.sync_api import Error as PlaywrightError
 
+pytestmark = pytest.mark.long
+
 ROLES = tuple(import_module("migrations.versions.0002_default_roles").DEFAULT_ROLES)
 VIEWPORTS = {
     "1440x900": ViewportSize(width=1440, height=900),

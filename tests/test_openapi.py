@@ -41,9 +41,10 @@ from tests import rows, staff
 from tests.analytics import world
 from tests.clients import client_for
 
+pytestmark = pytest.mark.long
 MAX_EXAMPLES = 25
 """Fuzzed examples per operation, valid and invalid together, on top of the coverage phase's
-boundary cases: the module stays well under two minutes on both databases."""
+boundary cases."""
 SPARE_SESSIONS = 8
 """Signing out ends the session it is sent with: each logout the fuzzer makes spends one of
 these, so the token every other request carries stays valid."""
