@@ -27,7 +27,7 @@ from tests.test_browser import (
 
 from playwright.sync_api import Browser, Page, expect  # isort: skip
 
-from tests.browser_helpers import ARTIFACTS, open_flag  # isort: skip
+from tests.browser_helpers import ARTIFACTS  # isort: skip
 
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 SCROLLS = "element => element.scrollWidth - element.clientWidth"
@@ -107,7 +107,9 @@ def confirm_restore(page: Page, shot: str) -> int:
 def saved_weights(page: Page, base_url: str, weights: list[int], added: bool = False) -> None:
     """The experiment's Edit, its variants weighed `weights` (after adding `MORE` first,
     with their cadence as payload), saved; the flag's page opened."""
-    open_flag(page, base_url, EXPERIMENT)
+    page.goto(f"{base_url}/admin/feature-flags/list?search={EXPERIMENT}")
+    page.locator("tr", has_text=EXPERIMENT).locator("a[href*='/details/']").first.click()
+    page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
     here = page.url
     page.locator(".staff-record-actions").get_by_role("link", name="Edit").click()
     page.wait_for_url(re.compile(r"/admin/feature-flags/edit/"))
