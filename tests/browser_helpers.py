@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -110,3 +111,10 @@ def sign_in(page: Page, base_url: str, email: str, password: str) -> None:
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{base_url}/admin/")
     expect(page.locator(".staff-card"), f"signed in as {email}").to_be_attached()
+
+
+def open_flag(page: Page, base_url: str, key: str) -> None:
+    """From the Feature flags list, searched for `key`, to the flag's page, as staff click."""
+    page.goto(f"{base_url}/admin/feature-flags/list?search={key}")
+    page.locator("tr", has_text=key).locator("a[href*='/details/']").first.click()
+    page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))

@@ -21,6 +21,8 @@ from tests.test_browser import (
 
 from playwright.sync_api import Browser, expect  # isort: skip
 
+from tests.browser_helpers import open_flag  # isort: skip
+
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 FLAG = "new-checkout-flow"
@@ -35,9 +37,7 @@ def test_a_flags_environments_are_shown_and_copied_at_each_size(
 ) -> None:
     for size, (width, height) in SIZES.items():
         page, watch = tab(browser, server, width, height)
-        page.goto(f"{server.base_url}/admin/feature-flags/list?search={FLAG}")
-        page.locator("tr", has_text=FLAG).locator("a[href*='/details/']").first.click()
-        page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
+        open_flag(page, server.base_url, FLAG)
         cards = page.locator("#flag-environments [data-environment]")
         expect(cards).to_have_count(3)
         staging = page.locator("#flag-environments [data-environment='staging']")
@@ -93,9 +93,7 @@ def test_the_preview_says_why_in_words_at_each_size(
 ) -> None:
     for size, (width, height) in SIZES.items():
         page, watch = tab(browser, server, width, height)
-        page.goto(f"{server.base_url}/admin/feature-flags/list?search={FLAG}")
-        page.locator("tr", has_text=FLAG).locator("a[href*='/details/']").first.click()
-        page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
+        open_flag(page, server.base_url, FLAG)
         for asked, answer, why in ASKED:
             page.locator("#preview-environment").select_option("production")
             page.locator("#preview-user").fill(asked.get("user", "demo-user-7"))

@@ -15,7 +15,7 @@ import uuid
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 
-from tests.browser_helpers import ARTIFACTS
+from tests.browser_helpers import ARTIFACTS, open_flag
 
 # First: importing the browser tests skips this module too when Chromium is missing.
 from tests.test_browser import (
@@ -25,7 +25,7 @@ from tests.test_browser import (
     server,  # noqa: F401 - a fixture
     tab,
 )
-from tests.test_browser_flag_lifecycle import OVERFLOW, SIZES, open_flag
+from tests.test_browser_flag_lifecycle import OVERFLOW, SIZES
 
 from playwright.sync_api import Browser, Page, expect  # isort: skip
 
@@ -88,7 +88,7 @@ def test_a_flags_evaluations_are_charted_and_an_unused_flag_is_stale_at_each_siz
         list_overflow = page.evaluate(OVERFLOW)
         screenshot(page, f"flag-stale-unused-{size}")
 
-        open_flag(page, server, CHARTED)
+        open_flag(page, server.base_url, CHARTED)
         charts = page.locator("#flag-evaluations [data-environment]")
         expect(charts).to_have_count(3)
         production = page.locator("#flag-evaluations [data-environment='production']")
@@ -97,14 +97,14 @@ def test_a_flags_evaluations_are_charted_and_an_unused_flag_is_stale_at_each_siz
         expect(production).to_contain_text("double")
         charted_overflow = panel(page, f"flag-evaluations-{size}")
 
-        open_flag(page, server, QUIET)
+        open_flag(page, server.base_url, QUIET)
         quiet = page.locator("#flag-evaluations [data-environment='production']")
         expect(quiet.locator("[data-total]")).to_have_text("None in 48 h")
         shown_last = f"{last.day} {last:%b %Y}, {last:%H}:00"  # the `exact` filter's way
         expect(quiet.locator("[data-last]")).to_contain_text(shown_last)
         quiet_overflow = panel(page, f"flag-evaluations-quiet-{size}")
 
-        open_flag(page, server, UNASKED)
+        open_flag(page, server.base_url, UNASKED)
         expect(page.locator("#flag-evaluations [data-never]")).to_have_text(
             re.compile("Not evaluated yet")
         )

@@ -27,7 +27,7 @@ from tests.test_browser import (
 
 from playwright.sync_api import Browser, Page, expect  # isort: skip
 
-from tests.browser_helpers import ARTIFACTS  # isort: skip
+from tests.browser_helpers import ARTIFACTS, open_flag  # isort: skip
 
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 SCROLLS = "element => element.scrollWidth - element.clientWidth"
@@ -107,9 +107,7 @@ def confirm_restore(page: Page, shot: str) -> int:
 def saved_weights(page: Page, base_url: str, weights: list[int], added: bool = False) -> None:
     """The experiment's Edit, its variants weighed `weights` (after adding `MORE` first,
     with their cadence as payload), saved; the flag's page opened."""
-    page.goto(f"{base_url}/admin/feature-flags/list?search={EXPERIMENT}")
-    page.locator("tr", has_text=EXPERIMENT).locator("a[href*='/details/']").first.click()
-    page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
+    open_flag(page, base_url, EXPERIMENT)
     here = page.url
     page.locator(".staff-record-actions").get_by_role("link", name="Edit").click()
     page.wait_for_url(re.compile(r"/admin/feature-flags/edit/"))

@@ -21,6 +21,8 @@ from tests.test_browser import (
 
 from playwright.sync_api import Browser, Page, expect  # isort: skip
 
+from tests.browser_helpers import open_flag  # isort: skip
+
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 STALE = "dark-mode"
@@ -28,12 +30,6 @@ STALE = "dark-mode"
 ARCHIVED = {"desktop": "referral-program", "phone": "cashback-boost-weekend"}
 REQUIRED = "new-checkout-flow"
 """A demo flag instant-withdrawals requires: not archived while it does."""
-
-
-def open_flag(page: Page, server: Server, key: str) -> None:  # noqa: F811
-    page.goto(f"{server.base_url}/admin/feature-flags/list?search={key}")
-    page.locator("tr", has_text=key).locator("a[href*='/details/']").first.click()
-    page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
 
 
 def confirm(page: Page, label: str, said: str | None = None) -> None:
@@ -58,10 +54,10 @@ def test_stale_flags_are_found_and_a_flag_is_archived_and_back_at_each_size(
         screenshot(page, f"flag-stale-{size}")
 
         if size == "desktop":
-            open_flag(page, server, REQUIRED)
+            open_flag(page, server.base_url, REQUIRED)
             confirm(page, "Archive", f"{REQUIRED} cannot be archived: instant-withdrawals")
         key = ARCHIVED[size]
-        open_flag(page, server, key)
+        open_flag(page, server.base_url, key)
         expect(page.locator(".staff-record-actions").get_by_text("Delete")).to_have_count(0)
         confirm(page, "Archive")
         expect(page.locator(".badge", has_text="archived")).to_be_visible()

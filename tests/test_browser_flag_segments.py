@@ -22,6 +22,8 @@ from tests.test_browser import (
 
 from playwright.sync_api import Browser, expect  # isort: skip
 
+from tests.browser_helpers import open_flag  # isort: skip
+
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 SIZES = {"desktop": (1280, 900), "phone": (390, 844)}
 FLAG = "instant-withdrawals"
@@ -34,9 +36,7 @@ def test_a_flags_segments_and_prerequisites_are_shown_and_picked_at_each_size(
 ) -> None:
     for size, (width, height) in SIZES.items():
         page, watch = tab(browser, server, width, height)
-        page.goto(f"{server.base_url}/admin/feature-flags/list?search={FLAG}")
-        page.locator("tr", has_text=FLAG).locator("a[href*='/details/']").first.click()
-        page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
+        open_flag(page, server.base_url, FLAG)
         production = page.locator("#flag-environments [data-environment='production']")
         expect(production.locator("[data-field='excluded_segments'] dd")).to_have_text(
             "EU customers"

@@ -21,6 +21,8 @@ from tests.test_browser import (
 
 from playwright.sync_api import Browser, Page, expect  # isort: skip
 
+from tests.browser_helpers import open_flag  # isort: skip
+
 OVERFLOW = "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
 FLAG = "smart-budget-insights"
 """A demo experiment at 20% on Android and web, variants weekly 70 and daily 30."""
@@ -38,9 +40,7 @@ SAID = {
 
 def open_edit_form(page: Page, demo: Server, flag: str) -> None:
     """From the list, searched for `flag`, to its page and its Edit, as staff click them."""
-    page.goto(f"{demo.base_url}/admin/feature-flags/list?search={flag}")
-    page.locator("tr", has_text=flag).locator("a[href*='/details/']").first.click()
-    page.wait_for_url(re.compile(r"/admin/feature-flags/details/"))
+    open_flag(page, demo.base_url, flag)
     page.locator(".staff-record-actions").get_by_role("link", name="Edit").click()
     page.wait_for_url(re.compile(r"/admin/feature-flags/edit/"))
 
