@@ -312,12 +312,17 @@ class FeatureFlagAdmin(
             chosen = chosen if chosen in states else PRODUCTION
             state = states.get(chosen, flag)
             served = await served_in(db, next(e for e in environments if e.key == chosen))
+            cards = [
+                await self._card(request, e, states[e.key], found[e.key] is not None)
+                for e in environments
+            ]
+            # The preview names segments as the chosen environment's card does.
+            named = next(card.segments for card in cards if card.environment.key == chosen)
             return context | {
-                "environment_cards": [
-                    await self._card(request, e, states[e.key], found[e.key] is not None)
-                    for e in environments
-                ],
-                "preview": _preview(flag, served, request, await self._named(request, state)),
+                "environment_cards": cards,
+                "preview": _preview(
+                    flag, served, request, {key: name for key, (name, _page) in named.items()}
+                ),
                 "preview_environment": chosen,
                 "preview_environment_name": next(
                     (e.name for e in environments if e.key == chosen), chosen
@@ -341,14 +346,6 @@ class FeatureFlagAdmin(
             edit_url = str(request.url_for("admin:edit", identity=view.identity, pk=str(state.id)))
         switches = [a for a in view.record_actions(request, state) if a.name in SWITCHES]
         return EnvironmentCard(environment, state, edit_url, switches, segments)
-
-    async def _named(self, request: Request, state: FlagState) -> dict[str, str]:
-        """The names of the segments the state names, for the preview's answer (when one
-        is asked for)."""
-        if "preview" not in request.query_params:
-            return {}
-        pages = await self._segment_pages(request, state)
-        return {key: name for key, (name, _page) in pages.items()}
 
     async def _segment_pages(
         self, request: Request, state: FlagState
